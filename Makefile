@@ -1,0 +1,50 @@
+# The two commands: `make run` and `make test`. Both set everything up first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: setup run test lint bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+run: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "  Trading platform: http://127.0.0.1:$(PORT)/"
+	@echo "  Log in as: demo / $${DEMO_PASSWORD:-demo-pass-123}"
+	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/   Health: http://127.0.0.1:$(PORT)/health/ready"
+	@echo "  Ctrl-C stops everything."
+	@echo ""
+	honcho start -f Procfile -p $(PORT)
+
+# Tests get their own var/ folder (SQLite file, embedded broker) so they never
+# share queues with a `make run` on the same checkout.
+test: setup
+	TRADING_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: setup
+	@set -e; for script in benchmarks/*.py; do \
+	  [ -e "$$script" ] || continue; case $$script in */_*) continue;; esac; \
+	  echo "== $$script"; $(PY) $$script; \
+	done
+
+clean:
+	rm -rf var staticfiles .pytest_cache

@@ -1,0 +1,22 @@
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from .health import run_checks
+
+
+@never_cache
+@require_GET
+def live(request):
+    """200 while the process can serve a request; checks nothing else on purpose."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def ready(request):
+    """One entry per dependency; 503 naming what failed."""
+    ok, checks = run_checks()
+    failed = sorted(name for name, result in checks.items() if not result["ok"])
+    body = {"status": "ok" if ok else "unavailable", "failed": failed, "checks": checks}
+    return JsonResponse(body, status=200 if ok else 503)

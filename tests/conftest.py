@@ -1,0 +1,74 @@
+"""Fixtures shared by every test folder."""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tests.accounts.factories import UserFactory
+from tests.processes import CeleryWorker, ensure_clean_broker
+
+
+def pytest_sessionstart(session):
+    """When CI says PostgreSQL and Redis are there, the suite must run on them or fail."""
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        engine = settings.DATABASES["default"]["ENGINE"]
+        backend = settings.CACHES["default"]["BACKEND"]
+        problems = []
+        if engine != "django.db.backends.postgresql":
+            problems.append(f"database engine is {engine}, not PostgreSQL")
+        if "redis" not in backend.lower():
+            problems.append(f"cache backend is {backend}, not Redis")
+        if not settings.CELERY_BROKER_URL.startswith("redis"):
+            problems.append(f"Celery broker is {settings.CELERY_BROKER_URL}, not Redis")
+        if problems:
+            raise pytest.UsageError("REQUIRE_SERVICES=1 but " + "; ".join(problems))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    yield
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")  # only our key prefix, not the broker's keys
+    else:
+        cache.clear()
+
+
+@pytest.fixture
+def password() -> str:
+    return "correct-horse-battery-9"
+
+
+@pytest.fixture
+def user(db, password):
+    return UserFactory(password=password)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def jwt_client(user) -> APIClient:
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def auth_client(user) -> APIClient:
+    return jwt_client(user)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real `celery worker` process on the test database and the configured broker."""
+    ensure_clean_broker()
+    worker = CeleryWorker()
+    worker.start()
+    yield worker
+    worker.stop()

@@ -1,0 +1,120 @@
+"""Run the platform's real processes (Celery worker, feed, ...) beside the tests.
+
+They get the environment of the test run with DATABASE_URL pointing at the
+test database, so what a test commits they see, and what they write the test
+reads back.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = Path(settings.VAR_DIR) / "logs"
+
+
+def test_database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    auth = quote(db["USER"] or "")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"])
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def ensure_clean_broker() -> None:
+    """Drop messages a previous, interrupted test run may have left in the embedded broker."""
+    if settings.CELERY_BROKER_URL.startswith("filesystem"):
+        for key in ("data_folder_in", "processed_folder"):
+            folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key])
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True, exist_ok=True)
+
+
+class ManagedProcess:
+    name = "process"
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.args = list(args)
+        self.extra_env = env or {}
+        self.proc: subprocess.Popen | None = None
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOG_DIR / f"{self.name}-{os.getpid()}.log"
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        env = {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", **self.extra_env}
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            self.command(), cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.wait_ready()
+
+    def wait_ready(self) -> None:
+        pass
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group, as a crash would."""
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.alive():
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class CeleryWorker(ManagedProcess):
+    name = "celery-worker"
+
+    def __init__(self, queues: str = "default,broker", concurrency: int = 2, **kwargs) -> None:
+        self.queues = queues
+        self.concurrency = concurrency
+        super().__init__(**kwargs)
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "celery", "-A", "trading", "worker",
+            "-Q", self.queues, "-c", str(self.concurrency), "-l", "info",
+            "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+        ]  # fmt: skip
+
+    def wait_ready(self) -> None:
+        from monitoring.tasks import ping
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise RuntimeError(f"celery worker exited early:\n{self.log_tail()}")
+            try:
+                ping.apply_async(args=["ready"], queue="default").get(timeout=5)
+                return
+            except Exception:
+                time.sleep(0.2)
+        raise RuntimeError(f"celery worker did not answer within 60 s:\n{self.log_tail()}")

@@ -1,0 +1,54 @@
+"""The app refuses unsafe production settings and passes `check --deploy` with the documented ones."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The production environment documented in README.md ("Production checklist").
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k3V9x-q2Lr8pZ7mW4tN1bY6cH0sJ5dF3gA9eU2iO8vQ7wE4rT1yXzC6nM5bB0",
+    "FIELD_ENCRYPTION_KEY": "mM5yJ2b8Q0cT7xV1nR4pL9kS3wZ6dF0gH2jK5aE8uI=",
+    "ALLOWED_HOSTS": "trading.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://trading.example.com",
+}
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
+    result = run_manage("check", env={"DEBUG": "0", "FIELD_ENCRYPTION_KEY": PRODUCTION_ENV["FIELD_ENCRYPTION_KEY"]})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_it_refuses_the_development_secret_key_when_debug_is_off():
+    env = {**PRODUCTION_ENV, "SECRET_KEY": "dev-insecure-only-for-local-debug-do-not-deploy"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_it_refuses_to_start_without_a_field_encryption_key_when_debug_is_off():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "FIELD_ENCRYPTION_KEY"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEY must be set" in result.stderr
+
+
+def test_check_deploy_is_clean_with_the_documented_production_environment():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

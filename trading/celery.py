@@ -1,0 +1,23 @@
+"""The Celery application shared by web, worker and beat processes."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trading.settings")
+
+app = Celery("trading")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def broker_health_check() -> None:
+    """Raise unless the Celery broker accepts a connection right now."""
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=1)
+        if conn.transport_cls == "filesystem":
+            # The embedded transport "connects" without touching the disk:
+            # check the queue folder really is there and writable.
+            folder = conn.transport_options["data_folder_in"]
+            if not os.access(folder, os.W_OK):
+                raise RuntimeError(f"queue folder {folder} is not writable")

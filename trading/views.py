@@ -1,0 +1,49 @@
+"""Project-level views: the dashboard home and the error pages."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import requires_csrf_token
+
+from trading.api import error_body
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+@login_required
+def dashboard(request):
+    return render(request, "dashboard/index.html")
+
+
+@requires_csrf_token
+def not_found(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
+    return render(request, "errors/404.html", status=404)
+
+
+@requires_csrf_token
+def bad_request(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)
+    return render(request, "errors/400.html", status=400)
+
+
+@requires_csrf_token
+def server_error(request):
+    if _wants_json(request):
+        return JsonResponse(
+            error_body("internal_error", "Something went wrong on our side; it has been logged."), status=500
+        )
+    return render(request, "errors/500.html", status=500)
+
+
+def csrf_failure(request, reason=""):
+    if _wants_json(request):
+        return JsonResponse(
+            error_body("csrf_failed", "CSRF check failed: send the X-CSRFToken header, or use a JWT."),
+            status=403,
+        )
+    return render(request, "errors/403_csrf.html", status=403)
