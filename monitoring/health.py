@@ -10,11 +10,12 @@ from django.db import connection
 
 # A check returns None (or a dict of details) when healthy and raises when not.
 Check = Callable[[], dict[str, Any] | None]
-_checks: dict[str, Check] = {}
+_checks: dict[str, tuple[Check, bool]] = {}
 
 
-def register_check(name: str, check: Check) -> None:
-    _checks[name] = check
+def register_check(name: str, check: Check, *, critical: bool = True) -> None:
+    """A critical check failing makes /health/ready answer 503; a non-critical one only reports."""
+    _checks[name] = (check, critical)
 
 
 def registered_checks() -> list[str]:
@@ -22,16 +23,18 @@ def registered_checks() -> list[str]:
 
 
 def run_checks() -> tuple[bool, dict[str, dict[str, Any]]]:
+    """(all critical checks ok, one result per check)."""
     results: dict[str, dict[str, Any]] = {}
-    for name, check in _checks.items():
+    for name, (check, critical) in _checks.items():
         started = time.perf_counter()
         try:
             details = check() or {}
             results[name] = {"ok": True, **details}
         except Exception as exc:  # a failing dependency is the answer, not an error
             results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        results[name]["critical"] = critical
         results[name]["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
-    return all(r["ok"] for r in results.values()), results
+    return all(r["ok"] for r in results.values() if r["critical"]), results
 
 
 def database_check() -> None:

@@ -15,8 +15,9 @@ def live(request):
 @never_cache
 @require_GET
 def ready(request):
-    """One entry per dependency; 503 naming what failed."""
+    """One entry per dependency; 503 naming what failed. Non-critical failures only degrade."""
     ok, checks = run_checks()
     failed = sorted(name for name, result in checks.items() if not result["ok"])
-    body = {"status": "ok" if ok else "unavailable", "failed": failed, "checks": checks}
+    status = "unavailable" if not ok else ("degraded" if failed else "ok")
+    body = {"status": status, "failed": failed, "checks": checks}
     return JsonResponse(body, status=200 if ok else 503)

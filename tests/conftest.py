@@ -72,3 +72,25 @@ def celery_worker(django_db_setup, django_db_blocker):
     worker.start()
     yield worker
     worker.stop()
+
+
+def requires_redis():
+    """Skip where no Redis is configured, but fail when CI says it is there (REQUIRE_SERVICES=1)."""
+    if settings.REDIS_URL:
+        return lambda test: test
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        raise RuntimeError("REQUIRE_SERVICES=1 but REDIS_URL is not set")
+    return pytest.mark.skip(reason="needs REDIS_URL (runs in the PostgreSQL+Redis CI pass)")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Per-process caches (quotes L1, symbol map) must not leak between tests."""
+    from marketdata.quotes import l1_clear
+    from marketdata.selectors import instrument_cache_clear
+
+    l1_clear()
+    instrument_cache_clear()
+    yield
+    l1_clear()
+    instrument_cache_clear()

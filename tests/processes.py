@@ -118,3 +118,28 @@ class CeleryWorker(ManagedProcess):
             except Exception:
                 time.sleep(0.2)
         raise RuntimeError(f"celery worker did not answer within 60 s:\n{self.log_tail()}")
+
+
+class FeedProcess(ManagedProcess):
+    """`manage.py run_feed` on the test database; ready once its first heartbeat is written."""
+
+    name = "feed"
+
+    def __init__(self, *feed_args: str, **kwargs) -> None:
+        self.feed_args = list(feed_args) or ["--source", "simulated", "--rate", "8"]
+        super().__init__(**kwargs)
+
+    def command(self) -> list[str]:
+        return [sys.executable, "manage.py", "run_feed", *self.feed_args]
+
+    def wait_ready(self) -> None:
+        from marketdata.models import FeedStatus
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise RuntimeError(f"feed exited early:\n{self.log_tail()}")
+            if FeedStatus.objects.filter(pid=self.proc.pid).exists():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"feed wrote no heartbeat within 30 s:\n{self.log_tail()}")

@@ -5,6 +5,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import requires_csrf_token
 
+from marketdata.selectors import watchlist_for_user
 from trading.api import error_body
 
 
@@ -14,7 +15,7 @@ def _wants_json(request) -> bool:
 
 @login_required
 def dashboard(request):
-    return render(request, "dashboard/index.html")
+    return render(request, "dashboard/index.html", {"items": watchlist_for_user(user=request.user)})
 
 
 @requires_csrf_token

@@ -36,3 +36,15 @@ def login(page, username: str, password: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("load")  # htmx and our scripts are initialised, as for a person
+
+
+@pytest.fixture
+def feed(transactional_db):
+    """A real feed process producing simulated ticks for whatever the test's users watch."""
+    from tests.processes import FeedProcess
+
+    process = FeedProcess()
+    process.start()
+    yield process
+    process.stop()

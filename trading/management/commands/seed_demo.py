@@ -2,10 +2,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import trader_create_or_update
+from marketdata.demo import DEMO_WATCHLIST, demo_history_backfill, demo_instruments_import
+from marketdata.selectors import instrument_get, instrument_refs_resolve, parse_symbol_key, watchlist_for_user
+from marketdata.services import watchlist_add
 
 
 class Command(BaseCommand):
-    help = "Create the demo trader and demo data (idempotent)."
+    help = "Create the demo trader and demo data: instruments, price history, a watchlist (idempotent)."
 
     def handle(self, *args, **options):
         password = settings.DEMO_PASSWORD
@@ -14,5 +17,18 @@ class Command(BaseCommand):
                 "Refusing to create the demo trader with the well-known default password while DEBUG is off: "
                 "set DEMO_PASSWORD."
             )
-        _, created = trader_create_or_update(username="demo", password=password)
+        user, created = trader_create_or_update(username="demo", password=password)
         self.stdout.write(f"{'Created' if created else 'Kept'} trader demo.")
+
+        report = demo_instruments_import()
+        self.stdout.write(f"Demo instruments: {report.summary()}")
+        backfilled = demo_history_backfill()
+        if backfilled:
+            self.stdout.write(f"Generated price history for {backfilled} instruments.")
+
+        if not watchlist_for_user(user=user).exists():  # never undo what the trader removed
+            refs = instrument_refs_resolve([parse_symbol_key(key) for key in DEMO_WATCHLIST])
+            for key in DEMO_WATCHLIST:
+                ref = refs.get(parse_symbol_key(key))
+                if ref:
+                    watchlist_add(user=user, instrument=instrument_get(instrument_id=ref.id))

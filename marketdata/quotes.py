@@ -1,0 +1,209 @@
+"""The quote cache: a per-process L1 in front of the shared cache (L2), the database behind both.
+
+- L1 is a dict in this process with a very short TTL (QUOTES_L1_TTL_SECONDS).
+  The feed process updates its own L1 on every flush; with Redis, other
+  processes drop L1 entries when the feed announces new values on
+  `marketdata:quotes` (invalidated by ticks), so the TTL only bounds the
+  damage of a lost announcement.
+- L2 is Django's default cache (Redis in production). A pybreaker circuit
+  guards it: when Redis is down, one timeout opens the circuit and reads go
+  straight to the database for a while, marked stale, with one warning logged.
+- The database's Quote table is the last known value the feed wrote.
+"""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import pybreaker
+from django.conf import settings
+from django.core.cache import cache
+
+from .ticks import QuoteRow
+
+logger = logging.getLogger(__name__)
+
+INVALIDATE_CHANNEL = "marketdata:quotes"
+L2_TIMEOUT = 24 * 3600  # what the feed writes stays as "last known" for a day
+L2_BACKFILL_TIMEOUT = 2  # what a reader copies up from the database is soon re-read
+
+
+@dataclass(frozen=True, slots=True)
+class CachedQuote:
+    instrument_id: int
+    ltp: Decimal
+    bid: Decimal | None
+    ask: Decimal | None
+    open: Decimal | None
+    high: Decimal | None
+    low: Decimal | None
+    close: Decimal | None
+    volume: int
+    ts: float
+
+    @classmethod
+    def from_row(cls, row: QuoteRow) -> "CachedQuote":
+        return cls(
+            row.instrument_id, row.ltp, row.bid, row.ask, row.open, row.high, row.low, row.close, row.volume, row.ts
+        )
+
+
+def _key(instrument_id: int) -> str:
+    return f"q:{instrument_id}"
+
+
+class _L2Breaker(pybreaker.CircuitBreakerListener):
+    def state_change(self, cb, old_state, new_state) -> None:
+        if new_state.name == pybreaker.STATE_OPEN:
+            logger.warning("quote cache (L2) unavailable: serving quotes from the database, marked stale")
+        elif new_state.name == pybreaker.STATE_CLOSED and old_state and old_state.name != pybreaker.STATE_CLOSED:
+            logger.info("quote cache (L2) is back")
+
+
+l2_breaker = pybreaker.CircuitBreaker(fail_max=1, reset_timeout=5, listeners=[_L2Breaker()], name="quotes-l2")
+
+_l1: dict[int, tuple[float, CachedQuote]] = {}
+_L1_MAX = 20_000
+_listener_started = False
+_listener_lock = threading.Lock()
+
+
+def l1_clear() -> None:
+    _l1.clear()
+
+
+def _l1_put(quote: CachedQuote, now: float) -> None:
+    if len(_l1) >= _L1_MAX:
+        _l1.clear()
+    _l1[quote.instrument_id] = (now + settings.QUOTES_L1_TTL_SECONDS, quote)
+
+
+def _l2_shared() -> bool:
+    """Only a shared cache is worth a round trip; a per-process one would just add staleness."""
+    return bool(settings.REDIS_URL)
+
+
+def _l2_available() -> bool:
+    return _l2_shared() and l2_breaker.current_state != pybreaker.STATE_OPEN
+
+
+def quotes_get(instrument_ids: list[int]) -> tuple[dict[int, CachedQuote], bool]:
+    """Quotes for these instruments, and whether the shared cache was unavailable (degraded)."""
+    _ensure_invalidation_listener()
+    now = time.monotonic()
+    found: dict[int, CachedQuote] = {}
+    missing: list[int] = []
+    for iid in instrument_ids:
+        entry = _l1.get(iid)
+        if entry is not None and entry[0] > now:
+            found[iid] = entry[1]
+        else:
+            missing.append(iid)
+    if not missing:
+        return found, False
+
+    degraded = _l2_shared() and not _l2_available()
+    if _l2_available():
+        try:
+            hits = l2_breaker.call(cache.get_many, [_key(iid) for iid in missing])
+        except Exception:
+            degraded, hits = True, {}
+        for iid in list(missing):
+            quote = hits.get(_key(iid))
+            if quote is not None:
+                found[iid] = quote
+                _l1_put(quote, now)
+                missing.remove(iid)
+    if missing:
+        from_db = _quotes_from_database(missing)
+        found.update(from_db)
+        for quote in from_db.values():
+            _l1_put(quote, now)
+        if from_db and _l2_available():
+            try:
+                l2_breaker.call(
+                    cache.set_many, {_key(q.instrument_id): q for q in from_db.values()}, L2_BACKFILL_TIMEOUT
+                )
+            except Exception:
+                degraded = True
+    if degraded:
+        # What L1 still holds after its TTL is better than nothing while Redis is down.
+        for iid in instrument_ids:
+            if iid not in found and iid in _l1:
+                found[iid] = _l1[iid][1]
+    return found, degraded
+
+
+def _quotes_from_database(instrument_ids: list[int]) -> dict[int, CachedQuote]:
+    from .models import Quote
+
+    out = {}
+    for q in Quote.objects.filter(instrument_id__in=instrument_ids):
+        out[q.instrument_id] = CachedQuote(
+            q.instrument_id, q.ltp, q.bid, q.ask, q.open, q.high, q.low, q.close, q.volume, q.timestamp.timestamp()
+        )
+    return out
+
+
+def quotes_publish(rows: list[QuoteRow], redis_client=None) -> bool:
+    """The feed's side: new values into L1 and L2, and tell other processes. False if L2 failed."""
+    now = time.monotonic()
+    quotes = [CachedQuote.from_row(row) for row in rows]
+    for quote in quotes:
+        _l1_put(quote, now)
+    ok = True
+    if _l2_available():
+        try:
+            l2_breaker.call(cache.set_many, {_key(q.instrument_id): q for q in quotes}, L2_TIMEOUT)
+        except Exception:
+            ok = False
+    if redis_client is not None and quotes:
+        try:
+            redis_client.publish(INVALIDATE_CHANNEL, ",".join(str(q.instrument_id) for q in quotes))
+        except Exception:
+            ok = False
+    return ok
+
+
+def _ensure_invalidation_listener() -> None:
+    """With Redis, drop L1 entries as soon as the feed announces newer values."""
+    global _listener_started
+    if _listener_started or not settings.REDIS_URL:
+        return
+    with _listener_lock:
+        if _listener_started:
+            return
+        _listener_started = True
+        threading.Thread(target=_listen_invalidations, name="quote-invalidations", daemon=True).start()
+
+
+def _listen_invalidations() -> None:
+    import redis
+
+    while True:
+        try:
+            client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=None, socket_connect_timeout=2)
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            pubsub.subscribe(INVALIDATE_CHANNEL)
+            for message in pubsub.listen():
+                for raw in message["data"].split(b","):
+                    _l1.pop(int(raw), None)
+        except Exception:
+            time.sleep(2)  # Redis is down: the TTL alone bounds staleness until it is back
+
+
+def age_ms(quote: CachedQuote, now: float | None = None) -> int:
+    return max(0, int(((now or time.time()) - quote.ts) * 1000))
+
+
+def is_stale(quote: CachedQuote, degraded: bool, now: float | None = None) -> bool:
+    return degraded or age_ms(quote, now) > settings.QUOTES_STALE_AFTER_SECONDS * 1000
+
+
+def timestamp(quote: CachedQuote) -> datetime:
+    from .intervals import from_epoch
+
+    return from_epoch(quote.ts)

@@ -1,0 +1,148 @@
+"""Every read in marketdata that is more than a .get."""
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+
+from trading.errors import InvalidInput, NotFound
+
+from .intervals import interval_seconds
+from .models import Candle, Exchange, Instrument, WatchlistItem
+
+SYMBOL_KEY = re.compile(r"^(?P<exchange>[A-Z]{2,6}):(?P<symbol>[A-Za-z0-9&_.\- ]{1,64})$")
+EXCHANGES = {e.value for e in Exchange}
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentRef:
+    """The few fields hot paths need, cached per process."""
+
+    id: int
+    exchange: str
+    symbol: str
+
+
+def parse_symbol_key(key: str, *, field: str = "symbol") -> tuple[str, str]:
+    """`NSE:SBIN-EQ` -> ("NSE", "SBIN-EQ"), or a clear error."""
+    match = SYMBOL_KEY.match(key.strip())
+    if not match or match["exchange"] not in EXCHANGES:
+        raise InvalidInput(
+            f"{key[:80]!r} is not EXCHANGE:SYMBOL with a known exchange (e.g. NSE:SBIN-EQ).",
+            code="invalid_symbol",
+            field=field,
+        )
+    return match["exchange"], match["symbol"]
+
+
+_refs: dict[tuple[str, str], tuple[float, InstrumentRef]] = {}
+_REF_TTL = 60.0
+
+
+def instrument_cache_clear() -> None:
+    _refs.clear()
+
+
+def instrument_refs_resolve(keys: list[tuple[str, str]]) -> dict[tuple[str, str], InstrumentRef]:
+    """Active instruments for (exchange, symbol) pairs; unknown pairs are simply absent."""
+    now = time.monotonic()
+    found: dict[tuple[str, str], InstrumentRef] = {}
+    missing = []
+    for key in keys:
+        entry = _refs.get(key)
+        if entry is not None and entry[0] > now:
+            found[key] = entry[1]
+        else:
+            missing.append(key)
+    if missing:
+        query = Q()
+        for exchange, symbol in missing:
+            query |= Q(exchange=exchange, symbol=symbol)
+        for pk, exchange, symbol in Instrument.objects.filter(query, is_active=True).values_list(
+            "id", "exchange", "symbol"
+        ):
+            ref = InstrumentRef(pk, exchange, symbol)
+            found[(exchange, symbol)] = ref
+            _refs[(exchange, symbol)] = (now + _REF_TTL, ref)
+    return found
+
+
+def instrument_get_by_key(*, exchange: str, symbol: str) -> Instrument:
+    instrument = Instrument.objects.filter(exchange=exchange, symbol=symbol, is_active=True).first()
+    if instrument is None:
+        raise NotFound(f"No listed instrument {exchange}:{symbol}.", code="unknown_symbol")
+    return instrument
+
+
+def instrument_get(*, instrument_id: int) -> Instrument:
+    instrument = Instrument.objects.filter(id=instrument_id).first()
+    if instrument is None:
+        raise NotFound("No such instrument.", code="unknown_instrument")
+    return instrument
+
+
+# Within equally good matches, what a trader usually means first.
+_KIND_ORDER = Case(
+    When(instrument_type="EQ", then=Value(0)),
+    When(instrument_type__in=["AMXIDX", "INDEX"], then=Value(1)),
+    When(instrument_type__startswith="FUT", then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
+
+
+def instrument_search(
+    *, search: str = "", exchange: str = "", instrument_type: str = "", include_inactive: bool = False
+) -> QuerySet[Instrument]:
+    """Best matches first: exact symbol, symbol prefix, then symbol or name containing the text."""
+    qs = Instrument.objects.all()
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    if exchange:
+        qs = qs.filter(exchange=exchange.upper())
+    if instrument_type:
+        qs = qs.filter(instrument_type=instrument_type.upper())
+    text = search.strip()
+    if text:
+        qs = qs.filter(Q(symbol__icontains=text) | Q(name__icontains=text) | Q(token=text)).annotate(
+            match=Case(
+                When(Q(symbol__iexact=text) | Q(symbol__iexact=f"{text}-EQ") | Q(token=text), then=Value(0)),
+                When(name__iexact=text, then=Value(1)),
+                When(Q(symbol__istartswith=text) | Q(name__istartswith=text), then=Value(2)),
+                default=Value(3),
+                output_field=IntegerField(),
+            ),
+            kind=_KIND_ORDER,
+        )
+        return qs.order_by("match", "kind", "expiry", "strike", "exchange", "symbol")
+    return qs.order_by("exchange", "symbol")
+
+
+MAX_CANDLES = 5000
+
+
+def candles_list(*, instrument: Instrument, interval: str, start: datetime, end: datetime) -> QuerySet[Candle]:
+    if end <= start:
+        raise InvalidInput("`end` must be after `start`.", code="invalid_range", field="end")
+    count = (end - start).total_seconds() / interval_seconds(interval)
+    if count > MAX_CANDLES:
+        longest = interval_seconds(interval) * MAX_CANDLES
+        raise InvalidInput(
+            f"That range holds up to {int(count)} {interval} candles; at most {MAX_CANDLES} per request "
+            f"(about {longest / 86400:.1f} days of {interval}). Narrow the range or use a longer interval.",
+            code="range_too_large",
+            field="start",
+        )
+    return Candle.objects.filter(instrument=instrument, interval=interval, start__gte=start, start__lt=end).order_by(
+        "start"
+    )
+
+
+def watchlist_for_user(*, user) -> QuerySet[WatchlistItem]:
+    return WatchlistItem.objects.filter(user=user).select_related("instrument").order_by("position", "id")
+
+
+def watched_instrument_ids() -> set[int]:
+    return set(WatchlistItem.objects.values_list("instrument_id", flat=True).distinct())

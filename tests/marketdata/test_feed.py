@@ -1,0 +1,142 @@
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from marketdata.bus import Tick, TickBus, register_subscription_provider, wanted_instrument_ids
+from marketdata.feeds import FeedRunner, ReplaySource, SimulatedSource
+from marketdata.models import Candle, FeedStatus, Quote
+from marketdata.services import market_state_flush, market_state_load
+from marketdata.ticks import TickProcessor
+from tests.marketdata.factories import CandleFactory, InstrumentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class Clock:
+    """Drives a source by hand: no sleeping, no wall clock."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def advance(self, seconds: float) -> float:
+        self.now += seconds
+        return self.now
+
+
+def test_the_simulated_source_is_repeatable_and_stays_on_the_tick_grid():
+    instrument = InstrumentFactory(symbol="SBIN-EQ", tick_size=Decimal("0.05"))
+    paths = []
+    for _ in range(2):
+        source = SimulatedSource(seed=11)
+        source.subscribe({instrument.id})
+        clock = Clock(1_800_000_000)
+        paths.append([t.ltp for _ in range(200) for t in source.next_ticks(clock.advance(0.25))])
+    assert paths[0] == paths[1] and len(paths[0]) > 100
+    assert all(p % Decimal("0.05") == 0 and p > 0 for p in paths[0])
+    assert len(set(paths[0])) > 5  # it moves
+
+
+def test_ticks_carry_a_spread_and_lot_multiples():
+    future = InstrumentFactory(exchange="NFO", symbol="SBIN29DEC26FUT", instrument_type="FUTSTK", lot_size=750)
+    source = SimulatedSource(seed=3)
+    source.subscribe({future.id})
+    ticks = [t for i in range(50) for t in source.next_ticks(1_800_000_000 + i)]
+    assert all(t.bid < t.ltp < t.ask for t in ticks)
+    assert all(t.qty % 750 == 0 and t.qty > 0 for t in ticks)
+
+
+def test_unsubscribed_instruments_stop_ticking():
+    a, b = InstrumentFactory(), InstrumentFactory()
+    source = SimulatedSource(seed=1)
+    source.subscribe({a.id, b.id})
+    source.subscribe({a.id})
+    assert {t.instrument_id for i in range(20) for t in source.next_ticks(1_800_000_000 + i)} == {a.id}
+
+
+def test_the_runner_writes_quotes_candles_and_a_heartbeat_and_tells_listeners():
+    instrument = InstrumentFactory(symbol="INFY-EQ")
+    bus = TickBus()
+    heard = []
+    bus.subscribe(heard.append)
+    runner = FeedRunner(SimulatedSource(seed=5, ticks_per_second=20), bus=bus, symbols={instrument.id})
+    runner.run(duration=1.0)
+    quote = Quote.objects.get(instrument=instrument)
+    assert quote.ltp == heard[-1].ltp
+    assert {t.instrument_id for t in heard} == {instrument.id} and len(heard) >= 5
+    assert set(Candle.objects.filter(instrument=instrument).values_list("interval", flat=True)) == {
+        "1m", "5m", "15m", "1h", "1d"
+    }  # fmt: skip
+    status = FeedStatus.objects.get(source="simulated")
+    assert status.ticks_total == len(heard) and status.instruments == 1
+
+
+def test_a_restarted_feed_continues_the_open_candle_instead_of_overwriting_it():
+    instrument = InstrumentFactory()
+    minute = datetime(2026, 11, 24, 3, 45, tzinfo=UTC)
+    CandleFactory(instrument=instrument, interval="1m", start=minute, open=100, high=999, low=1, close=120, volume=7)
+    processor = TickProcessor(resume=market_state_load)
+    processor.process(Tick(instrument.id, Decimal("130"), (minute + timedelta(seconds=30)).timestamp(), 3))
+    quotes, candles = processor.drain()
+    market_state_flush(quotes=quotes, candles=candles)
+    candle = Candle.objects.get(instrument=instrument, interval="1m", start=minute)
+    assert (candle.open, candle.high, candle.low, candle.close, candle.volume) == (100, 999, 1, 130, 10)
+
+
+def test_replay_plays_stored_candles_back_in_order():
+    instrument = InstrumentFactory()
+    t0 = datetime(2026, 11, 20, 3, 45, tzinfo=UTC)
+    for i, (o, h, lo, c) in enumerate([(100, 104, 99, 103), (103, 103, 97, 98)]):
+        CandleFactory(
+            instrument=instrument, start=t0 + timedelta(minutes=i), open=o, high=h, low=lo, close=c, volume=40
+        )
+    source = ReplaySource(interval="1m", speed=60)
+    source.subscribe({instrument.id})
+    prices = [t.ltp for i in range(10) for t in source.next_ticks(1_800_000_000 + i)]
+    assert prices == [100, 99, 104, 103, 103, 103, 97, 98]  # open, low/high by direction, close
+    assert source.finished
+
+
+def test_subscription_providers_are_merged():
+    register_subscription_provider("test-extra", lambda: {987654})
+    try:
+        assert 987654 in wanted_instrument_ids()
+    finally:
+        from marketdata import bus
+
+        bus._subscription_providers.pop("test-extra")
+
+
+def test_ready_reports_a_silent_feed_as_degraded_not_unavailable(client):
+    body = client.get("/health/ready").json()
+    assert body["checks"]["feed"]["ok"] is False and body["checks"]["feed"]["critical"] is False
+    assert body["status"] == "degraded" and "feed" in body["failed"]
+
+
+def test_ready_reports_a_fresh_feed_as_ok(client):
+    instrument = InstrumentFactory()
+    FeedRunner(SimulatedSource(seed=1, ticks_per_second=20), symbols={instrument.id}).run(duration=0.3)
+    response = client.get("/health/ready")
+    assert response.status_code == 200
+    assert response.json()["checks"]["feed"]["ok"] is True
+    assert response.json()["checks"]["feed"]["source"] == "simulated"
+
+
+def test_demo_history_never_ends_in_the_future():
+    from marketdata.demo import demo_history_backfill
+
+    instrument = InstrumentFactory()
+    now = 1_800_000_050.0  # 50 s into a minute
+    demo_history_backfill(session_minutes=5, days=2, now=now)
+    assert Quote.objects.get(instrument=instrument).timestamp.timestamp() <= now
+
+
+def test_a_stored_quote_from_the_future_does_not_freeze_live_ticks():
+    import time
+
+    instrument = InstrumentFactory()
+    future = datetime.now(UTC) + timedelta(minutes=5)
+    Quote.objects.create(instrument=instrument, ltp=Decimal("100"), timestamp=future)
+    processor = TickProcessor(resume=market_state_load)
+    processor.process(Tick(instrument.id, Decimal("101"), time.time(), 1))
+    assert processor.quotes[instrument.id].ltp == Decimal("101")
