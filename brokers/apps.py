@@ -3,3 +3,20 @@ from django.apps import AppConfig
 
 class BrokersConfig(AppConfig):
     name = "brokers"
+    verbose_name = "Brokers"
+
+    def ready(self) -> None:
+        from marketdata.bus import register_feed_consumer, register_subscription_provider
+
+        from .models import PaperOrder
+        from .paper.engine import start_engine
+        from .paper.exchange import LIVE, PaperBroker
+        from .registry import register_broker
+
+        register_broker("paper", lambda account: PaperBroker(account.id))
+        register_feed_consumer("paper-exchange", start_engine)
+        # Resting paper orders need ticks for their instruments.
+        register_subscription_provider(
+            "paper-orders",
+            lambda: PaperOrder.objects.filter(status__in=LIVE).values_list("instrument_id", flat=True).distinct(),
+        )

@@ -290,7 +290,6 @@ CELERY_TASK_ROUTES = {"orders.tasks.broker_*": {"queue": "broker"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_TIMEZONE = "UTC"
 
 # --- Market data --------------------------------------------------------------
@@ -342,3 +341,43 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_FAILURE_VIEW = "trading.views.csrf_failure"
+
+# --- Orders and the paper exchange -----------------------------------------------
+
+PAPER_STARTING_FUNDS = env("PAPER_STARTING_FUNDS", "1000000")  # 10,00,000 rupees
+PAPER_SLIPPAGE_BPS = float(env("PAPER_SLIPPAGE_BPS", "0"))
+MIS_MARGIN_RATE = float(env("MIS_MARGIN_RATE", "0.20"))
+NRML_MARGIN_RATE = float(env("NRML_MARGIN_RATE", "0.15"))
+# Market and stop-market orders block funds at the worst current price plus this share.
+MARKET_ORDER_PRICE_BUFFER = float(env("MARKET_ORDER_PRICE_BUFFER", "0.01"))
+ORDER_MAX_QUANTITY = env_int("ORDER_MAX_QUANTITY", 1_000_000)
+MARKET_HOLIDAYS = env_list("MARKET_HOLIDAYS", [])
+# Outbox: NEW orders older than this are queued again; SUBMITTED/UNKNOWN orders older
+# than the grace period are looked up at the broker by their tag.
+OUTBOX_RESEND_AFTER_SECONDS = float(env("OUTBOX_RESEND_AFTER_SECONDS", "3"))
+ORDER_SUBMIT_GRACE_SECONDS = float(env("ORDER_SUBMIT_GRACE_SECONDS", "90"))
+FAULTS = set(env_list("TRADING_FAULTS", []))
+# End of day, IST: MIS square-off and DAY order expiry (Celery beat, weekdays).
+MIS_SQUARE_OFF_IST = env("MIS_SQUARE_OFF_IST", "15:20")
+DAY_ORDER_EXPIRY_IST = env("DAY_ORDER_EXPIRY_IST", "15:30")
+
+
+def _ist_to_utc(hhmm: str) -> tuple[int, int]:
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    total = (hour * 60 + minute - 330) % (24 * 60)  # IST is UTC+05:30, no daylight saving
+    return total // 60, total % 60
+
+
+def _weekday_crontab(hhmm_ist: str):
+    from celery.schedules import crontab
+
+    hour, minute = _ist_to_utc(hhmm_ist)
+    return crontab(hour=hour, minute=minute, day_of_week="mon-fri")
+
+
+CELERY_BEAT_SCHEDULE = {
+    "orders-outbox-sweep": {"task": "orders.tasks.outbox_sweep", "schedule": 2.0},
+    "orders-reconcile": {"task": "orders.tasks.reconcile", "schedule": 15.0},
+    "orders-square-off-mis": {"task": "orders.tasks.square_off_mis", "schedule": _weekday_crontab(MIS_SQUARE_OFF_IST)},
+    "orders-expire-day": {"task": "orders.tasks.expire_day_orders", "schedule": _weekday_crontab(DAY_ORDER_EXPIRY_IST)},
+}

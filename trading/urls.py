@@ -7,12 +7,14 @@ from . import views
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("marketdata.api_urls")),
+    path("", include("orders.api_urls")),
 ]
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("accounts/", include("accounts.urls")),
     path("market/", include("marketdata.urls")),
+    path("trading/", include("orders.urls")),
     path("admin/", admin.site.urls),
     path("health/", include("monitoring.urls")),
     path("api/v1/", include(api_v1)),

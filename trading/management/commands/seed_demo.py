@@ -5,6 +5,7 @@ from accounts.services import trader_create_or_update
 from marketdata.demo import DEMO_WATCHLIST, demo_history_backfill, demo_instruments_import
 from marketdata.selectors import instrument_get, instrument_refs_resolve, parse_symbol_key, watchlist_for_user
 from marketdata.services import watchlist_add
+from orders.services import account_open
 
 
 class Command(BaseCommand):
@@ -18,7 +19,9 @@ class Command(BaseCommand):
                 "set DEMO_PASSWORD."
             )
         user, created = trader_create_or_update(username="demo", password=password)
-        self.stdout.write(f"{'Created' if created else 'Kept'} trader demo.")
+        # The demo market is simulated around the clock, so the demo account may trade at any hour.
+        account_open(user=user, always_open=True)
+        self.stdout.write(f"{'Created' if created else 'Kept'} trader demo (paper account, always open).")
 
         report = demo_instruments_import()
         self.stdout.write(f"Demo instruments: {report.summary()}")

@@ -1,0 +1,238 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import TradingAccount
+from marketdata.models import Instrument
+
+MONEY = {"max_digits": 20, "decimal_places": 4}
+PRICE = {"max_digits": 18, "decimal_places": 6}
+
+
+class Side(models.TextChoices):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class OrderType(models.TextChoices):
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+    SL = "SL"
+    SL_M = "SL-M"
+
+
+class Product(models.TextChoices):
+    CNC = "CNC", "CNC (delivery)"
+    MIS = "MIS", "MIS (intraday)"
+    NRML = "NRML", "NRML (carry forward, F&O)"
+
+
+class Validity(models.TextChoices):
+    DAY = "DAY"
+    IOC = "IOC"
+
+
+class OrderStatus(models.TextChoices):
+    NEW = "NEW"
+    SUBMITTED = "SUBMITTED"
+    OPEN = "OPEN"
+    TRIGGER_PENDING = "TRIGGER_PENDING"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    MODIFY_PENDING = "MODIFY_PENDING"
+    CANCEL_PENDING = "CANCEL_PENDING"
+    FILLED = "FILLED"
+    CANCELLED = "CANCELLED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+    UNKNOWN = "UNKNOWN"
+
+
+TERMINAL = {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+# Live at the broker: can fill, be modified or cancelled.
+WORKING = {
+    OrderStatus.OPEN,
+    OrderStatus.TRIGGER_PENDING,
+    OrderStatus.PARTIALLY_FILLED,
+    OrderStatus.MODIFY_PENDING,
+    OrderStatus.CANCEL_PENDING,
+}
+
+
+class Order(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    account = models.ForeignKey(TradingAccount, on_delete=models.PROTECT, related_name="orders")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="orders")
+    side = models.CharField(max_length=4, choices=Side.choices)
+    quantity = models.PositiveIntegerField()
+    order_type = models.CharField(max_length=6, choices=OrderType.choices)
+    product = models.CharField(max_length=4, choices=Product.choices)
+    validity = models.CharField(max_length=3, choices=Validity.choices, default=Validity.DAY)
+    price = models.DecimalField(**PRICE, null=True, blank=True)
+    trigger_price = models.DecimalField(**PRICE, null=True, blank=True)
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.NEW, db_index=True)
+    filled_quantity = models.PositiveIntegerField(default=0)
+    average_price = models.DecimalField(**PRICE, null=True, blank=True)
+    client_order_id = models.CharField(max_length=64, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    broker_order_id = models.CharField(max_length=64, null=True, blank=True, db_index=True)
+    tag = models.CharField(max_length=20, blank=True, help_text="The trader's own label.")
+    rejection_code = models.CharField(max_length=64, blank=True)
+    rejection_reason = models.CharField(max_length=300, blank=True)
+    # Funds blocked for the unfilled part of this order; released as it fills or ends.
+    reserved_amount = models.DecimalField(**MONEY, default=Decimal(0))
+    # Requested but not yet confirmed by the broker (PATCH): applied when it confirms.
+    pending_changes = models.JSONField(null=True, blank=True)
+    source = models.CharField(max_length=16, default="api", help_text="api, dashboard, system, strategy")
+    submit_attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "client_order_id"],
+                condition=Q(client_order_id__isnull=False),
+                name="order_user_client_order_id",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_quantity_positive"),
+            models.CheckConstraint(condition=Q(filled_quantity__lte=models.F("quantity")), name="order_fill_le_qty"),
+            models.CheckConstraint(condition=Q(reserved_amount__gte=0), name="order_reserved_non_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="order_user_created"),
+            models.Index(fields=["status", "updated_at"], name="order_status_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.side} {self.quantity} {self.instrument_id} {self.status}"
+
+    @property
+    def broker_tag(self) -> str:
+        """How the broker knows this order (Angel One's ordertag: under 20 characters)."""
+        return f"T{self.id}"
+
+    @property
+    def pending_quantity(self) -> int:
+        return self.quantity - self.filled_quantity
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
+class OrderEvent(models.Model):
+    """One row per transition: the order's full history."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    reason = models.CharField(max_length=300, blank=True)
+    actor = models.CharField(max_length=64, help_text="user:<name>, worker, broker, system, reconciler")
+    data = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status} -> {self.to_status}"
+
+
+class Trade(models.Model):
+    """A fill reported by the broker."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="trades")
+    account = models.ForeignKey(TradingAccount, on_delete=models.PROTECT, related_name="trades")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=4, choices=Side.choices)
+    product = models.CharField(max_length=4, choices=Product.choices)
+    quantity = models.PositiveIntegerField()
+    price = models.DecimalField(**PRICE)
+    broker_trade_id = models.CharField(max_length=64)
+    executed_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-executed_at", "-id"]
+        constraints = [
+            # The same fill reported twice (stream and reconciliation) is applied once.
+            models.UniqueConstraint(fields=["account", "broker_trade_id"], name="trade_account_broker_trade"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="trade_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.quantity}@{self.price}"
+
+
+class Position(models.Model):
+    account = models.ForeignKey(TradingAccount, on_delete=models.PROTECT, related_name="positions")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="+")
+    product = models.CharField(max_length=4, choices=Product.choices)
+    net_quantity = models.IntegerField(default=0, help_text="Positive long, negative short.")
+    average_price = models.DecimalField(**PRICE, default=Decimal(0), help_text="Of the open quantity.")
+    realised_pnl = models.DecimalField(**MONEY, default=Decimal(0))
+    buy_quantity = models.PositiveIntegerField(default=0)
+    sell_quantity = models.PositiveIntegerField(default=0)
+    buy_value = models.DecimalField(**MONEY, default=Decimal(0))
+    sell_value = models.DecimalField(**MONEY, default=Decimal(0))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["account", "instrument", "product"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "instrument", "product"], name="position_account_instrument"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} {self.product} {self.net_quantity}"
+
+
+class Funds(models.Model):
+    """The account's money. cash = sum of the ledger; margin_used and reserved are blocks, not movements."""
+
+    account = models.OneToOneField(TradingAccount, on_delete=models.PROTECT, related_name="funds")
+    cash = models.DecimalField(**MONEY, default=Decimal(0))
+    reserved = models.DecimalField(**MONEY, default=Decimal(0), help_text="Blocked for open orders.")
+    margin_used = models.DecimalField(**MONEY, default=Decimal(0), help_text="Blocked for open positions.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "funds"
+        constraints = [
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="funds_reserved_non_negative"),
+            models.CheckConstraint(condition=Q(margin_used__gte=0), name="funds_margin_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: cash {self.cash}"
+
+    @property
+    def available(self) -> Decimal:
+        return self.cash - self.reserved - self.margin_used
+
+
+class LedgerEntry(models.Model):
+    class Kind(models.TextChoices):
+        DEPOSIT = "DEPOSIT"
+        WITHDRAWAL = "WITHDRAWAL"
+        ADJUSTMENT = "ADJUSTMENT"
+        REALISED_PNL = "REALISED_PNL"
+
+    account = models.ForeignKey(TradingAccount, on_delete=models.PROTECT, related_name="ledger")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(**MONEY, help_text="Signed: credits positive, debits negative.")
+    balance_after = models.DecimalField(**MONEY)
+    trade = models.ForeignKey(Trade, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"

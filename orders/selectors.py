@@ -1,0 +1,114 @@
+"""Every read in orders that is more than a .get. Everything is scoped to the caller."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from marketdata.quotes import is_stale, quotes_get
+from trading.errors import NotFound
+
+from .market_hours import IST
+from .models import TERMINAL, Funds, LedgerEntry, Order, OrderEvent, Position, Trade
+
+
+def order_get_for_user(*, user, order_id: int) -> Order:
+    order = Order.objects.select_related("instrument").filter(id=order_id, user=user).first()
+    if order is None:
+        raise NotFound(f"You have no order #{order_id}.", code="order_not_found")
+    return order
+
+
+def order_list_for_user(
+    *, user, status: str = "", exchange: str = "", symbol: str = "", day: date | None = None, open_only: bool = False
+) -> QuerySet[Order]:
+    qs = Order.objects.filter(user=user).select_related("instrument")
+    if status:
+        qs = qs.filter(status__in=[s.strip().upper() for s in status.split(",")])
+    if open_only:
+        qs = qs.exclude(status__in=TERMINAL)
+    if symbol:
+        qs = qs.filter(instrument__symbol=symbol)
+    if exchange:
+        qs = qs.filter(instrument__exchange=exchange)
+    if day:
+        start = datetime.combine(day, time(0), IST)
+        qs = qs.filter(created_at__gte=start, created_at__lt=datetime.combine(day, time.max, IST))
+    return qs.order_by("-created_at", "-id")
+
+
+def order_events(*, order: Order) -> QuerySet[OrderEvent]:
+    return order.events.order_by("at", "id")
+
+
+def trades_for_user(*, user, symbol: str = "") -> QuerySet[Trade]:
+    qs = Trade.objects.filter(order__user=user).select_related("instrument", "order")
+    if symbol:
+        qs = qs.filter(instrument__symbol=symbol)
+    return qs.order_by("-executed_at", "-id")
+
+
+@dataclass(frozen=True)
+class PositionView:
+    position: Position
+    ltp: Decimal | None
+    unrealised_pnl: Decimal | None
+    stale: bool
+
+    @property
+    def total_pnl(self) -> Decimal | None:
+        if self.unrealised_pnl is None:
+            return None
+        return self.position.realised_pnl + self.unrealised_pnl
+
+
+def positions_for_user(*, user, include_closed: bool = True) -> list[PositionView]:
+    qs = Position.objects.filter(account__user=user).select_related("instrument").order_by("instrument__symbol")
+    if not include_closed:
+        qs = qs.exclude(net_quantity=0)
+    positions = list(qs)
+    found, degraded = quotes_get([p.instrument_id for p in positions])
+    views = []
+    for p in positions:
+        quote = found.get(p.instrument_id)
+        ltp = quote.ltp if quote else None
+        unrealised = None
+        if p.net_quantity == 0:
+            unrealised = Decimal(0)
+        elif ltp is not None:
+            unrealised = ((ltp - p.average_price) * p.net_quantity).quantize(Decimal("0.01"))
+        views.append(PositionView(p, ltp, unrealised, quote is None or is_stale(quote, degraded)))
+    return views
+
+
+@dataclass(frozen=True)
+class FundsView:
+    funds: Funds
+    realised_pnl: Decimal
+    unrealised_pnl: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.funds.available
+
+
+def funds_for_user(*, user) -> FundsView:
+    funds = Funds.objects.filter(account__user=user).first()
+    if funds is None:
+        raise NotFound("You have no trading account yet.", code="no_trading_account")
+    views = positions_for_user(user=user)
+    realised = sum((v.position.realised_pnl for v in views), Decimal(0))
+    unrealised = sum((v.unrealised_pnl or Decimal(0) for v in views), Decimal(0))
+    return FundsView(funds, realised, unrealised)
+
+
+def ledger_for_user(*, user) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(account__user=user).order_by("-created_at", "-id")
+
+
+def instruments_in_play() -> set[int]:
+    """Instruments with working orders or open positions: the feed must keep them ticking."""
+    open_orders = Order.objects.exclude(status__in=TERMINAL).values_list("instrument_id", flat=True).distinct()
+    held = Position.objects.exclude(net_quantity=0).values_list("instrument_id", flat=True).distinct()
+    return set(open_orders) | set(held)

@@ -1,0 +1,48 @@
+"""Celery tasks: an id in, reload, call one service. Services check state, so a redelivered task is a no-op."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="orders.tasks.broker_place_order", acks_late=True)
+def broker_place_order(order_id: int) -> None:
+    services.order_submit(order_id=order_id)
+
+
+@shared_task(name="orders.tasks.broker_modify_order", acks_late=True)
+def broker_modify_order(order_id: int) -> None:
+    services.order_modify_submit(order_id=order_id)
+
+
+@shared_task(name="orders.tasks.broker_cancel_order", acks_late=True)
+def broker_cancel_order(order_id: int) -> None:
+    services.order_cancel_submit(order_id=order_id)
+
+
+@shared_task(name="orders.tasks.outbox_sweep")
+def outbox_sweep() -> dict:
+    return services.orders_outbox_sweep()
+
+
+@shared_task(name="orders.tasks.reconcile")
+def reconcile() -> dict:
+    return services.orders_reconcile()
+
+
+@shared_task(name="orders.tasks.expire_day_orders")
+def expire_day_orders() -> int:
+    return services.orders_expire_day()
+
+
+@shared_task(name="orders.tasks.square_off_mis")
+def square_off_mis() -> int:
+    cancelled = services.mis_orders_cancel()
+    # Give the cancellations a moment to settle before closing what is left.
+    square_off_mis_close.apply_async(countdown=5)
+    return cancelled
+
+
+@shared_task(name="orders.tasks.square_off_mis_close")
+def square_off_mis_close() -> int:
+    return services.mis_positions_close()

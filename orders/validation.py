@@ -1,0 +1,172 @@
+"""Order rules checked before anything is stored. Each has its own stable error code."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+
+from marketdata.models import Instrument
+from marketdata.quotes import CachedQuote
+from trading.errors import InvalidInput, RuleViolation
+
+from .models import OrderType, Product, Side, Validity
+
+MAX_PRICE = Decimal("1000000000")
+
+
+@dataclass(frozen=True)
+class OrderParams:
+    side: str
+    quantity: int
+    order_type: str
+    product: str
+    validity: str
+    price: Decimal | None
+    trigger_price: Decimal | None
+
+
+def _bad(message: str, code: str, field: str) -> InvalidInput:
+    return InvalidInput(message, code=code, field=field)
+
+
+def check_instrument(instrument: Instrument, today) -> None:
+    if not instrument.is_active:
+        raise RuleViolation(f"{instrument.key} is no longer listed.", code="instrument_not_tradable", field="symbol")
+    if instrument.is_index:
+        raise RuleViolation(
+            f"{instrument.key} is an index; trade its futures or options instead.",
+            code="instrument_not_tradable",
+            field="symbol",
+        )
+    if instrument.expiry and instrument.expiry < today:
+        raise RuleViolation(
+            f"{instrument.key} expired on {instrument.expiry:%d %b %Y}.", code="instrument_expired", field="symbol"
+        )
+
+
+def check_shape(p: OrderParams, instrument: Instrument) -> None:
+    """Quantity, prices and the fields each order type needs, against the instrument's lot and tick."""
+    if p.quantity is None or p.quantity <= 0:
+        raise _bad("Quantity must be a positive whole number.", "invalid_quantity", "quantity")
+    if p.quantity > settings.ORDER_MAX_QUANTITY:
+        raise _bad(
+            f"Quantity {p.quantity} is above the per-order limit of {settings.ORDER_MAX_QUANTITY}.",
+            "quantity_too_large",
+            "quantity",
+        )
+    if p.quantity % instrument.lot_size:
+        raise _bad(
+            f"Quantity must be a multiple of the lot size {instrument.lot_size} "
+            f"(e.g. {instrument.lot_size * max(1, p.quantity // instrument.lot_size)}).",
+            "quantity_not_lot_multiple",
+            "quantity",
+        )
+    needs_price = p.order_type in (OrderType.LIMIT, OrderType.SL)
+    needs_trigger = p.order_type in (OrderType.SL, OrderType.SL_M)
+    if needs_price and p.price is None:
+        raise _bad(f"A {p.order_type} order needs a price.", "price_required", "price")
+    if not needs_price and p.price is not None:
+        raise _bad(f"A {p.order_type} order takes no price; remove it.", "price_not_allowed", "price")
+    if needs_trigger and p.trigger_price is None:
+        raise _bad(f"A {p.order_type} order needs a trigger price.", "trigger_price_required", "trigger_price")
+    if not needs_trigger and p.trigger_price is not None:
+        raise _bad(
+            f"A {p.order_type} order takes no trigger price; remove it.", "trigger_price_not_allowed", "trigger_price"
+        )
+    tick = instrument.tick_size
+    for field, value in (("price", p.price), ("trigger_price", p.trigger_price)):
+        if value is None:
+            continue
+        label = field.replace("_", " ")
+        if not value.is_finite() or value <= 0:
+            raise _bad(f"The {label} must be a positive number.", f"invalid_{field}", field)
+        if value >= MAX_PRICE:
+            raise _bad(f"The {label} {value} is not plausible.", f"invalid_{field}", field)
+        if tick > 0 and value % tick:
+            lower = (value // tick) * tick
+            raise _bad(
+                f"The {label} must be a multiple of the tick size {tick.normalize()} "
+                f"(e.g. {lower.normalize()} or {(lower + tick).normalize()}).",
+                f"{field}_not_tick_multiple",
+                field,
+            )
+    if p.validity == Validity.IOC and needs_trigger:
+        raise _bad("IOC validity is for MARKET and LIMIT orders only.", "ioc_not_allowed", "validity")
+
+
+def check_product(p: OrderParams, instrument: Instrument) -> None:
+    if p.product == Product.CNC and not instrument.is_cash_equity:
+        raise RuleViolation(
+            "CNC (delivery) is for cash equity only; use NRML or MIS for futures and options.",
+            code="product_not_allowed",
+            field="product",
+        )
+    if p.product == Product.NRML and not instrument.is_derivative:
+        raise RuleViolation(
+            "NRML is for futures and options only; use CNC (delivery) or MIS (intraday) for shares.",
+            code="product_not_allowed",
+            field="product",
+        )
+
+
+def check_against_market(p: OrderParams, quote: CachedQuote | None, stale: bool) -> None:
+    """Stop triggers must be on the right side of the last price; market orders need a fresh price."""
+    needs_market = p.order_type in (OrderType.MARKET, OrderType.SL, OrderType.SL_M)
+    if needs_market and (quote is None or quote.ltp is None):
+        raise RuleViolation(
+            "There is no live price for this instrument yet; place a LIMIT order or wait for the market data feed.",
+            code="no_market_price",
+            field="symbol",
+        )
+    if p.order_type == OrderType.MARKET and stale:
+        raise RuleViolation(
+            "The last price is stale (the feed is silent); a MARKET order would fill blind. Use a LIMIT order.",
+            code="stale_market_price",
+            field="order_type",
+        )
+    if p.order_type not in (OrderType.SL, OrderType.SL_M):
+        return
+    ltp = quote.ltp
+    if p.side == Side.BUY and p.trigger_price <= ltp:
+        raise RuleViolation(
+            f"A BUY stop triggers as the price rises: the trigger must be above the last price {ltp.normalize()}.",
+            code="trigger_price_wrong_side",
+            field="trigger_price",
+        )
+    if p.side == Side.SELL and p.trigger_price >= ltp:
+        raise RuleViolation(
+            f"A SELL stop triggers as the price falls: the trigger must be below the last price {ltp.normalize()}.",
+            code="trigger_price_wrong_side",
+            field="trigger_price",
+        )
+    if p.order_type == OrderType.SL:
+        if p.side == Side.BUY and p.price < p.trigger_price:
+            raise RuleViolation(
+                "For a BUY stop-limit the limit price must be at or above the trigger price.",
+                code="price_wrong_side_of_trigger",
+                field="price",
+            )
+        if p.side == Side.SELL and p.price > p.trigger_price:
+            raise RuleViolation(
+                "For a SELL stop-limit the limit price must be at or below the trigger price.",
+                code="price_wrong_side_of_trigger",
+                field="price",
+            )
+
+
+def margin_rate(product: str) -> Decimal:
+    return {
+        Product.CNC: Decimal(1),
+        Product.MIS: Decimal(str(settings.MIS_MARGIN_RATE)),
+        Product.NRML: Decimal(str(settings.NRML_MARGIN_RATE)),
+    }[product]
+
+
+def reference_price(p: OrderParams, quote: CachedQuote | None) -> Decimal:
+    """The price funds are blocked at: the limit, or for market and stop-market orders the worst
+    of last price, touch and trigger plus a buffer for the move before the fill."""
+    if p.order_type in (OrderType.LIMIT, OrderType.SL):
+        return p.price
+    touch = (quote.ask if p.side == Side.BUY else quote.bid) if quote else None
+    candidates = [v for v in (quote.ltp if quote else None, touch, p.trigger_price) if v is not None]
+    return max(candidates) * (1 + Decimal(str(settings.MARKET_ORDER_PRICE_BUFFER)))
