@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import User
+from .models import TradingAccount, User
 
 
 @admin.register(User)
@@ -10,3 +10,12 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_active", "is_staff", "is_superuser", "date_joined")
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("username",)
+
+
+@admin.register(TradingAccount)
+class TradingAccountAdmin(admin.ModelAdmin):
+    list_display = ("user", "mode", "broker", "always_open", "created_at")
+    list_filter = ("mode", "broker", "always_open")
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)
+    list_select_related = ("user",)

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.accounts.factories import UserFactory
-from tests.processes import CeleryWorker, ensure_clean_broker
+from tests.processes import SHARED, CeleryWorker, ensure_clean_broker
 
 
 def pytest_sessionstart(session):
@@ -70,8 +70,33 @@ def celery_worker(django_db_setup, django_db_blocker):
     ensure_clean_broker()
     worker = CeleryWorker()
     worker.start()
+    SHARED["worker"] = worker
     yield worker
+    SHARED.pop("worker", None)
     worker.stop()
+
+
+@pytest.fixture
+def exclusive_workers():
+    """For tests that run (and crash) their own workers: the shared one steps aside meanwhile."""
+    shared = SHARED.get("worker")
+    paused = shared is not None and shared.alive()
+    if paused:
+        shared.stop()
+    ensure_clean_broker()
+    started: list[CeleryWorker] = []
+
+    def start(**env) -> CeleryWorker:
+        worker = CeleryWorker(env=env)
+        worker.start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+    if paused:
+        shared.start()
 
 
 def requires_redis():

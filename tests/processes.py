@@ -19,6 +19,7 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = Path(settings.VAR_DIR) / "logs"
+SHARED: dict[str, "ManagedProcess"] = {}  # processes shared by a whole test session
 
 
 def test_database_url() -> str:
@@ -108,6 +109,13 @@ class CeleryWorker(ManagedProcess):
     def wait_ready(self) -> None:
         from monitoring.tasks import ping
 
+        if "TRADING_FAULTS" in self.extra_env:
+            # A worker armed to crash is checked for being alive, not with a round trip
+            # (the ping could be taken by it and the crash fire on the wrong message).
+            time.sleep(2)
+            if not self.alive():
+                raise RuntimeError(f"celery worker exited early:\n{self.log_tail()}")
+            return
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if not self.alive():

@@ -48,9 +48,17 @@ class Book:
     sell_limits: SortedKeyList = field(default_factory=lambda: SortedKeyList(key=lambda r: (r.price, r.seq)))
     buy_stops: SortedKeyList = field(default_factory=lambda: SortedKeyList(key=lambda r: (r.trigger, r.seq)))
     sell_stops: SortedKeyList = field(default_factory=lambda: SortedKeyList(key=lambda r: (-r.trigger, r.seq)))
+    # MARKET orders accepted but not matched on arrival (their worker died): filled on the next tick.
+    markets: SortedKeyList = field(default_factory=lambda: SortedKeyList(key=lambda r: r.seq))
 
     def __len__(self) -> int:
-        return len(self.buy_limits) + len(self.sell_limits) + len(self.buy_stops) + len(self.sell_stops)
+        return (
+            len(self.buy_limits)
+            + len(self.sell_limits)
+            + len(self.buy_stops)
+            + len(self.sell_stops)
+            + len(self.markets)
+        )
 
 
 class MatchingEngine:
@@ -76,7 +84,7 @@ class MatchingEngine:
         elif po.order_type in (OrderType.LIMIT, OrderType.SL):
             target = book.buy_limits if buy else book.sell_limits
         else:
-            return  # an open MARKET order is matched on arrival, never rests
+            target = book.markets
         target.add(entry)
         self.where[po.id] = (target, entry)
 
@@ -118,6 +126,8 @@ class MatchingEngine:
             return
         ltp = tick.ltp
         market = matching.Market(ltp=ltp, bid=tick.bid, ask=tick.ask)
+        while book.markets:
+            self._trigger(book.markets[0], market)
         while book.buy_stops and book.buy_stops[0].trigger <= ltp:
             self._trigger(book.buy_stops[0], market)
         while book.sell_stops and book.sell_stops[0].trigger >= ltp:

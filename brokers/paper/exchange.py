@@ -19,6 +19,7 @@ from django.db.models import F
 
 from marketdata.quotes import quotes_get
 from marketdata.selectors import instrument_get_by_key, instrument_refs_resolve
+from trading import faults
 from trading.errors import NotFound
 
 from ..base import (
@@ -199,6 +200,7 @@ class PaperBroker(Broker):
                 )
         except IntegrityError:
             return to_broker_order(PaperOrder.objects.get(account_id=self.account_id, tag=request.tag))
+        faults.point("paper.accepted_before_matching")
         match_now(po, current_market(instrument.id))
         po.refresh_from_db()
         return to_broker_order(po)

@@ -1,0 +1,110 @@
+from django.contrib import admin, messages
+
+from trading.errors import DomainError
+
+from .models import Funds, LedgerEntry, Order, OrderEvent, Position, Trade
+from .services import order_cancel
+
+
+class ReadOnlyMixin:
+    """Money and fills are written by services only: editing a row here would break the ledger."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrderEventInline(ReadOnlyMixin, admin.TabularInline):
+    model = OrderEvent
+    fields = ("at", "from_status", "to_status", "reason", "actor", "data")
+    readonly_fields = fields
+    extra = 0
+    ordering = ("at", "id")
+
+
+class TradeInline(ReadOnlyMixin, admin.TabularInline):
+    model = Trade
+    fields = ("executed_at", "quantity", "price", "broker_trade_id")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "id", "created_at", "user", "instrument", "side", "quantity", "filled_quantity", "order_type", "product",
+        "price", "status", "client_order_id",
+    )  # fmt: skip
+    list_filter = ("status", "side", "order_type", "product", "source", "created_at")
+    search_fields = ("=id", "client_order_id", "broker_order_id", "user__username", "instrument__symbol")
+    list_select_related = ("user", "instrument")
+    raw_id_fields = ("user", "account", "instrument")
+    date_hierarchy = "created_at"
+    inlines = [OrderEventInline, TradeInline]
+    actions = ["cancel_orders"]
+
+    @admin.action(description="Cancel the selected orders (through the broker)", permissions=["view"])
+    def cancel_orders(self, request, queryset):
+        done, refused = 0, []
+        for order in queryset.select_related("user"):
+            try:
+                order_cancel(user=order.user, order=order, reason="Cancelled by an administrator",
+                             actor=f"admin:{request.user.username}")  # fmt: skip
+                done += 1
+            except DomainError as exc:
+                refused.append(f"#{order.id}: {exc.message}")
+        if done:
+            self.message_user(request, f"Cancellation requested for {done} orders.", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+
+@admin.register(Trade)
+class TradeAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("executed_at", "order", "account", "instrument", "side", "product", "quantity", "price")
+    list_filter = ("side", "product", "executed_at")
+    search_fields = ("=order__id", "broker_trade_id", "account__user__username", "instrument__symbol")
+    list_select_related = ("order", "account__user", "instrument")
+    date_hierarchy = "executed_at"
+
+
+@admin.register(Position)
+class PositionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("account", "instrument", "product", "net_quantity", "average_price", "realised_pnl", "updated_at")
+    list_filter = ("product",)
+    search_fields = ("account__user__username", "instrument__symbol")
+    list_select_related = ("account__user", "instrument")
+
+
+class LedgerInline(ReadOnlyMixin, admin.TabularInline):
+    model = LedgerEntry
+    fk_name = "account"
+    fields = ("created_at", "kind", "amount", "balance_after", "note")
+    readonly_fields = fields
+    extra = 0
+    ordering = ("-created_at", "-id")
+
+
+@admin.register(Funds)
+class FundsAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("account", "cash", "reserved", "margin_used", "available", "updated_at")
+    search_fields = ("account__user__username",)
+    list_select_related = ("account__user",)
+
+    @admin.display(description="available")
+    def available(self, obj):
+        return obj.available
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("created_at", "account", "kind", "amount", "balance_after", "note")
+    list_filter = ("kind", "created_at")
+    search_fields = ("account__user__username", "note")
+    list_select_related = ("account__user",)
+    date_hierarchy = "created_at"

@@ -1,0 +1,85 @@
+"""Concurrency is part of correctness: these run on PostgreSQL in CI (and on SQLite locally)."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal as D
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+
+from brokers.models import PaperOrder
+from orders import services
+from orders.models import Funds, LedgerEntry, Order, OrderStatus
+from tests.conftest import jwt_client
+from tests.orders.conftest import params
+
+pytestmark = pytest.mark.django_db(transaction=True)
+URL = "/api/v1/orders/"
+CLIENTS = 80  # simultaneous connections: PostgreSQL's default limit is 100
+
+
+def burst(requests: int, send) -> list:
+    """`requests` calls of send(i), released together from CLIENTS threads."""
+    barrier = threading.Barrier(min(requests, CLIENTS))
+
+    def one(i):
+        try:
+            if i < CLIENTS:
+                barrier.wait()
+            return send(i)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        return list(pool.map(one, range(requests)))
+
+
+def test_100_concurrent_market_buys_accept_exactly_what_the_funds_cover(market, trader):
+    per_order = (D("800.05") * D("1.01")).quantize(D("0.0001"))  # ask + 1% buffer, CNC: full value
+    account = trader.trading_account
+    services.funds_set_capital(account=account, amount=per_order * 60)
+    body = {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 1, "order_type": "MARKET",
+            "product": "CNC"}  # fmt: skip
+
+    responses = burst(100, lambda i: jwt_client(trader).post(URL, body, format="json"))
+
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] * 60 + [422] * 40
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 422} == {"insufficient_funds"}
+    funds = Funds.objects.get(account=account)
+    assert funds.reserved == per_order * 60 and funds.available == 0
+    assert Order.objects.filter(account=account).count() == 60
+
+    for order in Order.objects.filter(account=account):
+        services.order_submit(order_id=order.id)
+    funds.refresh_from_db()
+    assert Order.objects.filter(account=account, status=OrderStatus.FILLED).count() == 60
+    assert funds.reserved == 0 and funds.available >= 0
+    assert funds.margin_used == D("800.05") * 60
+    assert LedgerEntry.objects.filter(account=account).aggregate(s=Sum("amount"))["s"] == funds.cash
+
+
+def test_the_same_client_order_id_sent_20_times_at_once_creates_one_order(market, trader):
+    body = {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 3, "order_type": "LIMIT",
+            "product": "MIS", "price": "790", "client_order_id": "burst-1"}  # fmt: skip
+
+    responses = burst(20, lambda i: jwt_client(trader).post(URL, body, format="json"))
+
+    assert sorted(r.status_code for r in responses) == [200] * 19 + [201]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert Order.objects.count() == 1
+    funds = Funds.objects.get(account__user=trader)
+    assert funds.reserved == D("474.0000")  # reserved once: 3 * 790 * 0.2
+
+
+def test_concurrent_submissions_of_one_order_reach_the_broker_once(market, trader):
+    order, _ = services.order_place(
+        user=trader,
+        instrument=market["SBIN-EQ"],
+        params=params(quantity=5),
+    )
+    burst(10, lambda i: services.order_submit(order_id=order.id))
+    assert PaperOrder.objects.filter(tag=order.broker_tag).count() == 1
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FILLED and order.filled_quantity == 5
