@@ -233,7 +233,7 @@ class FeedRunner:
                             "feed %s: %d ticks in the last 10 s for %d instruments",
                             self.source.name,
                             window_ticks,
-                            len(self.processor.quotes),
+                            self.processor.instruments,
                         )
                     window_ticks = 0
                     next_report = tick_now + 10
@@ -265,7 +265,7 @@ class FeedRunner:
                 started_at=self.started_at,
                 last_tick_at=self.last_tick_at,
                 ticks=self.processor.ticks,
-                instruments=len(self.processor.quotes),
+                instruments=self.processor.instruments,
             )
         except Exception:
             # Keep what was not written; the next flush carries it (latest values win).

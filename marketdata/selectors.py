@@ -57,9 +57,13 @@ def instrument_refs_resolve(keys: list[tuple[str, str]]) -> dict[tuple[str, str]
         else:
             missing.append(key)
     if missing:
-        query = Q()
+        # One `symbol IN (...)` per exchange uses the (exchange, symbol) index directly.
+        by_exchange: dict[str, list[str]] = {}
         for exchange, symbol in missing:
-            query |= Q(exchange=exchange, symbol=symbol)
+            by_exchange.setdefault(exchange, []).append(symbol)
+        query = Q()
+        for exchange, symbols in by_exchange.items():
+            query |= Q(exchange=exchange, symbol__in=symbols)
         for pk, exchange, symbol in Instrument.objects.filter(query, is_active=True).values_list(
             "id", "exchange", "symbol"
         ):

@@ -246,7 +246,6 @@ def market_state_load(instrument_id: int) -> tuple[LiveQuote | None, dict[str, L
         if latest is not None:
             candle = LiveCandle(int(latest.start.timestamp()), latest.open, latest.volume)
             candle.high, candle.low, candle.close = latest.high, latest.low, latest.close
-            candle.dirty = False
             candles[interval] = candle
     if stored is not None:
         quote = LiveQuote(instrument_id)

@@ -122,7 +122,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker, beat and feed share one file: WAL lets readers run beside the
     # writer, IMMEDIATE takes the write lock at BEGIN so concurrent writers queue
     # (for up to `timeout` seconds) instead of failing half-way.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",

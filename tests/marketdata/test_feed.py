@@ -139,4 +139,4 @@ def test_a_stored_quote_from_the_future_does_not_freeze_live_ticks():
     Quote.objects.create(instrument=instrument, ltp=Decimal("100"), timestamp=future)
     processor = TickProcessor(resume=market_state_load)
     processor.process(Tick(instrument.id, Decimal("101"), time.time(), 1))
-    assert processor.quotes[instrument.id].ltp == Decimal("101")
+    assert processor.quote(instrument.id).ltp == Decimal("101")

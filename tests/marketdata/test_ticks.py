@@ -39,7 +39,7 @@ def test_a_quote_tracks_last_price_session_range_volume_and_spread():
     p.process(Tick(1, D("100.00"), ts("2026-11-24T09:15:01"), 5, D("99.95"), D("100.05")))
     p.process(Tick(1, D("101.50"), ts("2026-11-24T09:15:02"), 7))
     p.process(Tick(1, D("99.10"), ts("2026-11-24T09:15:03"), 3, D("99.05"), D("99.15")))
-    q = p.quotes[1]
+    q = p.quote(1)
     assert (q.ltp, q.open, q.high, q.low, q.volume) == (D("99.10"), D("100.00"), D("101.50"), D("99.10"), 15)
     assert (q.bid, q.ask) == (D("99.05"), D("99.15"))
 
@@ -49,7 +49,7 @@ def test_a_new_ist_day_makes_yesterdays_last_price_the_reference_close():
     p.process(Tick(1, D("100"), ts("2026-11-23T15:29:00"), 1))
     p.process(Tick(1, D("104"), ts("2026-11-23T15:29:59"), 1))
     p.process(Tick(1, D("106"), ts("2026-11-24T09:15:00"), 2))
-    q = p.quotes[1]
+    q = p.quote(1)
     assert q.close == D("104")
     assert (q.open, q.high, q.low, q.volume) == (D("106"), D("106"), D("106"), 2)
 
@@ -58,7 +58,7 @@ def test_a_late_tick_does_not_move_the_price_back_in_time():
     p = TickProcessor()
     p.process(Tick(1, D("100"), ts("2026-11-24T09:15:05"), 1))
     p.process(Tick(1, D("90"), ts("2026-11-24T09:15:01"), 1))
-    assert p.quotes[1].ltp == D("100")
+    assert p.quote(1).ltp == D("100")
     assert p.ticks == 1
 
 
@@ -99,4 +99,4 @@ def test_it_resumes_from_persisted_state_on_first_sight():
 
     p = TickProcessor(resume=resume)
     p.process(Tick(7, D("100"), ts("2026-11-24T09:15:00"), 1))
-    assert p.quotes[7].close == D("95")
+    assert p.quote(7).close == D("95")
