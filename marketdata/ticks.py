@@ -213,7 +213,7 @@ class TickProcessor:
                     from_units(s[CLOSE]),
                     s[VOLUME],
                     s[TS_US] / 1_000_000,
-                )  # fmt: skip
+                )
             )
             dirty = s[DIRTY]
             for base, bit, interval, _, _ in self._buckets:

@@ -33,10 +33,7 @@ class ResilientUserRateThrottle(SimpleRateThrottle):
         window = int(now // self.duration)
         key = f"{self.get_cache_key(request, view)}:{window}"
         try:
-            if cache.add(key, 1, self.duration + 1):
-                count = 1
-            else:
-                count = cache.incr(key)
+            count = 1 if cache.add(key, 1, self.duration + 1) else cache.incr(key)
         except Exception:
             if not ResilientUserRateThrottle._warned:
                 logger.warning("API rate limiter unavailable (cache error); not enforcing limits until it is back")
