@@ -98,13 +98,16 @@ def relay_from_redis(redis_client, bus: TickBus = tick_bus, stop: threading.Even
     pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(TICKS_CHANNEL)
 
-    def run() -> None:
+    def run(client=redis_client) -> None:
+        # Holding `client` matters: redis-py closes a client's connections when
+        # the client is garbage-collected, which would cut this subscription.
         while not stop.is_set():
             message = pubsub.get_message(timeout=0.5)
             if message and message["type"] == "message":
                 for row in json.loads(message["data"]):
                     bus.publish(Tick.from_wire(row))
         pubsub.close()
+        client.close()
 
     thread = threading.Thread(target=run, name="tick-relay", daemon=True)
     thread.start()

@@ -1,3 +1,4 @@
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ from marketdata.feeds import FeedRunner, ReplaySource, SimulatedSource
 from marketdata.models import Candle, FeedStatus, Quote
 from marketdata.services import market_state_flush, market_state_load
 from marketdata.ticks import TickProcessor
+from tests.conftest import requires_redis
 from tests.marketdata.factories import CandleFactory, InstrumentFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,7 +134,6 @@ def test_demo_history_never_ends_in_the_future():
 
 
 def test_a_stored_quote_from_the_future_does_not_freeze_live_ticks():
-    import time
 
     instrument = InstrumentFactory()
     future = datetime.now(UTC) + timedelta(minutes=5)
@@ -140,3 +141,47 @@ def test_a_stored_quote_from_the_future_does_not_freeze_live_ticks():
     processor = TickProcessor(resume=market_state_load)
     processor.process(Tick(instrument.id, Decimal("101"), time.time(), 1))
     assert processor.quote(instrument.id).ltp == Decimal("101")
+
+
+@requires_redis()
+def test_other_processes_hear_the_feeds_ticks_through_redis(settings):
+    """The feed relays its ticks to Redis; a listener elsewhere feeds its own bus from there."""
+    import threading
+
+    import redis
+
+    from marketdata.bus import relay_from_redis
+
+    instrument = InstrumentFactory()
+    elsewhere = TickBus()
+    heard = []
+    elsewhere.subscribe(heard.append)
+    stop = threading.Event()
+    relay = relay_from_redis(redis.Redis.from_url(settings.REDIS_URL), bus=elsewhere, stop=stop)
+    try:
+        runner = FeedRunner(SimulatedSource(seed=9, ticks_per_second=20), symbols={instrument.id})
+        sent = []
+        runner.bus.subscribe(sent.append)
+        try:
+            runner.run(duration=1.0)
+        finally:
+            runner.bus.unsubscribe(sent.append)
+        deadline = time.monotonic() + 5
+        while len(heard) < len(sent) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        relay.join(timeout=5)
+    assert sent and [(t.instrument_id, t.ltp) for t in heard] == [(t.instrument_id, t.ltp) for t in sent]
+
+
+def test_run_feed_refuses_unknown_symbols_and_bad_rates():
+    from django.core.management import CommandError, call_command
+
+    InstrumentFactory(symbol="SBIN-EQ")
+    with pytest.raises(CommandError, match="unknown symbols: NSE:NOPE-EQ"):
+        call_command("run_feed", "--symbols", "NSE:SBIN-EQ,NSE:NOPE-EQ", "--duration", "0.1")
+    with pytest.raises(CommandError, match="--rate"):
+        call_command("run_feed", "--rate", "0", "--duration", "0.1")
+    with pytest.raises(CommandError, match="EXCHANGE:SYMBOL"):
+        call_command("run_feed", "--symbols", "garbage", "--duration", "0.1")
