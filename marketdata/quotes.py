@@ -14,9 +14,6 @@
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 
 import pybreaker
 from django.conf import settings
@@ -31,24 +28,8 @@ L2_TIMEOUT = 24 * 3600  # what the feed writes stays as "last known" for a day
 L2_BACKFILL_TIMEOUT = 2  # what a reader copies up from the database is soon re-read
 
 
-@dataclass(frozen=True, slots=True)
-class CachedQuote:
-    instrument_id: int
-    ltp: Decimal
-    bid: Decimal | None
-    ask: Decimal | None
-    open: Decimal | None
-    high: Decimal | None
-    low: Decimal | None
-    close: Decimal | None
-    volume: int
-    ts: float
-
-    @classmethod
-    def from_row(cls, row: QuoteRow) -> "CachedQuote":
-        return cls(
-            row.instrument_id, row.ltp, row.bid, row.ask, row.open, row.high, row.low, row.close, row.volume, row.ts
-        )
+# What the caches hold is exactly what the feed drained: an immutable QuoteRow.
+CachedQuote = QuoteRow
 
 
 def _key(instrument_id: int) -> str:
@@ -151,7 +132,7 @@ def _quotes_from_database(instrument_ids: list[int]) -> dict[int, CachedQuote]:
 def quotes_publish(rows: list[QuoteRow], redis_client=None) -> bool:
     """The feed's side: new values into L1 and L2, and tell other processes. False if L2 failed."""
     now = time.monotonic()
-    quotes = [CachedQuote.from_row(row) for row in rows]
+    quotes = list(rows)
     for quote in quotes:
         _l1_put(quote, now)
     ok = True
@@ -201,9 +182,3 @@ def age_ms(quote: CachedQuote, now: float | None = None) -> int:
 
 def is_stale(quote: CachedQuote, degraded: bool, now: float | None = None) -> bool:
     return degraded or age_ms(quote, now) > settings.QUOTES_STALE_AFTER_SECONDS * 1000
-
-
-def timestamp(quote: CachedQuote) -> datetime:
-    from .intervals import from_epoch
-
-    return from_epoch(quote.ts)

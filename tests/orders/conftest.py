@@ -55,3 +55,14 @@ def params(side="BUY", quantity=10, order_type="MARKET", product="CNC", validity
         price=None if price is None else Decimal(str(price)),
         trigger_price=None if trigger is None else Decimal(str(trigger)),
     )
+
+
+@pytest.fixture
+def run(django_capture_on_commit_callbacks):
+    """Run a service the way production does: its on-commit callbacks fire (fills are published)."""
+
+    def call(fn, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(**kwargs)
+
+    return call

@@ -19,17 +19,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/orders/"
 
 
-@pytest.fixture
-def run(django_capture_on_commit_callbacks):
-    """Run a service the way production does: its on-commit callbacks fire (fills are published)."""
-
-    def call(fn, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return fn(**kwargs)
-
-    return call
-
-
 def place(trader, instrument, **kw):
     order, created = services.order_place(user=trader, instrument=instrument, params=params(**kw))
     assert created

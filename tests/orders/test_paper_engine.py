@@ -71,3 +71,17 @@ def test_cancelled_and_modified_orders_leave_or_move_in_the_book_on_sync():
     assert PaperOrder.objects.get(id=b.id).status == "complete"
     assert PaperOrder.objects.get(id=a.id).status == "cancelled"
     assert engine.resting() == 0
+
+
+def test_the_order_vocabulary_is_the_same_on_both_sides_of_the_broker_interface():
+    # The interface has its own enums (no model may cross it); they must name the same things.
+    from brokers import base
+    from orders import models
+
+    for ours, theirs in [
+        (models.Side, base.Side),
+        (models.OrderType, base.OrderType),
+        (models.Product, base.Product),
+        (models.Validity, base.Validity),
+    ]:
+        assert set(ours.values) == {member.value for member in theirs}
