@@ -1,5 +1,21 @@
-from django.urls import path  # noqa: F401 - dashboard pages for orders are added here
+from django.urls import path
+
+from . import views
 
 app_name = "orders"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("orders/", views.orders_page, name="orders"),
+    path("orders/book/", views.order_book_partial, name="book"),
+    path("orders/ticket/", views.ticket_partial, name="ticket"),
+    path("orders/place/", views.order_place_view, name="place"),
+    path("orders/cancel-all/", views.orders_cancel_all_view, name="cancel-all"),
+    path("orders/<int:order_id>/", views.order_detail, name="order-detail"),
+    path("orders/<int:order_id>/modify/", views.order_modify_view, name="modify"),
+    path("orders/<int:order_id>/cancel/", views.order_cancel_view, name="cancel"),
+    path("positions/", views.positions_page, name="positions"),
+    path("positions/live/", views.positions_partial, name="positions-live"),
+    path("positions/trades/", views.trades_partial, name="trades"),
+    path("positions/close/", views.position_close_view, name="position-close"),
+    path("positions/close-all/", views.positions_close_all_view, name="positions-close-all"),
+]

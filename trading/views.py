@@ -6,7 +6,9 @@ from django.shortcuts import render
 from django.views.decorators.csrf import requires_csrf_token
 
 from marketdata.selectors import watchlist_for_user
+from orders.selectors import funds_for_user
 from trading.api import error_body
+from trading.errors import NotFound
 
 
 def _wants_json(request) -> bool:
@@ -15,7 +17,11 @@ def _wants_json(request) -> bool:
 
 @login_required
 def dashboard(request):
-    return render(request, "dashboard/index.html", {"items": watchlist_for_user(user=request.user)})
+    try:
+        funds = funds_for_user(user=request.user)
+    except NotFound:
+        funds = None  # no trading account yet: the page says so
+    return render(request, "dashboard/index.html", {"items": watchlist_for_user(user=request.user), "funds": funds})
 
 
 @requires_csrf_token

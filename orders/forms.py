@@ -1,0 +1,61 @@
+"""Dashboard forms: they only turn the posted text into types. Every trading rule is the services'."""
+
+from django import forms
+
+from .models import OrderType, Product, Side, Validity
+
+PRICE_MESSAGES = {"invalid": "Enter a number, e.g. 1234.50."}
+
+
+class _PriceField(forms.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(required=False, max_digits=16, decimal_places=4, error_messages=PRICE_MESSAGES, **kwargs)
+
+    def to_python(self, value):
+        # Traders paste amounts as they read them: 1,234.50.
+        return super().to_python(value.replace(",", "").strip() if isinstance(value, str) else value)
+
+
+class _QuantityField(forms.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("error_messages", {"invalid": "Enter a whole number.", "required": "Enter a quantity."})
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value.replace(",", "").strip() if isinstance(value, str) else value)
+
+
+class TicketForm(forms.Form):
+    side = forms.ChoiceField(choices=Side.choices, error_messages={"required": "Choose BUY or SELL."})
+    quantity = _QuantityField()
+    order_type = forms.ChoiceField(choices=OrderType.choices, error_messages={"required": "Choose an order type."})
+    product = forms.ChoiceField(choices=Product.choices, error_messages={"required": "Choose a product."})
+    validity = forms.ChoiceField(choices=Validity.choices, required=False)
+    price = _PriceField()
+    trigger_price = _PriceField()
+
+
+class ModifyForm(forms.Form):
+    quantity = _QuantityField(required=False)
+    order_type = forms.ChoiceField(choices=OrderType.choices, required=False)
+    price = _PriceField()
+    trigger_price = _PriceField()
+
+    def changes(self, order) -> dict:
+        """Only what the trader changed or filled in; blank means "leave it as it is"."""
+        data = self.cleaned_data
+        current = {
+            "quantity": order.quantity,
+            "order_type": order.order_type,
+            "price": order.price,
+            "trigger_price": order.trigger_price,
+        }
+        return {
+            field: data[field]
+            for field in current
+            if data.get(field) not in (None, "") and data[field] != current[field]
+        }
+
+
+def form_errors(form: forms.Form) -> dict[str, list[str]]:
+    return {field: [str(e) for e in errors] for field, errors in form.errors.items()}

@@ -1,0 +1,203 @@
+"""The traders' dashboard for orders, in Chromium, against the real processes.
+
+The feed process runs the simulated market and the paper exchange's matching
+engine; a real Celery worker process sends orders to the paper broker. Every wait is
+Playwright's auto-waiting `expect`, never a sleep.
+"""
+
+import re
+from decimal import ROUND_FLOOR, Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from marketdata.demo import demo_history_backfill, demo_instruments_import
+from marketdata.selectors import instrument_get_by_key
+from marketdata.services import watchlist_add
+from orders.models import Order
+from orders.services import account_open
+from orders.templatetags.money import format_indian
+from tests.e2e.conftest import login
+
+pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+PRICE = re.compile(r"^[\d,]+\.\d{2,4}$")
+SIGNED = re.compile(r"^[+-]?[\d,]+\.\d{2}$")
+BROKER_WAIT = 15_000  # ms: worker -> paper broker -> matching engine -> back
+WATCHED = ("NSE:SBIN-EQ", "NSE:INFY-EQ", "NFO:NIFTY29DEC26FUT")
+
+
+@pytest.fixture
+def trader(user):
+    """A trader with ₹10,00,000 on an always-open paper account, watching what the tests trade.
+
+    Watching matters: the feed ticks watched instruments, so MARKET orders have a fresh price.
+    """
+    demo_instruments_import()
+    demo_history_backfill(session_minutes=30, days=5)
+    account_open(user=user, starting_funds=Decimal("1000000"), always_open=True)
+    for key in WATCHED:
+        exchange, symbol = key.split(":")
+        watchlist_add(user=user, instrument=instrument_get_by_key(exchange=exchange, symbol=symbol))
+    return user
+
+
+@pytest.fixture
+def worker(exclusive_workers):
+    """A real Celery worker process of this test's own (the shared one, if running, steps aside).
+
+    Not the session's shared worker: each transactional test ends with a flush
+    that recreates the content types under new ids, and a worker that lived
+    through one keeps the old ids cached; its first audit-log row in the next
+    test (auditlog records Order changes) then fails its foreign key at commit
+    and the order stays SUBMITTED. Nothing is in flight at the end of a test, so
+    a kill is safe and skips the 5-15 s of a warm shutdown.
+    """
+    process = exclusive_workers()
+    yield process
+    process.kill()
+
+
+@pytest.fixture
+def trading_page(page, trader, password, feed, worker):
+    login(page, trader.username, password)
+    page.on("dialog", lambda dialog: dialog.accept())  # "Square off ... at market?"
+    return page
+
+
+def placed_order_id(ticket) -> int:
+    success = ticket.get_by_test_id("ticket-success")
+    expect(success).to_contain_text(re.compile(r"Order #\d+ placed"))
+    return int(re.search(r"#(\d+)", success.inner_text())[1])
+
+
+def order_row(page, order_id: int):
+    return page.locator(f'[data-testid="order-row"][data-order-id="{order_id}"]')
+
+
+def product_choices(ticket) -> list[str]:
+    return ticket.locator('input[name="product"]').evaluate_all("inputs => inputs.map(i => i.value)")
+
+
+def test_a_market_buy_from_the_instrument_page_fills_and_shows_a_live_position(trading_page):
+    page = trading_page
+    page.goto("/market/instruments/NSE/SBIN-EQ/")
+    ticket = page.get_by_test_id("order-ticket")
+    expect(ticket.get_by_test_id("ticket-ltp")).to_have_text(PRICE)
+    assert product_choices(ticket) == ["CNC", "MIS"]
+    expect(ticket.get_by_test_id("ticket-lot")).to_contain_text("Lot size 1")
+
+    ticket.get_by_test_id("ticket-quantity").fill("10")
+    ticket.get_by_test_id("ticket-product-MIS").click()
+    expect(ticket.get_by_test_id("ticket-value")).to_have_text(re.compile(r"^₹[\d,]+\.\d{2}$"))
+    ticket.get_by_test_id("ticket-submit").click()
+    order_id = placed_order_id(page.get_by_test_id("order-ticket"))
+
+    page.get_by_test_id("nav-orders").click()
+    row = order_row(page, order_id)
+    expect(row.get_by_test_id("order-status")).to_have_text("Filled", timeout=BROKER_WAIT)
+    expect(row.get_by_test_id("order-qty")).to_have_text("10 / 10")
+    expect(row.get_by_test_id("order-avg")).to_have_text(PRICE)
+    expect(row.get_by_test_id("order-modify")).to_have_count(0)
+    expect(row.get_by_test_id("order-cancel")).to_have_count(0)
+
+    row.get_by_test_id("order-link").click()
+    expect(page.get_by_test_id("order-title")).to_contain_text(f"Order #{order_id}")
+    expect(page.get_by_test_id("order-event").last).to_contain_text("FILLED")
+
+    page.get_by_test_id("nav-positions").click()
+    position = page.get_by_test_id("position-row").filter(has_text="SBIN-EQ")
+    expect(position.get_by_test_id("position-qty")).to_have_text("10")
+    expect(position.get_by_test_id("position-unrealised")).to_have_text(SIGNED)
+    ltp = position.get_by_test_id("position-ltp")
+    expect(ltp).to_have_text(PRICE)
+    # Live: the table follows the market without a reload.
+    expect(ltp).not_to_have_text(ltp.inner_text(), timeout=BROKER_WAIT)
+    expect(page.get_by_test_id("trade-row").filter(has_text="SBIN-EQ")).to_have_count(1)
+    expect(page.get_by_test_id("funds-margin")).not_to_have_text("₹0.00")
+
+    position.get_by_test_id("position-close").click()
+    expect(page.get_by_test_id("action-message")).to_contain_text(re.compile(r"Square-off order #\d+ placed"))
+    expect(position.get_by_test_id("position-qty")).to_have_text("0", timeout=BROKER_WAIT)
+    expect(position.get_by_test_id("position-close")).to_have_count(0)
+    expect(page.get_by_test_id("trade-row").filter(has_text="SBIN-EQ")).to_have_count(2)
+
+
+def test_a_limit_buy_far_below_the_market_rests_is_modified_and_cancelled(trading_page):
+    page = trading_page
+    page.goto("/trading/orders/")
+    expect(page.get_by_test_id("orders-empty")).to_be_visible()
+    symbol = page.get_by_test_id("ticket-symbol")
+    symbol.fill("NSE:INFY-EQ")
+    symbol.press("Enter")  # looks the instrument up; never places an order
+    ticket = page.get_by_test_id("order-ticket")
+    expect(ticket.get_by_test_id("ticket-ltp")).to_have_text(PRICE)
+    ltp = Decimal(ticket.get_by_test_id("ticket-ltp").inner_text().replace(",", ""))
+    tick = Decimal("0.05")
+    limit = (ltp * Decimal("0.8") / tick).to_integral_value(ROUND_FLOOR) * tick
+    lower = (ltp * Decimal("0.75") / tick).to_integral_value(ROUND_FLOOR) * tick
+
+    expect(ticket.get_by_test_id("ticket-price")).to_be_hidden()
+    ticket.get_by_test_id("ticket-type-LIMIT").click()
+    expect(ticket.get_by_test_id("ticket-price")).to_be_visible()
+    expect(ticket.get_by_test_id("ticket-trigger-price")).to_be_hidden()
+    ticket.get_by_test_id("ticket-quantity").fill("5")
+    ticket.get_by_test_id("ticket-price").fill(str(limit))
+    ticket.get_by_test_id("ticket-submit").click()
+    order_id = placed_order_id(page.get_by_test_id("order-ticket"))
+
+    # The order book refreshes on its own (ordersChanged, then every second).
+    row = order_row(page, order_id)
+    expect(row.get_by_test_id("order-status")).to_have_text("Open", timeout=BROKER_WAIT)
+    expect(row.get_by_test_id("order-price")).to_have_text(format_indian(limit))
+    expect(row.get_by_test_id("order-qty")).to_have_text("0 / 5")
+
+    row.get_by_test_id("order-modify").click()
+    form = page.get_by_test_id("modify-form")
+    expect(form.get_by_test_id("modify-price")).to_have_value(format(limit.normalize(), "f"))
+    form.get_by_test_id("modify-price").fill(str(lower))
+    form.get_by_test_id("modify-submit").click()
+    expect(page.get_by_test_id("action-message")).to_contain_text(f"Modification of order #{order_id} sent")
+    expect(form).to_have_count(0)
+    expect(row.get_by_test_id("order-price")).to_have_text(format_indian(lower), timeout=BROKER_WAIT)
+    expect(row.get_by_test_id("order-status")).to_have_text("Open", timeout=BROKER_WAIT)
+
+    row.get_by_test_id("order-cancel").click()
+    expect(row.get_by_test_id("order-status")).to_have_text("Cancelled", timeout=BROKER_WAIT)
+    expect(row.get_by_test_id("order-cancel")).to_have_count(0)
+    expect(row.get_by_test_id("order-modify")).to_have_count(0)
+    order = Order.objects.get(id=order_id)
+    assert (order.status, order.price, order.filled_quantity) == ("CANCELLED", lower, 0)
+
+    row.get_by_test_id("order-link").click()
+    events = page.get_by_test_id("order-event")
+    expect(events.filter(has_text="MODIFY_PENDING")).not_to_have_count(0)
+    expect(events.last).to_contain_text("CANCELLED")
+
+
+def test_the_ticket_shows_lot_size_and_funds_errors_beside_the_quantity(trading_page):
+    page = trading_page
+    page.goto("/market/instruments/NFO/NIFTY29DEC26FUT/")
+    ticket = page.get_by_test_id("order-ticket")
+    expect(ticket.get_by_test_id("ticket-lot")).to_contain_text("Lot size 65")
+    assert product_choices(ticket) == ["NRML", "MIS"]
+    expect(ticket.get_by_test_id("ticket-ltp")).to_have_text(PRICE)
+
+    ticket.get_by_test_id("ticket-quantity").fill("100")
+    ticket.get_by_test_id("ticket-submit").click()
+    ticket = page.get_by_test_id("order-ticket")
+    error = ticket.get_by_test_id("ticket-error-quantity")
+    expect(error).to_contain_text("multiple of the lot size 65")
+    expect(ticket.get_by_test_id("ticket-quantity")).to_have_value("100")  # the input is kept to correct
+    expect(ticket.get_by_test_id("ticket-success")).to_have_count(0)
+
+    ticket.get_by_test_id("ticket-quantity").fill(str(65 * 100))
+    ticket.get_by_test_id("ticket-submit").click()
+    expect(error).to_contain_text("Insufficient funds")
+    expect(ticket.get_by_test_id("ticket-error")).to_have_count(0)  # beside the field, not at the top
+    assert not Order.objects.exists()
+
+    ticket.get_by_test_id("ticket-quantity").fill("65")
+    ticket.get_by_test_id("ticket-submit").click()
+    placed_order_id(ticket)
+    expect(ticket.get_by_test_id("ticket-error-quantity")).to_have_count(0)
