@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from . import schema  # noqa: F401 - registers the OpenAPI auth extension
-        from .models import User
+        from .models import TradingAccount, User
 
         auditlog.register(User, exclude_fields=["password", "last_login"])
+        auditlog.register(TradingAccount)

@@ -27,7 +27,7 @@ from .selectors import (
     parse_symbol_key,
     watchlist_for_user,
 )
-from .services import watchlist_add, watchlist_remove
+from .services import instruments_interest_note, watchlist_add, watchlist_remove
 
 MAX_QUOTE_SYMBOLS = 50
 CENT = Decimal("0.01")
@@ -112,7 +112,9 @@ class QuotesApi(APIView):
             )
         pairs = [parse_symbol_key(k, field="symbols") for k in keys]
         refs = instrument_refs_resolve(pairs)
-        found, degraded = quote_cache.quotes_get([ref.id for ref in refs.values()])
+        ids = [ref.id for ref in refs.values()]
+        instruments_interest_note(instrument_ids=ids)
+        found, degraded = quote_cache.quotes_get(ids)
         now = time.time()
         rows, unknown = [], []
         for key, pair in zip(keys, pairs, strict=True):

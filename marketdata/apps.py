@@ -6,12 +6,17 @@ class MarketdataConfig(AppConfig):
     verbose_name = "Market data"
 
     def ready(self) -> None:
+        from auditlog.registry import auditlog
+
         from monitoring.health import register_check
 
         from .bus import register_subscription_provider
         from .health import feed_freshness_check
-        from .selectors import watched_instrument_ids
+        from .models import Instrument
+        from .selectors import interesting_instrument_ids, watched_instrument_ids
 
         register_subscription_provider("watchlists", watched_instrument_ids)
+        register_subscription_provider("quotes-asked-for", interesting_instrument_ids)
+        auditlog.register(Instrument, exclude_fields=["updated_at", "import_generation"])
         # Stale prices degrade the platform; they do not make the web tier unready.
         register_check("feed", feed_freshness_check, critical=False)

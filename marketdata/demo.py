@@ -82,7 +82,8 @@ def demo_history_backfill(*, session_minutes: int = 375, days: int = 60, seed: i
                     break  # history ends now: a tick from the future would freeze the live feed
                 walk *= math.exp(rng.gauss(0.0, sigma))
                 price_d = _on_tick(walk, tick)
-                qty = instrument.lot_size * max(1, int(rng.expovariate(1 / 20)))
+                # About what the live feed trades in 15 s, so history and live volume bars match.
+                qty = instrument.lot_size * max(1, int(rng.expovariate(1 / 170)))
                 processor.process(Tick(instrument.id, price_d, float(minute + second), qty))
     candles_upsert(daily)
     quotes, candles = processor.drain()

@@ -155,3 +155,13 @@ class WatchlistItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.instrument_id}"
+
+
+class LiveInterest(models.Model):
+    """Someone is looking at this instrument (a chart, a quote request): keep it ticking until `until`."""
+
+    instrument = models.OneToOneField(Instrument, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    until = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} until {self.until:%H:%M:%S}"

@@ -148,5 +148,13 @@ def watchlist_for_user(*, user) -> QuerySet[WatchlistItem]:
     return WatchlistItem.objects.filter(user=user).select_related("instrument").order_by("position", "id")
 
 
+def interesting_instrument_ids() -> set[int]:
+    from django.utils import timezone
+
+    from .models import LiveInterest
+
+    return set(LiveInterest.objects.filter(until__gt=timezone.now()).values_list("instrument_id", flat=True))
+
+
 def watched_instrument_ids() -> set[int]:
     return set(WatchlistItem.objects.values_list("instrument_id", flat=True).distinct())

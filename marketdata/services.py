@@ -4,7 +4,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -15,7 +15,7 @@ from trading.errors import Conflict, InvalidInput, RuleViolation
 
 from . import scripmaster
 from .intervals import INTERVALS, from_epoch
-from .models import Candle, FeedStatus, Instrument, Quote, WatchlistItem
+from .models import Candle, FeedStatus, Instrument, LiveInterest, Quote, WatchlistItem
 from .ticks import CandleRow, LiveCandle, LiveQuote, QuoteRow
 
 Progress = Callable[[str, int, int], None]
@@ -279,6 +279,33 @@ def feed_heartbeat(*, source: str, started_at: datetime, last_tick_at: float | N
             "instruments": instruments,
         },
     )
+
+
+# --- Interest: what the feed should keep ticking ------------------------------------------
+
+INTEREST_SECONDS = 300
+_interest_noted: dict[int, float] = {}
+
+
+def instruments_interest_note(*, instrument_ids: Iterable[int]) -> None:
+    """Quotes were asked for: keep these instruments ticking for a few minutes.
+
+    Each process writes at most once a minute per instrument, so the quotes
+    hot path costs a dictionary lookup.
+    """
+    now = time.monotonic()
+    due = [pk for pk in instrument_ids if _interest_noted.get(pk, 0.0) < now]
+    if not due:
+        return
+    until = datetime.now(UTC) + timedelta(seconds=INTEREST_SECONDS)
+    LiveInterest.objects.bulk_create(
+        [LiveInterest(instrument_id=pk, until=until) for pk in due],
+        update_conflicts=True,
+        unique_fields=["instrument"],
+        update_fields=["until"],
+    )
+    for pk in due:
+        _interest_noted[pk] = now + 60
 
 
 # --- Watchlist ---------------------------------------------------------------------

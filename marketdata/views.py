@@ -9,6 +9,9 @@ from trading.errors import DomainError
 from .selectors import instrument_get, instrument_get_by_key, instrument_search, watchlist_for_user
 from .services import watchlist_add, watchlist_remove
 
+# A partial re-rendered with an error: htmx swaps 422 (see the htmx-config meta in base.html).
+FORM_ERROR_STATUS = 422
+
 
 def _watchlist(request, error: str = "", status: int = 200):
     items = watchlist_for_user(user=request.user)
@@ -28,9 +31,9 @@ def watchlist_add_view(request):
         instrument = instrument_get(instrument_id=int(request.POST.get("instrument_id", "0")))
         watchlist_add(user=request.user, instrument=instrument)
     except ValueError:
-        return _watchlist(request, "Choose an instrument from the search results.", status=400)
+        return _watchlist(request, "Choose an instrument from the search results.", status=FORM_ERROR_STATUS)
     except DomainError as exc:
-        return _watchlist(request, exc.message, status=exc.status_code)
+        return _watchlist(request, exc.message, status=FORM_ERROR_STATUS)
     return _watchlist(request)
 
 

@@ -49,6 +49,10 @@ def trades_for_user(*, user, symbol: str = "") -> QuerySet[Trade]:
     return qs.order_by("-executed_at", "-id")
 
 
+def trades_for_order(*, order: Order) -> QuerySet[Trade]:
+    return order.trades.select_related("instrument").order_by("executed_at", "id")
+
+
 @dataclass(frozen=True)
 class PositionView:
     position: Position
@@ -64,8 +68,12 @@ class PositionView:
 
 
 def positions_for_user(*, user, include_closed: bool = True) -> list[PositionView]:
+    """Open positions, and (with include_closed) those closed today, IST: yesterday's flat ones are history."""
     qs = Position.objects.filter(account__user=user).select_related("instrument").order_by("instrument__symbol")
-    if not include_closed:
+    if include_closed:
+        today = datetime.combine(datetime.now(IST).date(), time(0), IST)
+        qs = qs.exclude(net_quantity=0, updated_at__lt=today)
+    else:
         qs = qs.exclude(net_quantity=0)
     positions = list(qs)
     found, degraded = quotes_get([p.instrument_id for p in positions])

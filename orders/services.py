@@ -39,6 +39,7 @@ from marketdata.models import Instrument
 from marketdata.quotes import is_stale, quotes_get
 from trading import clock, faults
 from trading.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from trading.formatting import inr
 
 from . import market_hours
 from .models import (
@@ -241,7 +242,7 @@ def order_place(
             required = _money(opening * reference_price(params, quote) * margin_rate(params.product))
             if required > funds.available:
                 raise RuleViolation(
-                    f"Insufficient funds: this order needs {required:,.2f} and {max(funds.available, ZERO):,.2f} "
+                    f"Insufficient funds: this order needs ₹{inr(required)} and ₹{inr(max(funds.available, ZERO))} "
                     "is available. Reduce the quantity or add funds.",
                     code="insufficient_funds",
                     field="quantity",
@@ -265,7 +266,7 @@ def order_place(
             )
             funds.reserved = _money(funds.reserved + required)
             funds.save(update_fields=["reserved", "updated_at"])
-            _event(order, "", OrderStatus.NEW, f"Accepted; {required:,.2f} reserved", f"user:{user.username}")
+            _event(order, "", OrderStatus.NEW, f"Accepted; ₹{inr(required)} reserved", f"user:{user.username}")
             transaction.on_commit(lambda: _enqueue("broker_place_order", order.id))
     except IntegrityError:
         if not client_order_id:
@@ -359,8 +360,8 @@ def order_modify(*, user, order: Order, changes: dict) -> Order:
         extra = max(ZERO, required - order.reserved_amount)
         if extra > funds.available:
             raise RuleViolation(
-                f"Insufficient funds for the change: it needs {extra:,.2f} more and "
-                f"{max(funds.available, ZERO):,.2f} is available.",
+                f"Insufficient funds for the change: it needs ₹{inr(extra)} more and "
+                f"₹{inr(max(funds.available, ZERO))} is available.",
                 code="insufficient_funds",
                 field="quantity",
             )

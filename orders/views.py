@@ -418,7 +418,7 @@ def _detail_context(request, order: Order) -> dict:
     return {
         "order": order,
         "events": selectors.order_events(order=order),
-        "trades": _with_value(selectors.trades_for_user(user=request.user).filter(order=order)),
+        "trades": _with_value(selectors.trades_for_order(order=order)),
         "can_cancel": order.status in CANCELLABLE,
         "pending": order.status in PENDING,
         "requested": [

@@ -82,7 +82,7 @@ def exclusive_workers():
     shared = SHARED.get("worker")
     paused = shared is not None and shared.alive()
     if paused:
-        shared.stop()
+        shared.kill()  # idle: no need to wait for a warm shutdown while quotes go stale
     ensure_clean_broker()
     started: list[CeleryWorker] = []
 
@@ -113,9 +113,11 @@ def _fresh_process_caches():
     """Per-process caches (quotes L1, symbol map) must not leak between tests."""
     from marketdata.quotes import l1_clear
     from marketdata.selectors import instrument_cache_clear
+    from marketdata.services import _interest_noted
 
     l1_clear()
     instrument_cache_clear()
+    _interest_noted.clear()
     yield
     l1_clear()
     instrument_cache_clear()

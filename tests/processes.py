@@ -34,7 +34,7 @@ def test_database_url() -> str:
 
 def ensure_clean_broker() -> None:
     """Drop messages a previous, interrupted test run may have left in the embedded broker."""
-    if settings.CELERY_BROKER_URL.startswith("filesystem"):
+    if not settings.REDIS_URL:  # the embedded, folder-based broker
         for key in ("data_folder_in", "processed_folder"):
             folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key])
             shutil.rmtree(folder, ignore_errors=True)

@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+from . import broker_transport  # noqa: F401 - registers the embedded broker's "atomicfs://"
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trading.settings")
 
 app = Celery("trading")
@@ -15,7 +17,7 @@ def broker_health_check() -> None:
     """Raise unless the Celery broker accepts a connection right now."""
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=1)
-        if conn.transport_cls == "filesystem":
+        if conn.transport_cls in ("filesystem", "atomicfs"):
             # The embedded transport "connects" without touching the disk:
             # check the queue folder really is there and writable.
             folder = conn.transport_options["data_folder_in"]

@@ -263,7 +263,7 @@ else:
     # The embedded broker: messages are files under var/celery, no server needed.
     for sub in ("queue", "processed", "control", "results"):
         (CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+    CELERY_BROKER_URL = env("CELERY_BROKER_URL", "atomicfs://")  # trading/broker_transport.py
     CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", f"file://{CELERY_DIR / 'results'}")
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DIR / "queue"),

@@ -12,6 +12,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("favicon.ico", views.favicon),
     path("accounts/", include("accounts.urls")),
     path("market/", include("marketdata.urls")),
     path("trading/", include("orders.urls")),

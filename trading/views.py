@@ -2,7 +2,8 @@
 
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.csrf import requires_csrf_token
 
 from marketdata.selectors import watchlist_for_user
@@ -13,6 +14,11 @@ from trading.errors import NotFound
 
 def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
+
+
+def favicon(request):
+    # Resolved per request: with the production manifest storage, at import time it may not exist yet.
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 @login_required

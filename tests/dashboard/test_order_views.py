@@ -131,7 +131,7 @@ def test_the_order_detail_shows_fields_and_history_in_ist(client, trader, market
     html = response.content.decode()
     assert response.status_code == 200
     assert f"Order #{order.id}" in html and "₹700.00" in html
-    assert 'data-testid="order-event"' in html and "Accepted; 700.00 reserved" in html
+    assert 'data-testid="order-event"' in html and "Accepted; ₹700.00 reserved" in html
     local = order.created_at.astimezone(ZoneInfo("Asia/Kolkata"))
     assert local.strftime("%H:%M:%S") in html
 

@@ -137,3 +137,14 @@ def test_with_redis_down_quotes_come_from_the_database_marked_stale_with_one_war
         assert q["ltp"] == "812.35" and q["stale"] is True
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "L2" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def test_asking_for_a_quote_keeps_the_instrument_ticking_for_a_while(auth_client):
+    from marketdata.bus import wanted_instrument_ids
+    from marketdata.services import _interest_noted
+
+    _interest_noted.clear()
+    quiet = InstrumentFactory(symbol="QUIET-EQ")
+    assert quiet.id not in wanted_instrument_ids()
+    auth_client.get(URL, {"symbols": "NSE:QUIET-EQ"})
+    assert quiet.id in wanted_instrument_ids()

@@ -304,3 +304,20 @@ def test_positions_and_funds_show_live_pnl(market, trader, run):
     assert funds["available"] == "991999.50"
     ledger = client.get("/api/v1/funds/ledger/").json()
     assert [e["kind"] for e in ledger["results"]] == ["DEPOSIT"]
+
+
+def test_positions_list_open_ones_and_those_closed_today_only(market, trader):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.selectors import positions_for_user
+
+    account = trader.trading_account
+    Position.objects.create(account=account, instrument=market["SBIN-EQ"], product="CNC", net_quantity=5)
+    today = Position.objects.create(account=account, instrument=market["INFY-EQ"], product="MIS", net_quantity=0)
+    old = Position.objects.create(account=account, instrument=market["TCS-EQ"], product="MIS", net_quantity=0)
+    Position.objects.filter(id=old.id).update(updated_at=timezone.now() - timedelta(days=2))
+    shown = {v.position.id for v in positions_for_user(user=trader)}
+    assert today.id in shown and old.id not in shown and len(shown) == 2
+    assert {v.position.id for v in positions_for_user(user=trader, include_closed=False)} == shown - {today.id}
