@@ -11,7 +11,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trading.api import StrictSerializer
+from trading.api import StrictSerializer, iso_utc
 from trading.errors import InvalidInput, NotFound
 
 from . import quotes as quote_cache
@@ -151,7 +151,7 @@ def _quote_row(exchange: str, symbol: str, q, degraded: bool, now: float) -> dic
         "change": fmt(change),
         "change_percent": change_percent,
         "volume": q.volume,
-        "timestamp": datetime.fromtimestamp(q.ts, tz=UTC).isoformat(),
+        "timestamp": iso_utc(datetime.fromtimestamp(q.ts, tz=UTC)),
         "age_ms": quote_cache.age_ms(q, now),
         "stale": quote_cache.is_stale(q, degraded, now),
     }
@@ -204,7 +204,7 @@ class CandlesApi(APIView):
             "start", "open", "high", "low", "close", "volume"
         )
         candles = [
-            {"start": s.isoformat(), "open": fmt(o), "high": fmt(h), "low": fmt(lo), "close": fmt(c), "volume": v}
+            {"start": iso_utc(s), "open": fmt(o), "high": fmt(h), "low": fmt(lo), "close": fmt(c), "volume": v}
             for s, o, h, lo, c, v in rows
         ]
         return Response({"exchange": exchange, "symbol": symbol, "interval": interval, "candles": candles})

@@ -43,6 +43,7 @@ _REF_TTL = 60.0
 
 def instrument_cache_clear() -> None:
     _refs.clear()
+    _instruments.clear()
 
 
 def instrument_refs_resolve(keys: list[tuple[str, str]]) -> dict[tuple[str, str], InstrumentRef]:
@@ -77,6 +78,20 @@ def instrument_get_by_key(*, exchange: str, symbol: str) -> Instrument:
     instrument = Instrument.objects.filter(exchange=exchange, symbol=symbol, is_active=True).first()
     if instrument is None:
         raise NotFound(f"No listed instrument {exchange}:{symbol}.", code="unknown_symbol")
+    return instrument
+
+
+_instruments: dict[tuple[str, str], tuple[float, Instrument]] = {}
+
+
+def instrument_cached(*, exchange: str, symbol: str) -> Instrument:
+    """instrument_get_by_key, remembered in this process for a minute: orders read it on every placement."""
+    now = time.monotonic()
+    entry = _instruments.get((exchange, symbol))
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    instrument = instrument_get_by_key(exchange=exchange, symbol=symbol)
+    _instruments[(exchange, symbol)] = (now + _REF_TTL, instrument)
     return instrument
 
 

@@ -9,6 +9,8 @@ serialised at the database; different accounts never wait for each other.
 import hashlib
 import json
 import logging
+import time
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
@@ -70,6 +72,7 @@ from .validation import (
 logger = logging.getLogger(__name__)
 ZERO = Decimal(0)
 MONEY_PLACES = Decimal("0.0001")
+PRICE_PLACES = Decimal("0.000001")
 
 
 def _money(value: Decimal) -> Decimal:
@@ -86,58 +89,90 @@ def account_open(*, user, starting_funds: Decimal | None = None, always_open: bo
     if always_open is not None and account.always_open != always_open:
         account.always_open = always_open
         account.save(update_fields=["always_open"])
-    funds, created = Funds.objects.get_or_create(account=account)
+    _, created = Funds.objects.get_or_create(account=account)
     if created:
         amount = settings.PAPER_STARTING_FUNDS if starting_funds is None else starting_funds
-        if amount:
-            _ledger(funds, LedgerEntry.Kind.DEPOSIT, Decimal(amount), note="Starting paper capital")
+        if Decimal(amount):
+            with _locked(account.id) as books:
+                _ledger(books.funds, LedgerEntry.Kind.DEPOSIT, Decimal(amount), note="Starting paper capital")
     elif starting_funds is not None:
         funds_set_capital(account=account, amount=Decimal(starting_funds))
     return account
 
 
-@transaction.atomic
 def funds_set_capital(*, account: TradingAccount, amount: Decimal) -> Decimal:
     """Bring deposits minus withdrawals to `amount` with one adjustment (idempotent). Returns the change."""
     if amount < 0:
         raise InvalidInput("Capital cannot be negative.", code="invalid_amount", field="funds")
-    funds = Funds.objects.select_for_update().get(account=account)
-    deposited = (
-        LedgerEntry.objects.filter(
-            account=account,
-            kind__in=[LedgerEntry.Kind.DEPOSIT, LedgerEntry.Kind.WITHDRAWAL, LedgerEntry.Kind.ADJUSTMENT],
-        ).aggregate(total=Sum("amount"))["total"]
-        or ZERO
-    )
-    change = _money(amount - deposited)
-    if change:
-        _ledger(funds, LedgerEntry.Kind.ADJUSTMENT, change, note=f"Paper capital set to {amount}")
+    with _locked(account.id) as books:
+        deposited = (
+            LedgerEntry.objects.filter(
+                account=account,
+                kind__in=[LedgerEntry.Kind.DEPOSIT, LedgerEntry.Kind.WITHDRAWAL, LedgerEntry.Kind.ADJUSTMENT],
+            ).aggregate(total=Sum("amount"))["total"]
+            or ZERO
+        )
+        change = _money(amount - deposited)
+        if change:
+            _ledger(books.funds, LedgerEntry.Kind.ADJUSTMENT, change, note=f"Paper capital set to {amount}")
     return change
 
 
+def _mark(obj, *fields: str) -> None:
+    """Remember which fields changed in memory; `_locked` saves each row once at the end."""
+    obj.__dict__.setdefault("_changed", set()).update(fields)
+
+
+def _save_marked(*objects) -> None:
+    for obj in objects:
+        fields = obj.__dict__.pop("_changed", None)
+        if fields:
+            obj.save(update_fields=[*sorted(fields), "updated_at"])
+
+
+class _Books:
+    """What one locked transaction works on: the account's funds and the orders it locked."""
+
+    def __init__(self, funds: Funds) -> None:
+        self.funds = funds
+        self.orders: list[Order] = []
+
+    def lock_order(self, order_id: int, **filters) -> Order | None:
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("instrument")
+            .filter(id=order_id, **filters)
+            .first()
+        )
+        if order is not None:
+            self.orders.append(order)
+        return order
+
+
+@contextmanager
+def _locked(account_id: int):
+    """A transaction holding the account's funds row locked (always first: no deadlocks).
+
+    Helpers change funds and orders in memory; each row is written once when the block ends.
+    """
+    with transaction.atomic():
+        books = _Books(Funds.objects.select_for_update().get(account_id=account_id))
+        yield books
+        _save_marked(*books.orders, books.funds)
+
+
 def _ledger(funds: Funds, kind: str, amount: Decimal, *, trade: Trade | None = None, note: str = "") -> None:
-    """Move cash: the one place cash changes, always with its ledger row (the caller holds the lock)."""
+    """Move cash: the one place cash changes, always with its ledger row."""
     funds.cash = _money(funds.cash + amount)
-    funds.save(update_fields=["cash", "updated_at"])
+    _mark(funds, "cash")
     LedgerEntry.objects.create(
         account_id=funds.account_id, kind=kind, amount=_money(amount), balance_after=funds.cash, trade=trade, note=note
     )
 
 
-def _lock_funds(account_id: int) -> Funds:
-    return Funds.objects.select_for_update().get(account_id=account_id)
-
-
-def _recompute_margin(funds: Funds) -> None:
-    total = ZERO
-    for product, qty, avg in (
-        Position.objects.filter(account_id=funds.account_id)
-        .exclude(net_quantity=0)
-        .values_list("product", "net_quantity", "average_price")
-    ):
-        total += abs(qty) * avg * margin_rate(product)
-    funds.margin_used = _money(total)
-    funds.save(update_fields=["margin_used", "updated_at"])
+def position_margin(product: str, net_quantity: int, average_price: Decimal) -> Decimal:
+    """Funds blocked by an open position: rounded per position, so a running total never drifts."""
+    return _money(abs(net_quantity) * average_price * margin_rate(product))
 
 
 # --- Transitions -----------------------------------------------------------------------
@@ -150,10 +185,10 @@ def _event(order: Order, from_status: str, to_status: str, reason: str, actor: s
 
 
 def _move(order: Order, to_status: str, reason: str, actor: str, *, data=None, fields: tuple = ()) -> None:
-    """Change the status of an order the caller holds locked, with its event."""
+    """Change the status of an order held in a `_locked` block, with its event."""
     previous = order.status
     order.status = to_status
-    order.save(update_fields=["status", "updated_at", *fields])
+    _mark(order, "status", *fields)
     _event(order, previous, to_status, reason, actor, data)
 
 
@@ -162,9 +197,9 @@ def _release(order: Order, funds: Funds, amount: Decimal | None = None) -> None:
     if amount <= 0:
         return
     order.reserved_amount = _money(order.reserved_amount - amount)
-    order.save(update_fields=["reserved_amount", "updated_at"])
     funds.reserved = max(ZERO, _money(funds.reserved - amount))
-    funds.save(update_fields=["reserved", "updated_at"])
+    _mark(order, "reserved_amount")
+    _mark(funds, "reserved")
 
 
 def _end(order: Order, funds: Funds, to_status: str, reason: str, actor: str, *, code: str = "") -> None:
@@ -211,7 +246,7 @@ def order_place(
     returns the first order and creates nothing; with a different request it
     is a Conflict. The broker call happens in a Celery task queued on commit.
     """
-    account = TradingAccount.objects.filter(user=user).first()
+    account = trading_account_for(user)
     if account is None:
         raise RuleViolation("You have no trading account yet.", code="no_trading_account")
     now = clock.now()
@@ -231,8 +266,8 @@ def order_place(
         raise RuleViolation(market_hours.closed_message(instrument.exchange, now), code="market_closed")
 
     try:
-        with transaction.atomic():
-            funds = _lock_funds(account.id)
+        with _locked(account.id) as books:
+            funds = books.funds
             if client_order_id:
                 # Checked again under the lock: concurrent requests with one key queue here.
                 existing = _existing_for_key(user, client_order_id, fingerprint)
@@ -249,7 +284,7 @@ def order_place(
                 )
             order = Order.objects.create(
                 user=user,
-                account=account,
+                account_id=account.id,
                 instrument=instrument,
                 side=params.side,
                 quantity=params.quantity,
@@ -265,7 +300,7 @@ def order_place(
                 source=source,
             )
             funds.reserved = _money(funds.reserved + required)
-            funds.save(update_fields=["reserved", "updated_at"])
+            _mark(funds, "reserved")
             _event(order, "", OrderStatus.NEW, f"Accepted; ₹{inr(required)} reserved", f"user:{user.username}")
             transaction.on_commit(lambda: _enqueue("broker_place_order", order.id))
     except IntegrityError:
@@ -279,11 +314,29 @@ def order_place(
     return order, True
 
 
+_accounts: dict[int, tuple[float, TradingAccount]] = {}
+_ACCOUNT_TTL = 10.0
+
+
+def trading_account_for(user) -> TradingAccount | None:
+    """The user's trading account, remembered in this process for a few seconds (it is read on every order)."""
+    now = time.monotonic()
+    entry = _accounts.get(user.pk)
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    account = TradingAccount.objects.filter(user_id=user.pk).first()
+    if account is not None:
+        _accounts[user.pk] = (now + _ACCOUNT_TTL, account)
+    return account
+
+
 def _opening_quantity(account: TradingAccount, instrument: Instrument, params: OrderParams) -> int:
     """How much of this order opens or adds to a position (needs margin) rather than closing one.
 
     CNC sells must be covered by the holding, after what other open sell orders already cover.
     """
+    if params.product == Product.CNC and params.side == Side.BUY:
+        return params.quantity  # delivery is never short: a CNC buy always opens or adds
     position = Position.objects.filter(account=account, instrument=instrument, product=params.product).first()
     held = position.net_quantity if position else 0
     closing_direction = (params.side == Side.SELL and held > 0) or (params.side == Side.BUY and held < 0)
@@ -325,9 +378,9 @@ def order_modify(*, user, order: Order, changes: dict) -> Order:
     fields = {"quantity", "price", "trigger_price", "order_type"}
     if not changes or not set(changes) <= fields:
         raise InvalidInput("Change at least one of quantity, price, trigger_price, order_type.", code="no_changes")
-    with transaction.atomic():
-        funds = _lock_funds(order.account_id)
-        order = Order.objects.select_for_update().select_related("instrument").get(id=order.id)
+    with _locked(order.account_id) as books:
+        funds = books.funds
+        order = books.lock_order(order.id)
         if order.status not in MODIFIABLE:
             raise Conflict(
                 f"Order #{order.id} is {order.status}; it cannot be modified now.", code="order_not_modifiable"
@@ -368,7 +421,7 @@ def order_modify(*, user, order: Order, changes: dict) -> Order:
         if extra:
             order.reserved_amount = _money(order.reserved_amount + extra)
             funds.reserved = _money(funds.reserved + extra)
-            funds.save(update_fields=["reserved", "updated_at"])
+            _mark(funds, "reserved")
         order.pending_changes = {
             "quantity": params.quantity,
             "order_type": params.order_type,
@@ -391,12 +444,11 @@ def order_modify(*, user, order: Order, changes: dict) -> Order:
 
 def order_cancel(*, user, order: Order, reason: str = "Cancelled by user", actor: str | None = None) -> Order:
     actor = actor or f"user:{user.username}"
-    with transaction.atomic():
-        funds = _lock_funds(order.account_id)
-        order = Order.objects.select_for_update().get(id=order.id)
+    with _locked(order.account_id) as books:
+        order = books.lock_order(order.id)
         if order.status == OrderStatus.NEW:
             # Never reached a broker: cancel here. The placement task's claim (NEW -> SUBMITTED) now fails.
-            _end(order, funds, OrderStatus.CANCELLED, reason, actor)
+            _end(order, books.funds, OrderStatus.CANCELLED, reason, actor)
             return order
         if order.status == OrderStatus.CANCEL_PENDING:
             raise Conflict(f"Order #{order.id} is already being cancelled.", code="order_already_cancelling")
@@ -472,13 +524,14 @@ def _request(order: Order) -> PlaceOrderRequest:
 def order_submit(*, order_id: int) -> None:
     """Send a NEW order to its broker exactly once (Celery task body; safe to run twice)."""
     now = timezone.now()
-    claimed = Order.objects.filter(id=order_id, status=OrderStatus.NEW).update(
-        status=OrderStatus.SUBMITTED, submitted_at=now, submit_attempts=F("submit_attempts") + 1, updated_at=now
-    )
-    if not claimed:
-        return  # already sent, cancelled or unknown: nothing to do
-    order = Order.objects.select_related("instrument", "account").get(id=order_id)
-    _event(order, OrderStatus.NEW, OrderStatus.SUBMITTED, "Sending to the broker", "worker")
+    with transaction.atomic():  # claim, read and log it in one commit
+        claimed = Order.objects.filter(id=order_id, status=OrderStatus.NEW).update(
+            status=OrderStatus.SUBMITTED, submitted_at=now, submit_attempts=F("submit_attempts") + 1, updated_at=now
+        )
+        if not claimed:
+            return  # already sent, cancelled or unknown: nothing to do
+        order = Order.objects.select_related("instrument", "account").get(id=order_id)
+        _event(order, OrderStatus.NEW, OrderStatus.SUBMITTED, "Sending to the broker", "worker")
     faults.point("order_submit.before_broker_call")
     broker = broker_for_account(order.account)
     try:
@@ -488,34 +541,51 @@ def order_submit(*, order_id: int) -> None:
         return
     except BrokerUnavailable as exc:
         # Definitely not sent: back to NEW for the outbox sweep to send later.
-        with transaction.atomic():
-            _lock_funds(order.account_id)
-            order = Order.objects.select_for_update().get(id=order_id)
-            if order.status == OrderStatus.SUBMITTED:
-                _move(order, OrderStatus.NEW, f"Broker unavailable, will retry: {exc.message}", "worker")
+        _back_from_submitted(order, OrderStatus.NEW, f"Broker unavailable, will retry: {exc.message}")
         return
     except Exception as exc:  # timeout after sending, 5xx, anything we cannot interpret
         reason = exc.message if isinstance(exc, BrokerAmbiguous) else f"{type(exc).__name__}: {exc}"
-        with transaction.atomic():
-            _lock_funds(order.account_id)
-            order = Order.objects.select_for_update().get(id=order_id)
-            if order.status == OrderStatus.SUBMITTED:
-                _move(order, OrderStatus.UNKNOWN, f"Ambiguous broker answer; reconciling: {reason}", "worker")
+        _back_from_submitted(order, OrderStatus.UNKNOWN, f"Ambiguous broker answer; reconciling: {reason}")
         logger.warning("order %s is UNKNOWN after a broker error: %s", order_id, reason)
         return
     _apply_with_trades(order.account, broker, result, actor="worker")
 
 
+def _back_from_submitted(order: Order, to_status: str, reason: str) -> None:
+    with _locked(order.account_id) as books:
+        locked = books.lock_order(order.id)
+        if locked.status == OrderStatus.SUBMITTED:
+            _move(locked, to_status, reason, "worker")
+
+
 def _settle_rejection(order: Order, code: str, message: str) -> None:
-    with transaction.atomic():
-        funds = _lock_funds(order.account_id)
-        order = Order.objects.select_for_update().get(id=order.id)
+    with _locked(order.account_id) as books:
+        order = books.lock_order(order.id)
         if order.status not in TERMINAL:
-            _end(order, funds, OrderStatus.REJECTED, f"Rejected by the broker: {message}", "broker", code=code)
+            _end(order, books.funds, OrderStatus.REJECTED, f"Rejected by the broker: {message}", "broker", code=code)
+
+
+# Our statuses that already say what a broker status says (no pending request in between).
+_AGREES = {
+    BrokerStatus.COMPLETE: {OrderStatus.FILLED},
+    BrokerStatus.OPEN: {OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED},
+    BrokerStatus.TRIGGER_PENDING: {OrderStatus.TRIGGER_PENDING},
+    BrokerStatus.CANCELLED: {OrderStatus.CANCELLED, OrderStatus.EXPIRED},
+    BrokerStatus.REJECTED: {OrderStatus.REJECTED},
+}
 
 
 def _apply_with_trades(account: TradingAccount, broker, result: BrokerOrder, *, actor: str) -> None:
-    """Apply a broker answer, fetching its fills if it reports any: the stream may have been missed."""
+    """Apply a broker answer, fetching its fills if it reports any: the stream may have been missed.
+
+    Most often the order-update stream has already delivered exactly this (the
+    paper exchange publishes a fill before it answers): one cheap read tells,
+    and the whole update is skipped.
+    """
+    order_id = order_id_from_tag(result.tag)
+    ours = Order.objects.filter(id=order_id, filled_quantity=result.filled_quantity).values_list("status", flat=True)
+    if ours and ours[0] in _AGREES[result.status]:
+        return
     trades = tuple(broker.trades(result.broker_order_id)) if result.filled_quantity else ()
     order_apply_update(update=OrderUpdate(account_id=account.id, order=result, trades=trades), actor=actor)
 
@@ -546,16 +616,15 @@ def order_modify_submit(*, order_id: int) -> None:
 
 
 def _modify_refused(order_id: int, message: str, broker) -> None:
-    with transaction.atomic():
-        order = Order.objects.get(id=order_id)
-        funds = _lock_funds(order.account_id)
-        order = Order.objects.select_for_update().get(id=order_id)
+    account_id = Order.objects.values_list("account_id", flat=True).get(id=order_id)
+    with _locked(account_id) as books:
+        order = books.lock_order(order_id)
         if order.status != OrderStatus.MODIFY_PENDING:
             return
         previous = order.pending_changes.get("from_status", OrderStatus.OPEN)
         order.pending_changes = None
         _move(order, previous, f"Modification refused: {message}", "broker", fields=("pending_changes",))
-        _trim_reservation(order, funds)
+        _trim_reservation(order, books.funds)
     current = broker.order_status(order.broker_order_id)
     _apply_with_trades(order.account, broker, current, actor="reconciler")
 
@@ -593,25 +662,18 @@ def order_apply_update(*, update: OrderUpdate, actor: str = "broker") -> Order |
     if order_id is None:
         logger.warning("broker update for an order we did not tag: %s", update.order.tag)
         return None
-    with transaction.atomic():
-        funds = _lock_funds(update.account_id)
-        order = (
-            Order.objects.select_for_update()
-            .select_related("instrument")
-            .filter(id=order_id, account_id=update.account_id)
-            .first()
-        )
+    with _locked(update.account_id) as books:
+        funds = books.funds
+        order = books.lock_order(order_id, account_id=update.account_id)
         if order is None:
             logger.warning("broker update for unknown order %s", update.order.tag)
             return None
         if not order.broker_order_id:
             order.broker_order_id = update.order.broker_order_id
-            order.save(update_fields=["broker_order_id", "updated_at"])
+            _mark(order, "broker_order_id")
         if order.status == OrderStatus.MODIFY_PENDING and _modification_confirmed(order, update.order):
             _apply_modification(order, funds, update.order)
         filled_now = [_apply_trade(order, funds, trade) for trade in update.trades]
-        if any(filled_now):
-            _recompute_margin(funds)
         _settle_status(order, funds, update.order, actor, fills=[t for t in filled_now if t])
     return order
 
@@ -640,7 +702,7 @@ def _apply_modification(order: Order, funds: Funds, bo: BrokerOrder) -> None:
     order.trigger_price = None if changes["trigger_price"] is None else Decimal(changes["trigger_price"])
     required = Decimal(changes["required"])
     order.pending_changes = None  # confirmed: _settle_status moves it on to the broker's status
-    order.save(update_fields=["quantity", "order_type", "price", "trigger_price", "pending_changes", "updated_at"])
+    _mark(order, "quantity", "order_type", "price", "trigger_price", "pending_changes")
     if order.reserved_amount > required:
         _release(order, funds, order.reserved_amount - required)
 
@@ -677,10 +739,10 @@ def _apply_trade(order: Order, funds: Funds, bt: BrokerTrade) -> Trade | None:
     pending_before = order.quantity - order.filled_quantity
     previous_value = (order.average_price or ZERO) * order.filled_quantity
     order.filled_quantity += quantity
-    order.average_price = (previous_value + bt.price * quantity) / order.filled_quantity
-    order.save(update_fields=["filled_quantity", "average_price", "updated_at"])
+    order.average_price = ((previous_value + bt.price * quantity) / order.filled_quantity).quantize(PRICE_PLACES)
+    _mark(order, "filled_quantity", "average_price")
     _release(order, funds, _money(order.reserved_amount * quantity / pending_before))
-    realised = position_apply_fill(
+    realised, margin_change = position_apply_fill(
         account_id=order.account_id,
         instrument_id=order.instrument_id,
         product=order.product,
@@ -688,6 +750,9 @@ def _apply_trade(order: Order, funds: Funds, bt: BrokerTrade) -> Trade | None:
         quantity=quantity,
         price=bt.price,
     )
+    if margin_change:
+        funds.margin_used = max(ZERO, funds.margin_used + margin_change)
+        _mark(funds, "margin_used")
     if realised:
         _ledger(
             funds, LedgerEntry.Kind.REALISED_PNL, realised, trade=trade, note=f"{order.instrument.symbol} #{order.id}"
@@ -695,8 +760,10 @@ def _apply_trade(order: Order, funds: Funds, bt: BrokerTrade) -> Trade | None:
     return trade
 
 
-def position_apply_fill(*, account_id: int, instrument_id: int, product: str, side: str, quantity: int, price: Decimal):
-    """Update the net position for one fill and return the P&L it realised.
+def position_apply_fill(
+    *, account_id: int, instrument_id: int, product: str, side: str, quantity: int, price: Decimal
+) -> tuple[Decimal, Decimal]:
+    """Update the net position for one fill; return the P&L it realised and the change in its margin.
 
     Adding to a position moves its average price; reducing it realises
     (price - average) per unit in the position's direction; crossing zero
@@ -705,12 +772,14 @@ def position_apply_fill(*, account_id: int, instrument_id: int, product: str, si
     position, _ = Position.objects.select_for_update().get_or_create(
         account_id=account_id, instrument_id=instrument_id, product=product
     )
+    margin_before = position_margin(product, position.net_quantity, position.average_price)
     signed = quantity if side == Side.BUY else -quantity
     net = position.net_quantity
     realised = ZERO
     if net == 0 or (net > 0) == (signed > 0):
         total = abs(net) + quantity
-        position.average_price = (abs(net) * position.average_price + quantity * price) / total
+        # Rounded as stored, so what margin is computed from is what the database holds.
+        position.average_price = ((abs(net) * position.average_price + quantity * price) / total).quantize(PRICE_PLACES)
     else:
         closing = min(quantity, abs(net))
         direction = 1 if net > 0 else -1
@@ -728,7 +797,7 @@ def position_apply_fill(*, account_id: int, instrument_id: int, product: str, si
         position.sell_quantity += quantity
         position.sell_value = _money(position.sell_value + quantity * price)
     position.save()
-    return realised
+    return realised, position_margin(product, position.net_quantity, position.average_price) - margin_before
 
 
 def _settle_status(order: Order, funds: Funds, bo: BrokerOrder, actor: str, fills: list[Trade]) -> None:
@@ -848,9 +917,8 @@ def orders_reconcile(*, now: datetime | None = None) -> dict[str, int]:
             _apply_with_trades(order.account, broker, found, actor="reconciler")
             counts["found"] += 1
         elif order.submitted_at is None or order.submitted_at <= grace:
-            with transaction.atomic():
-                _lock_funds(order.account_id)
-                locked = Order.objects.select_for_update().get(id=order.id)
+            with _locked(order.account_id) as books:
+                locked = books.lock_order(order.id)
                 if locked.status in (OrderStatus.UNKNOWN, OrderStatus.SUBMITTED):
                     _move(
                         locked,
@@ -879,11 +947,16 @@ def orders_expire_day(*, now: datetime | None = None) -> int:
     """End of day: DAY orders still working expire (cancelled at the broker, then EXPIRED)."""
     expired = 0
     for order in Order.objects.filter(validity=Validity.DAY).exclude(status__in=TERMINAL):
-        with transaction.atomic():
-            funds = _lock_funds(order.account_id)
-            order = Order.objects.select_for_update().get(id=order.id)
+        with _locked(order.account_id) as books:
+            order = books.lock_order(order.id)
             if order.status == OrderStatus.NEW:
-                _end(order, funds, OrderStatus.EXPIRED, "Expired at the end of the day before it was sent", "system")
+                _end(
+                    order,
+                    books.funds,
+                    OrderStatus.EXPIRED,
+                    "Expired at the end of the day before it was sent",
+                    "system",
+                )
             elif order.status in MODIFIABLE:
                 order.pending_changes = {"expire": True, "from_status": order.status}
                 _move(order, OrderStatus.CANCEL_PENDING, "End of day", "system", fields=("pending_changes",))

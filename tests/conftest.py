@@ -114,10 +114,12 @@ def _fresh_process_caches():
     from marketdata.quotes import l1_clear
     from marketdata.selectors import instrument_cache_clear
     from marketdata.services import _interest_noted
+    from orders.services import _accounts
 
     l1_clear()
     instrument_cache_clear()
     _interest_noted.clear()
+    _accounts.clear()
     yield
     l1_clear()
     instrument_cache_clear()

@@ -1,6 +1,7 @@
 """API conventions shared by every endpoint: errors, pagination, strict input."""
 
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -129,3 +130,16 @@ class StrictSerializer(serializers.Serializer):
                     {name: [serializers.ErrorDetail("Unknown field.", code="unknown_field")] for name in unknown}
                 )
         return super().to_internal_value(data)
+
+
+def iso_utc(moment) -> str | None:
+    """A datetime as the API writes every time: ISO 8601 in UTC, `Z` suffix (as DRF does)."""
+    if moment is None:
+        return None
+    text = moment.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def decimal_string(value, places: int) -> str | None:
+    """A Decimal as DRF renders a DecimalField: fixed places, as a string."""
+    return None if value is None else f"{value:.{places}f}"

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 from . import broker_transport  # noqa: F401 - registers the embedded broker's "atomicfs://"
 
@@ -11,6 +12,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trading.settings")
 app = Celery("trading")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _database_hygiene(**kwargs) -> None:
+    """Keep database connections between tasks, as web requests do (CONN_MAX_AGE, health checks).
+
+    Celery's Django fixup would otherwise close them around every task
+    (CELERY_DB_REUSE_MAX is set so it does not), and a new PostgreSQL
+    connection per order was most of the database's work.
+    """
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 def broker_health_check() -> None:

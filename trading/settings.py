@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    "trading.middleware.ApiTimesInUtcMiddleware",
 ]
 
 ROOT_URLCONF = "trading.urls"
@@ -285,6 +286,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Results are kept only by tasks that are asked for one (the smoke task): storing a
+# result per order costs a round trip each way and leaves keys nobody reads.
+CELERY_TASK_IGNORE_RESULT = True
+# Connections live across tasks; trading/celery.py applies CONN_MAX_AGE around each one.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_TASK_ROUTES = {"orders.tasks.broker_*": {"queue": "broker"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

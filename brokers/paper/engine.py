@@ -84,7 +84,7 @@ class MatchingEngine:
         elif po.order_type in (OrderType.LIMIT, OrderType.SL):
             target = book.buy_limits if buy else book.sell_limits
         else:
-            target = book.markets
+            return  # MARKET orders are decided on arrival and never rest
         target.add(entry)
         self.where[po.id] = (target, entry)
 
@@ -126,8 +126,6 @@ class MatchingEngine:
             return
         ltp = tick.ltp
         market = matching.Market(ltp=ltp, bid=tick.bid, ask=tick.ask)
-        while book.markets:
-            self._trigger(book.markets[0], market)
         while book.buy_stops and book.buy_stops[0].trigger <= ltp:
             self._trigger(book.buy_stops[0], market)
         while book.sell_stops and book.sell_stops[0].trigger >= ltp:

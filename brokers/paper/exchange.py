@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from marketdata.quotes import quotes_get
-from marketdata.selectors import instrument_get_by_key, instrument_refs_resolve
+from marketdata.selectors import instrument_cached, instrument_get_by_key, instrument_refs_resolve
 from trading import faults
 from trading.errors import NotFound
 
@@ -146,6 +146,28 @@ def match_now(po: PaperOrder, market: matching.Market | None) -> None:
         _set_status(po.id, po.version, PaperOrder.Status.CANCELLED, "IOC: no immediate match; remainder cancelled.")
 
 
+def arrival_outcome(
+    request: PlaceOrderRequest, tick: Decimal, market: matching.Market | None
+) -> tuple[str, Decimal | None, str]:
+    """What the exchange does with a new order at once: (status, fill price or None, message)."""
+    Status = PaperOrder.Status
+    stop = request.order_type in (OrderType.SL, OrderType.SL_M)
+    if market is None:
+        if request.order_type == OrderType.MARKET or request.validity == Validity.IOC:
+            return Status.REJECTED, None, "No market price for this instrument."
+        return (Status.TRIGGER_PENDING if stop else Status.OPEN), None, ""
+    if stop and not matching.stop_triggered(request.side, request.trigger_price, market.ltp):
+        return Status.TRIGGER_PENDING, None, ""
+    if request.order_type in (OrderType.MARKET, OrderType.SL_M):
+        return Status.COMPLETE, matching.market_fill_price(request.side, market, tick, _slippage()), ""
+    price = matching.marketable_limit_price(request.side, request.price, market)
+    if price is not None:
+        return Status.COMPLETE, price, ""
+    if request.validity == Validity.IOC:
+        return Status.CANCELLED, None, "IOC: no immediate match; remainder cancelled."
+    return Status.OPEN, None, "Triggered" if stop else ""
+
+
 def current_market(instrument_id: int) -> matching.Market | None:
     found, _ = quotes_get([instrument_id])
     quote = found.get(instrument_id)
@@ -175,14 +197,15 @@ class PaperBroker(Broker):
         if existing is not None:
             return to_broker_order(existing)  # a repeated placement finds the first one
         try:
-            instrument = instrument_get_by_key(exchange=request.exchange, symbol=request.symbol)
+            instrument = instrument_cached(exchange=request.exchange, symbol=request.symbol)
         except NotFound:
             raise BrokerRejected(
                 f"Symbol {request.exchange}:{request.symbol} not found.", code="symbol_not_found"
             ) from None
         if instrument.is_index:
             raise BrokerRejected(f"{instrument.key} is an index and cannot be traded.", code="not_tradable")
-        stop = request.order_type in (OrderType.SL, OrderType.SL_M)
+        status, fill_price, message = arrival_outcome(request, instrument.tick_size, current_market(instrument.id))
+        now = datetime.now(UTC)
         try:
             with transaction.atomic():
                 po = PaperOrder.objects.create(
@@ -196,14 +219,25 @@ class PaperBroker(Broker):
                     validity=request.validity,
                     price=request.price,
                     trigger_price=request.trigger_price,
-                    status=PaperOrder.Status.TRIGGER_PENDING if stop else PaperOrder.Status.OPEN,
+                    status=status,
+                    filled_quantity=request.quantity if fill_price is not None else 0,
+                    average_price=fill_price,
+                    message=message,
+                    engine_synced=status not in LIVE,  # the engine only needs what rests
                 )
+                trades = ()
+                if fill_price is not None:
+                    fill = PaperFill.objects.create(
+                        order=po, quantity=request.quantity, price=fill_price, executed_at=now
+                    )
+                    trades = (to_broker_trade(fill, po),)
         except IntegrityError:
             return to_broker_order(PaperOrder.objects.get(account_id=self.account_id, tag=request.tag))
-        faults.point("paper.accepted_before_matching")
-        match_now(po, current_market(instrument.id))
-        po.refresh_from_db()
-        return to_broker_order(po)
+        faults.point("paper.accepted_before_reporting")
+        answer = to_broker_order(po)
+        if trades or status not in LIVE:
+            order_updates.publish(OrderUpdate(account_id=self.account_id, order=answer, trades=trades))
+        return answer
 
     def modify_order(self, broker_order_id: str, request: ModifyOrderRequest) -> BrokerOrder:
         po = self._get(broker_order_id)

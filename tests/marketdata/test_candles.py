@@ -26,13 +26,13 @@ def test_candles_come_in_time_order_with_decimal_strings(auth_client, sbin):
     ).json()
     assert body["interval"] == "1m" and body["symbol"] == "SBIN-EQ"
     assert [c["start"] for c in body["candles"]] == [
-        "2026-11-24T03:45:00+00:00",
-        "2026-11-24T03:46:00+00:00",
-        "2026-11-24T03:47:00+00:00",
+        "2026-11-24T03:45:00Z",
+        "2026-11-24T03:46:00Z",
+        "2026-11-24T03:47:00Z",
     ]
     assert [c["close"] for c in body["candles"]] == ["100.50", "101.50", "102.50"]
     assert body["candles"][0] == {
-        "start": "2026-11-24T03:45:00+00:00", "open": "100.00", "high": "101.00", "low": "99.00",
+        "start": "2026-11-24T03:45:00Z", "open": "100.00", "high": "101.00", "low": "99.00",
         "close": "100.50", "volume": 10,
     }  # fmt: skip
 
@@ -42,7 +42,7 @@ def test_the_default_range_ends_now_and_includes_the_forming_candle(auth_client,
     CandleFactory(instrument=sbin, start=now)
     CandleFactory(instrument=sbin, start=now - timedelta(minutes=400))  # outside the default 300
     starts = [c["start"] for c in auth_client.get(URL, {"symbol": "NSE:SBIN-EQ", "interval": "1m"}).json()["candles"]]
-    assert starts == [now.isoformat()]
+    assert starts == [now.isoformat().replace("+00:00", "Z")]
 
 
 @pytest.mark.parametrize(

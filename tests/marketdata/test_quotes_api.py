@@ -35,7 +35,7 @@ def test_it_returns_each_quote_with_change_age_and_freshness(auth_client, sbin):
     assert q["volume"] == 1000
     assert 250 <= q["age_ms"] < 10_000
     assert q["stale"] is False
-    assert q["timestamp"].endswith("+00:00")
+    assert q["timestamp"].endswith("Z")
 
 
 def test_unknown_symbols_are_listed_not_fatal(auth_client, sbin):

@@ -10,8 +10,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from brokers.models import PaperOrder
-from brokers.paper.engine import MatchingEngine
-from marketdata.bus import Tick
 from orders import services
 from orders.models import Order, OrderStatus
 from tests.conftest import jwt_client
@@ -72,23 +70,25 @@ def test_a_worker_killed_between_commit_and_broker_call_still_sends_the_order_ex
     ]
 
 
-def test_a_worker_killed_after_the_broker_accepted_is_adopted_not_resent(market, trader, exclusive_workers):
-    doomed = exclusive_workers(TRADING_FAULTS="paper.accepted_before_matching")
+def test_a_worker_killed_after_the_exchange_filled_is_adopted_not_resent(market, trader, exclusive_workers):
+    doomed = exclusive_workers(TRADING_FAULTS="paper.accepted_before_reporting")
     order_id = jwt_client(trader).post("/api/v1/orders/", BODY, format="json").json()["id"]
 
     wait_for(lambda: not doomed.alive(), what="the worker to die inside the broker call")
     order = Order.objects.get(id=order_id)
-    assert order.status == OrderStatus.SUBMITTED
+    assert order.status == OrderStatus.SUBMITTED  # we never heard back ...
     paper = PaperOrder.objects.get(tag=order.broker_tag)
-    assert paper.status == PaperOrder.Status.OPEN  # the exchange has it; we never heard back
+    assert paper.status == PaperOrder.Status.COMPLETE  # ... but the exchange filled it
 
     counts = reconcile_after_grace(order_id)
     assert counts == {"found": 1, "resent": 0, "refreshed": 0}
-    assert status_of(order_id) == OrderStatus.OPEN
-    # The exchange's engine matches the orphaned market order on the next tick.
-    engine = MatchingEngine(sync_interval=0)
-    engine.on_tick(Tick(market["SBIN-EQ"].id, paper.instrument.quote.ltp, time.time(), 1))
-    wait_for(lambda: status_of(order_id) == OrderStatus.FILLED, what="the adopted order to fill")
+    order.refresh_from_db()
+    assert (order.status, order.filled_quantity, order.average_price) == (
+        OrderStatus.FILLED,
+        5,
+        paper.average_price,
+    )
+    assert order.events.last().actor == "reconciler"
     assert PaperOrder.objects.filter(tag=order.broker_tag).count() == 1
 
 

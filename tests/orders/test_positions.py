@@ -5,7 +5,7 @@ from decimal import Decimal as D
 import pytest
 
 from orders.models import Position
-from orders.services import position_apply_fill
+from orders.services import position_apply_fill, position_margin
 from tests.marketdata.factories import InstrumentFactory
 from tests.orders.conftest import trader  # noqa: F401 - fixture
 
@@ -26,11 +26,15 @@ SEQUENCE = [
 def test_positions_and_realised_pnl_follow_a_hand_computed_sequence(trader):  # noqa: F811
     instrument = InstrumentFactory()
     account_id = trader.trading_account.id
+    margin = D(0)
     for side, qty, price, net, average, realised, total in SEQUENCE:
-        got = position_apply_fill(
+        got, margin_change = position_apply_fill(
             account_id=account_id, instrument_id=instrument.id, product="MIS", side=side, quantity=qty, price=D(price)
         )
         position = Position.objects.get(account_id=account_id, instrument=instrument, product="MIS")
+        margin += margin_change
+        # The running margin equals a recount from the stored position, step by step.
+        assert margin == position_margin("MIS", position.net_quantity, position.average_price)
         assert (position.net_quantity, position.average_price, got, position.realised_pnl) == (
             net,
             D(average),

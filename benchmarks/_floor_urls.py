@@ -1,0 +1,66 @@
+"""The product's URLs plus the benchmarks' floor endpoints: the cheapest authenticated DRF requests.
+
+Both floor views have DRF's default authentication (JWT, session), permission
+(IsAuthenticated) and throttle classes, like every product endpoint. They
+exist only in the benchmark's server (benchmarks._bench_settings).
+
+- `GET bench/floor/` returns a constant body: what any API request costs
+  before its own work (benchmarks/quotes.py).
+- `POST bench/floor/insert/` parses a JSON body and inserts one row with one
+  INSERT (autocommit) into FLOOR_INSERT_TABLE, a scratch table the benchmark
+  creates with raw SQL (floor_insert_table_create), and returns the new id:
+  the least any write endpoint costs (benchmarks/orders.py).
+"""
+
+from django.db import connection
+from django.urls import path
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from trading.urls import handler400, handler404, handler500  # noqa: F401 (error views, as in the product)
+from trading.urls import urlpatterns as product_urlpatterns
+
+FLOOR_BODY = {"ok": True, "source": "benchmarks floor endpoint"}
+FLOOR_INSERT_TABLE = "bench_floor_insert"
+
+
+def floor_insert_table_create(conn=connection) -> None:
+    """Create the floor's scratch table (the benchmark calls this on its scratch database)."""
+    if conn.vendor == "postgresql":
+        ddl = (
+            f"CREATE TABLE IF NOT EXISTS {FLOOR_INSERT_TABLE} (id bigserial PRIMARY KEY, user_id bigint NOT NULL, "
+            "note varchar(64) NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"
+        )
+    else:
+        ddl = (
+            f"CREATE TABLE IF NOT EXISTS {FLOOR_INSERT_TABLE} (id integer PRIMARY KEY AUTOINCREMENT, "
+            "user_id integer NOT NULL, note varchar(64) NOT NULL, "
+            "created_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+        )
+    with conn.cursor() as cursor:
+        cursor.execute(ddl)
+
+
+class FloorApi(APIView):
+    def get(self, request):
+        return Response(FLOOR_BODY)
+
+
+class FloorInsertApi(APIView):
+    def post(self, request):
+        body = request.data
+        note = str(body.get("symbol", ""))[:64] if isinstance(body, dict) else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {FLOOR_INSERT_TABLE} (user_id, note) VALUES (%s, %s) RETURNING id",
+                [request.user.pk, note],
+            )
+            row_id = cursor.fetchone()[0]
+        return Response({"ok": True, "id": row_id}, status=201)
+
+
+urlpatterns = [
+    path("bench/floor/", FloorApi.as_view(), name="bench-floor"),
+    path("bench/floor/insert/", FloorInsertApi.as_view(), name="bench-floor-insert"),
+    *product_urlpatterns,
+]
