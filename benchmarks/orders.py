@@ -582,8 +582,7 @@ def verify(account_ids: list[int], accepted: int) -> dict:
 
     from brokers.models import PaperOrder
     from orders.models import Funds, LedgerEntry, Order, Position, Trade
-    from orders.services import _money
-    from orders.validation import margin_rate
+    from orders.services import position_margin
 
     problems: list[str] = []
     statuses = dict(
@@ -618,14 +617,13 @@ def verify(account_ids: list[int], accepted: int) -> dict:
             .exclude(net_quantity=0)
             .values_list("instrument_id", "net_quantity")
         )
-        margin = _money(
-            sum(
-                (
-                    abs(p.net_quantity) * p.average_price * margin_rate(p.product)
-                    for p in Position.objects.filter(account_id=account_id)
-                ),
-                Decimal(0),
-            )
+        # The service's definition: each position's margin rounded, then summed.
+        margin = sum(
+            (
+                position_margin(p.product, p.net_quantity, p.average_price)
+                for p in Position.objects.filter(account_id=account_id)
+            ),
+            Decimal(0),
         )
         ok = {
             "ledger_sums_to_cash": ledger == funds.cash,

@@ -346,3 +346,21 @@ def test_api_times_are_utc_while_the_dashboard_shows_ist(market, trader, client,
     assert body["created_at"].endswith("Z")
     events = jwt_client(trader).get(f"{URL}{order.id}/events/").json()
     assert events[0]["at"].endswith("Z")
+
+
+def test_margin_used_stays_the_sum_of_each_positions_margin_however_fills_round(market, trader, run):
+    """MIS margin is a fraction of value; averages of odd prices round. Funds keep exactly what a recount gives."""
+    fills = [("SBIN-EQ", "BUY", 3, "800.05"), ("INFY-EQ", "BUY", 7, "1500.10"), ("SBIN-EQ", "BUY", 11, "801.15")]
+    fills += [("SBIN-EQ", "SELL", 5, "802.35"), ("INFY-EQ", "SELL", 9, "1499.95"), ("SBIN-EQ", "BUY", 13, "799.85")]
+    for symbol, side, quantity, price in fills:
+        set_quote("NSE", symbol, price, bid=price, ask=price)
+        order = place(trader, market[symbol], side=side, quantity=quantity, product="MIS")
+        run(services.order_submit, order_id=order.id)
+        funds = Funds.objects.get(account__user=trader)
+        recount = sum(
+            (services.position_margin(p.product, p.net_quantity, p.average_price) for p in Position.objects.all()),
+            D(0),
+        )
+        assert funds.margin_used == recount, (symbol, side, quantity, price)
+    assert Position.objects.get(instrument=market["INFY-EQ"]).net_quantity == -2
+    assert ledger_sums_to_cash(trader)
