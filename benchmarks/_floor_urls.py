@@ -6,13 +6,16 @@ exist only in the benchmark's server (benchmarks._bench_settings).
 
 - `GET bench/floor/` returns a constant body: what any API request costs
   before its own work (benchmarks/quotes.py).
-- `POST bench/floor/insert/` parses a JSON body and inserts one row with one
-  INSERT (autocommit) into FLOOR_INSERT_TABLE, a scratch table the benchmark
-  creates with raw SQL (floor_insert_table_create), and returns the new id:
-  the least any write endpoint costs (benchmarks/orders.py).
+- `POST bench/floor/insert/` parses a JSON body and inserts one row through
+  the ORM (`FloorRow.objects.create`, autocommit) into FLOOR_INSERT_TABLE, a
+  scratch table the benchmark creates (floor_insert_table_create), and returns
+  the new id: the framework's floor for a write, the one benchmarks/orders.py
+  judges against.
+- `POST bench/floor/insert-sql/` does the same with a hand-written INSERT on a
+  raw cursor, below the ORM: reported beside it for information.
 """
 
-from django.db import connection
+from django.db import connection, models
 from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -41,6 +44,26 @@ def floor_insert_table_create(conn=connection) -> None:
         cursor.execute(ddl)
 
 
+class FloorRow(models.Model):
+    """The floor table as a model (unmanaged: it exists only in the benchmark's scratch database)."""
+
+    user_id = models.BigIntegerField()
+    note = models.CharField(max_length=64)
+
+    class Meta:
+        app_label = "monitoring"  # any installed app: the model lives only in the benchmark's server
+        managed = False
+        db_table = FLOOR_INSERT_TABLE
+
+    def __str__(self) -> str:
+        return f"floor row {self.id}"
+
+
+def _note(request) -> str:
+    body = request.data
+    return str(body.get("symbol", ""))[:64] if isinstance(body, dict) else ""
+
+
 class FloorApi(APIView):
     def get(self, request):
         return Response(FLOOR_BODY)
@@ -48,12 +71,16 @@ class FloorApi(APIView):
 
 class FloorInsertApi(APIView):
     def post(self, request):
-        body = request.data
-        note = str(body.get("symbol", ""))[:64] if isinstance(body, dict) else ""
+        row = FloorRow.objects.create(user_id=request.user.pk, note=_note(request))
+        return Response({"ok": True, "id": row.id}, status=201)
+
+
+class FloorInsertSqlApi(APIView):
+    def post(self, request):
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {FLOOR_INSERT_TABLE} (user_id, note) VALUES (%s, %s) RETURNING id",
-                [request.user.pk, note],
+                [request.user.pk, _note(request)],
             )
             row_id = cursor.fetchone()[0]
         return Response({"ok": True, "id": row_id}, status=201)
@@ -62,5 +89,6 @@ class FloorInsertApi(APIView):
 urlpatterns = [
     path("bench/floor/", FloorApi.as_view(), name="bench-floor"),
     path("bench/floor/insert/", FloorInsertApi.as_view(), name="bench-floor-insert"),
+    path("bench/floor/insert-sql/", FloorInsertSqlApi.as_view(), name="bench-floor-insert-sql"),
     *product_urlpatterns,
 ]

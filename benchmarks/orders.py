@@ -4,7 +4,10 @@ Targets (the verdict is for PostgreSQL + Redis):
 
 - accepted orders/s (201 responses / wall time, K concurrent clients) at
   least 0.5x the same-run throughput of `POST bench/floor/insert/`, a bare
-  authenticated DRF endpoint that inserts one row (benchmarks/_floor_urls.py);
+  authenticated DRF endpoint that inserts one row through the ORM
+  (benchmarks/_floor_urls.py). The same insert on a raw cursor
+  (`bench/floor/insert-sql/`, below the framework's ORM) is measured in the
+  same rounds and reported for information;
 - p99 from sending the POST to the order's FILLED event under 250 ms, with
   orders sent open-loop at 50 orders/s.
 
@@ -114,7 +117,8 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 SYMBOLS = ["SBIN-EQ", "RELIANCE-EQ", "INFY-EQ", "HDFCBANK-EQ", "TCS-EQ"]
 EXCHANGE = "NSE"
 ORDERS_PATH = "/api/v1/orders/"
-FLOOR_PATH = "/bench/floor/insert/"
+FLOOR_PATH = "/bench/floor/insert/"  # ORM insert: the verdict's floor
+FLOOR_SQL_PATH = "/bench/floor/insert-sql/"  # raw-cursor insert, below the ORM: information
 SETTINGS_MODULE = "benchmarks._bench_settings"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 STOP = threading.Event()  # set on the way out (Ctrl-C, SIGTERM, error): client threads stop sending
@@ -949,12 +953,14 @@ def main() -> tuple[dict, bool, str]:
         # 1. Warm-up: every thread, connection and code path once, then an empty queue.
         progress(f"warm-up: {args.warmup} floor requests and {args.warmup} orders per client")
         warm_floor = closed_loop(clients, FLOOR_PATH, floor_bodies, args.warmup * len(clients), False)
+        warm_floor_sql = closed_loop(clients, FLOOR_SQL_PATH, floor_bodies, args.warmup * len(clients), False)
         warm_orders = closed_loop(clients, ORDERS_PATH, bodies, args.warmup * len(clients), True)
         accepted_total += warm_orders.ok
-        if warm_orders.ok != warm_orders.expected or warm_floor.ok != warm_floor.expected:
+        if any(w.ok != w.expected for w in (warm_orders, warm_floor, warm_floor_sql)):
             raise RuntimeError(
                 f"warm-up failed: orders {dict(warm_orders.codes)} {warm_orders.samples}, "
-                f"floor {dict(warm_floor.codes)} {warm_floor.samples}"
+                f"floor {dict(warm_floor.codes)} {warm_floor.samples}, "
+                f"floor_sql {dict(warm_floor_sql.codes)} {warm_floor_sql.samples}"
             )
         done, waited = wait_terminal(account_ids, args.drain_timeout)
         if not done:
@@ -967,16 +973,19 @@ def main() -> tuple[dict, bool, str]:
             per_round = [
                 args.orders // args.rounds + (1 if r < args.orders % args.rounds else 0) for r in range(args.rounds)
             ]
-            blocks = {"orders": [], "floor": []}
+            blocks = {"orders": [], "floor": [], "floor_sql": []}
             drains = []
-            cpu_orders, cpu_floor = [], []
+            cpu_orders, cpu_floor, cpu_floor_sql = [], [], []
             for r, n in enumerate(per_round):
-                for kind in ("floor", "orders") if r % 2 == 0 else ("orders", "floor"):
+                for kind in ("floor", "floor_sql", "orders") if r % 2 == 0 else ("orders", "floor_sql", "floor"):
                     progress(f"throughput round {r + 1}/{args.rounds}: {n} {kind} requests from {len(clients)} clients")
                     before = meter.snapshot()
                     if kind == "floor":
                         res = closed_loop(clients, FLOOR_PATH, floor_bodies, n, False)
                         cpu_floor.append(meter.delta(before, meter.snapshot(), res.ok, "request"))
+                    elif kind == "floor_sql":
+                        res = closed_loop(clients, FLOOR_SQL_PATH, floor_bodies, n, False)
+                        cpu_floor_sql.append(meter.delta(before, meter.snapshot(), res.ok, "request"))
                     else:
                         res = closed_loop(clients, ORDERS_PATH, bodies, n, True)
                         accepted_total += res.ok
@@ -1017,6 +1026,7 @@ def main() -> tuple[dict, bool, str]:
                 }
 
             orders_fig, floor_fig = merged(blocks["orders"]), merged(blocks["floor"])
+            floor_sql_fig = merged(blocks["floor_sql"])
             sent_all = {k: v for r in blocks["orders"] for k, v in r.sent.items()}
             backlog = fill_times(sent_all, args.drain_timeout)
             backlog.pop("_raw_to_filled")
@@ -1032,9 +1042,12 @@ def main() -> tuple[dict, bool, str]:
                 "orders": orders_fig,
                 "floor": floor_fig,
                 "accepted_over_floor": round(orders_fig["per_s"] / floor_fig["per_s"], 3),
+                "floor_raw_sql (info: the same insert on a raw cursor, below the ORM)": floor_sql_fig,
+                "accepted_over_raw_sql_floor (info)": round(orders_fig["per_s"] / floor_sql_fig["per_s"], 3),
             }
             phases["throughput_orders (POSTs + drain)"] = _merge_cpu(cpu_orders)
             phases["throughput_floor"] = _merge_cpu(cpu_floor)
+            phases["throughput_floor_raw_sql"] = _merge_cpu(cpu_floor_sql)
 
         # 3. Latency: open loop at --rate.
         latency: dict = {}
@@ -1187,6 +1200,8 @@ def main() -> tuple[dict, bool, str]:
     db = f"{backend['database']}/{'redis' if backend['redis'] else 'embedded broker'}"
     tp = throughput.get("orders", {})
     fl = throughput.get("floor", {})
+    fl_sql = throughput.get("floor_raw_sql (info: the same insert on a raw cursor, below the ORM)", {})
+    ratio_sql = throughput.get("accepted_over_raw_sql_floor (info)")
     post = tp.get("post_latency") or {}
     filled = f"{latency['filled']}/{latency['orders']}" if latency else "-"
     summary = (
@@ -1194,7 +1209,8 @@ def main() -> tuple[dict, bool, str]:
         + ("EMBEDDED (informational): " if args.embedded else "")
         + (f"CANDIDATE SETTINGS {args.settings}: " if args.settings != SETTINGS_MODULE else "")
         + f"{db}: {tp.get('per_s')} orders/s accepted vs floor {fl.get('per_s')}/s = x{ratio} "
-        f"(target >= {TARGET_OVER_FLOOR}); POST p50/p99 {post.get('p50_ms')}/{post.get('p99_ms')} ms; "
+        f"(target >= {TARGET_OVER_FLOOR}; raw-SQL floor {fl_sql.get('per_s')}/s = x{ratio_sql}); "
+        f"POST p50/p99 {post.get('p50_ms')}/{post.get('p99_ms')} ms; "
         f"at {args.rate:g}/s POST->FILLED p50/p99 {pf.get('p50_ms')}/{pf.get('p99_ms')} ms "
         f"(target p99 < {TARGET_P99_FILLED_MS:g}), {filled} filled; "
         f"checks {'ok' if pass_checks else 'FAILED'}; load {load_start[0]:.1f}->{load_end[0]:.1f}, "

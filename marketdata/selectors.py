@@ -81,7 +81,7 @@ def instrument_get_by_key(*, exchange: str, symbol: str) -> Instrument:
     return instrument
 
 
-_instruments: dict[tuple[str, str], tuple[float, Instrument]] = {}
+_instruments: dict[tuple[str, str] | int, tuple[float, Instrument]] = {}
 
 
 def instrument_cached(*, exchange: str, symbol: str) -> Instrument:
@@ -92,6 +92,17 @@ def instrument_cached(*, exchange: str, symbol: str) -> Instrument:
         return entry[1]
     instrument = instrument_get_by_key(exchange=exchange, symbol=symbol)
     _instruments[(exchange, symbol)] = (now + _REF_TTL, instrument)
+    return instrument
+
+
+def instrument_cached_by_id(instrument_id: int) -> Instrument:
+    """An instrument by id, remembered in this process for a minute: the worker reads it for every order."""
+    now = time.monotonic()
+    entry = _instruments.get(instrument_id)
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    instrument = Instrument.objects.get(id=instrument_id)
+    _instruments[instrument_id] = (now + _REF_TTL, instrument)
     return instrument
 
 

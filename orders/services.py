@@ -9,6 +9,7 @@ serialised at the database; different accounts never wait for each other.
 import hashlib
 import json
 import logging
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -39,6 +40,7 @@ from brokers.base import Validity as BValidity
 from brokers.registry import broker_for_account
 from marketdata.models import Instrument
 from marketdata.quotes import is_stale, quotes_get
+from marketdata.selectors import instrument_cached_by_id
 from trading import clock, faults
 from trading.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from trading.formatting import inr
@@ -138,13 +140,9 @@ class _Books:
         self.orders: list[Order] = []
 
     def lock_order(self, order_id: int, **filters) -> Order | None:
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("instrument")
-            .filter(id=order_id, **filters)
-            .first()
-        )
+        order = Order.objects.select_for_update().filter(id=order_id, **filters).first()
         if order is not None:
+            order.instrument = instrument_cached_by_id(order.instrument_id)  # no join: instruments hardly change
             self.orders.append(order)
         return order
 
@@ -530,7 +528,8 @@ def order_submit(*, order_id: int) -> None:
         )
         if not claimed:
             return  # already sent, cancelled or unknown: nothing to do
-        order = Order.objects.select_related("instrument", "account").get(id=order_id)
+        order = Order.objects.select_related("account").get(id=order_id)
+        order.instrument = instrument_cached_by_id(order.instrument_id)
         _event(order, OrderStatus.NEW, OrderStatus.SUBMITTED, "Sending to the broker", "worker")
     faults.point("order_submit.before_broker_call")
     broker = broker_for_account(order.account)
@@ -575,16 +574,36 @@ _AGREES = {
 }
 
 
+# Broker updates this thread applied and committed, per order: (the update's BrokerOrder, our status, filled).
+_applied = threading.local()
+
+
+def _remember_applied(order_id: int, reported: BrokerOrder, status: str, filled_quantity: int) -> None:
+    seen = _applied.__dict__.setdefault("orders", {})
+    if len(seen) > 100:
+        seen.clear()
+    seen[order_id] = (reported, status, filled_quantity)
+
+
+def _already_applied(order_id: int | None, result: BrokerOrder) -> bool:
+    """Whether our order already says what the broker answered (then there is nothing to apply)."""
+    mine = _applied.__dict__.get("orders", {}).pop(order_id, None)
+    if mine is not None and mine[0] is result:
+        # The broker streamed this very answer to us (in this thread) before returning it, and we committed it.
+        return mine[2] == result.filled_quantity and mine[1] in _AGREES[result.status]
+    ours = Order.objects.filter(id=order_id, filled_quantity=result.filled_quantity).values_list("status", flat=True)
+    return bool(ours) and ours[0] in _AGREES[result.status]
+
+
 def _apply_with_trades(account: TradingAccount, broker, result: BrokerOrder, *, actor: str) -> None:
     """Apply a broker answer, fetching its fills if it reports any: the stream may have been missed.
 
     Most often the order-update stream has already delivered exactly this (the
-    paper exchange publishes a fill before it answers): one cheap read tells,
-    and the whole update is skipped.
+    paper exchange publishes a fill before it answers, in this thread), and the
+    whole update is skipped.
     """
     order_id = order_id_from_tag(result.tag)
-    ours = Order.objects.filter(id=order_id, filled_quantity=result.filled_quantity).values_list("status", flat=True)
-    if ours and ours[0] in _AGREES[result.status]:
+    if _already_applied(order_id, result):
         return
     trades = tuple(broker.trades(result.broker_order_id)) if result.filled_quantity else ()
     order_apply_update(update=OrderUpdate(account_id=account.id, order=result, trades=trades), actor=actor)
@@ -675,6 +694,8 @@ def order_apply_update(*, update: OrderUpdate, actor: str = "broker") -> Order |
             _apply_modification(order, funds, update.order)
         filled_now = [_apply_trade(order, funds, trade) for trade in update.trades]
         _settle_status(order, funds, update.order, actor, fills=[t for t in filled_now if t])
+        status, filled = order.status, order.filled_quantity
+        transaction.on_commit(lambda: _remember_applied(order.id, update.order, status, filled))
     return order
 
 
@@ -719,8 +740,13 @@ def _trim_reservation(order: Order, funds: Funds) -> None:
 
 
 def _apply_trade(order: Order, funds: Funds, bt: BrokerTrade) -> Trade | None:
-    if Trade.objects.filter(account_id=order.account_id, broker_trade_id=bt.trade_id).exists():
-        return None  # reported before (stream and reconciliation both deliver fills)
+    # Reported before? (stream and reconciliation both deliver fills.) Trades are only stored here, with
+    # filled_quantity raised in the same transaction, so an order with nothing filled has none yet.
+    if (
+        order.filled_quantity
+        and Trade.objects.filter(account_id=order.account_id, broker_trade_id=bt.trade_id).exists()
+    ):
+        return None
     quantity = min(bt.quantity, order.quantity - order.filled_quantity)
     if quantity <= 0:
         logger.error("fill %s for order %s exceeds its quantity; ignored", bt.trade_id, order.id)
@@ -769,9 +795,11 @@ def position_apply_fill(
     (price - average) per unit in the position's direction; crossing zero
     closes the old side and opens the rest at the fill price.
     """
-    position, _ = Position.objects.select_for_update().get_or_create(
+    # Callers hold the account's funds lock, so no one else creates this row meanwhile; a new one is
+    # inserted once, when it is saved below.
+    position = Position.objects.select_for_update().filter(
         account_id=account_id, instrument_id=instrument_id, product=product
-    )
+    ).first() or Position(account_id=account_id, instrument_id=instrument_id, product=product)
     margin_before = position_margin(product, position.net_quantity, position.average_price)
     signed = quantity if side == Side.BUY else -quantity
     net = position.net_quantity

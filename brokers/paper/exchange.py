@@ -193,9 +193,6 @@ class PaperBroker(Broker):
         return po
 
     def place_order(self, request: PlaceOrderRequest) -> BrokerOrder:
-        existing = PaperOrder.objects.filter(account_id=self.account_id, tag=request.tag).first()
-        if existing is not None:
-            return to_broker_order(existing)  # a repeated placement finds the first one
         try:
             instrument = instrument_cached(exchange=request.exchange, symbol=request.symbol)
         except NotFound:
@@ -231,7 +228,7 @@ class PaperBroker(Broker):
                         order=po, quantity=request.quantity, price=fill_price, executed_at=now
                     )
                     trades = (to_broker_trade(fill, po),)
-        except IntegrityError:
+        except IntegrityError:  # the tag is unique per account: a repeated placement finds the first order
             return to_broker_order(PaperOrder.objects.get(account_id=self.account_id, tag=request.tag))
         faults.point("paper.accepted_before_reporting")
         answer = to_broker_order(po)

@@ -364,3 +364,23 @@ def test_margin_used_stays_the_sum_of_each_positions_margin_however_fills_round(
         assert funds.margin_used == recount, (symbol, side, quantity, price)
     assert Position.objects.get(instrument=market["INFY-EQ"]).net_quantity == -2
     assert ledger_sums_to_cash(trader)
+
+
+@pytest.mark.django_db(transaction=True)  # commits for real, as in the worker: on-commit hooks run at once
+def test_a_marketable_order_goes_out_and_is_booked_without_reading_back_what_it_just_wrote(market, trader, monkeypatch):
+    """The worker's hot path: claim, place at the paper exchange, book the fill. Nothing is read twice."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from marketdata.selectors import instrument_cached, instrument_cached_by_id
+
+    monkeypatch.setattr(services, "_enqueue", lambda *args: None)  # this test is the worker: no queued task
+    order = place(trader, market["SBIN-EQ"], quantity=10)
+    instrument_cached_by_id(order.instrument_id), instrument_cached(exchange="NSE", symbol="SBIN-EQ")  # warm
+    with CaptureQueriesContext(connection) as queries:
+        services.order_submit(order_id=order.id)
+    statements = [q["sql"].split()[0] for q in queries if q["sql"].split()[0] not in ("BEGIN", "COMMIT")]
+    assert Order.objects.get(id=order.id).status == OrderStatus.FILLED
+    # claim + read + event; paper order + fill; funds, order, position (locked), trade, position, event,
+    # order and funds written once each. No existence check for the first fill, no read-back at the end.
+    assert len(statements) == 13, "\n".join(q["sql"][:60] for q in queries)

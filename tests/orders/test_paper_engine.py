@@ -85,3 +85,24 @@ def test_the_order_vocabulary_is_the_same_on_both_sides_of_the_broker_interface(
         (models.Validity, base.Validity),
     ]:
         assert set(ours.values) == {member.value for member in theirs}
+
+
+def test_placing_the_same_tag_twice_at_the_paper_exchange_returns_the_first_order(market, trader):
+    from brokers.base import BrokerStatus, OrderType, PlaceOrderRequest, Product, Side, Validity
+    from brokers.models import PaperFill
+    from brokers.paper.exchange import PaperBroker
+
+    request = PlaceOrderRequest(
+        tag="T123456", exchange="NSE", symbol="SBIN-EQ", token=market["SBIN-EQ"].token, side=Side.BUY,
+        quantity=5, order_type=OrderType.MARKET, product=Product.CNC, validity=Validity.DAY,
+    )  # fmt: skip
+    broker = PaperBroker(trader.trading_account.id)
+    first = broker.place_order(request)
+    again = broker.place_order(request)
+    assert (again.broker_order_id, again.status, again.filled_quantity) == (
+        first.broker_order_id,
+        BrokerStatus.COMPLETE,
+        5,
+    )
+    assert PaperOrder.objects.filter(tag="T123456").count() == 1
+    assert PaperFill.objects.filter(order__tag="T123456").count() == 1
