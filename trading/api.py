@@ -1,5 +1,6 @@
 """API conventions shared by every endpoint: errors, pagination, strict input."""
 
+import copy
 from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
@@ -115,12 +116,30 @@ class Pagination(PageNumberPagination):
             raise DomainError(str(exc.detail), code="invalid_page") from exc
 
 
+def _holds_fields(field: serializers.Field) -> bool:
+    return isinstance(field, serializers.BaseSerializer) or hasattr(field, "child")
+
+
 class StrictSerializer(serializers.Serializer):
     """An input serializer that refuses fields it does not know.
 
     A misspelt optional field silently ignored is how a stop-loss goes missing;
     an integrator should hear about it at once.
     """
+
+    def get_fields(self) -> dict:
+        """The declared fields, copied for this instance.
+
+        DRF deep-copies every declared field for every serializer instance,
+        rebuilding each from its arguments: for an order that was most of the
+        input validation's cost. Binding a field only sets attributes on it,
+        so a plain field needs a shallow copy; fields that hold other fields
+        (nested serializers, lists, dicts) still get DRF's deep copy.
+        """
+        return {
+            name: copy.deepcopy(field) if _holds_fields(field) else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):

@@ -30,3 +30,29 @@ def test_session_authenticated_writes_without_csrf_are_refused_in_the_envelope(u
     response = client.post("/api/v1/auth/logout/", {"refresh": "x"}, content_type="application/json")
     assert response.status_code == 403
     assert response.json()["error"]["code"] in {"permission_denied", "csrf_failed"}
+
+
+def test_each_input_serializer_binds_its_own_copies_of_the_declared_fields():
+    """Fields are copied shallowly per instance (cheaper than DRF's deep copy): two requests never share one."""
+    from rest_framework import serializers
+
+    from trading.api import StrictSerializer
+
+    class Nested(StrictSerializer):
+        name = serializers.CharField(max_length=5)
+
+    class Input(StrictSerializer):
+        quantity = serializers.IntegerField(min_value=1)
+        side = serializers.ChoiceField(choices=["BUY", "SELL"])
+        tags = serializers.ListField(child=serializers.CharField(max_length=3), required=False)
+        nested = Nested(required=False)
+
+    a, b = Input(data={"quantity": 2, "side": "BUY", "tags": ["x"]}), Input(data={"quantity": 0, "side": "HOLD"})
+    assert all(a.fields[name] is not b.fields[name] for name in ("quantity", "side", "tags", "nested"))
+    assert a.fields["quantity"].parent is a and b.fields["quantity"].parent is b
+    assert a.fields["tags"].child is not b.fields["tags"].child  # fields holding fields are deep-copied
+    assert a.fields["nested"].fields["name"] is not b.fields["nested"].fields["name"]
+    assert a.is_valid() and a.validated_data == {"quantity": 2, "side": "BUY", "tags": ["x"]}
+    assert not b.is_valid() and set(b.errors) == {"quantity", "side"}
+    assert not Input(data={"quantity": 1, "side": "BUY", "tags": ["long"]}).is_valid()  # child rules still apply
+    assert getattr(Input._declared_fields["quantity"], "parent", None) is None  # the declared field stays unbound
