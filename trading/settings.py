@@ -271,7 +271,9 @@ else:
         "data_folder_out": str(CELERY_DIR / "queue"),
         "processed_folder": str(CELERY_DIR / "processed"),
         "control_folder": str(CELERY_DIR / "control"),
-        "polling_interval": 0.05,
+        # A worker looks for new files this often (idle: ~1% of a core); with one message prefetched per
+        # process it also waits this long between messages: at 0.05 s it kept up with ~33 orders/s only.
+        "polling_interval": 0.01,
     }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
