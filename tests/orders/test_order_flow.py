@@ -374,7 +374,9 @@ def test_a_marketable_order_goes_out_and_is_booked_without_reading_back_what_it_
 
     from marketdata.selectors import instrument_cached, instrument_cached_by_id
 
-    monkeypatch.setattr(services, "_enqueue", lambda *args: None)  # this test is the worker: no queued task
+    # The placement's queue message is dropped, as when a task is lost: this test is then the only worker that
+    # sees the order (a session worker consuming the real queue would race it for the claim).
+    monkeypatch.setattr(services, "_enqueue", lambda *args: None)
     order = place(trader, market["SBIN-EQ"], quantity=10)
     instrument_cached_by_id(order.instrument_id), instrument_cached(exchange="NSE", symbol="SBIN-EQ")  # warm
     with CaptureQueriesContext(connection) as queries:
