@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trading.api import StrictSerializer
+from core.api import StrictSerializer
 
 from . import services
 

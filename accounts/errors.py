@@ -1,4 +1,4 @@
-from trading.errors import DomainError, RateLimited
+from core.errors import DomainError, RateLimited
 
 
 class InvalidCredentials(DomainError):

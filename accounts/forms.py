@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from trading.errors import DomainError
+from core.errors import DomainError
 
 from . import services
 

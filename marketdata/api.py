@@ -11,8 +11,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from trading.api import StrictSerializer, iso_utc
-from trading.errors import InvalidInput, NotFound
+from core.api import StrictSerializer, iso_utc
+from core.errors import InvalidInput, NotFound
 
 from . import quotes as quote_cache
 from .candles_csv import IST

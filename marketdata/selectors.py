@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
-from trading.errors import InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 
 from .intervals import interval_seconds
 from .models import Candle, Exchange, Instrument, WatchlistItem

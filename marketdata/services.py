@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from trading.errors import Conflict, InvalidInput, RuleViolation
+from core.errors import Conflict, InvalidInput, RuleViolation
 
 from . import scripmaster
 from .intervals import INTERVALS, from_epoch

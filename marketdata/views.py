@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from trading.errors import DomainError
+from core.errors import DomainError
 
 from .selectors import instrument_get, instrument_get_by_key, instrument_search, watchlist_for_user
 from .services import watchlist_add, watchlist_remove

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from trading.errors import DomainError
+from core.errors import DomainError
 
 from .models import Funds, LedgerEntry, Order, OrderEvent, Position, Trade
 from .services import order_cancel

@@ -10,10 +10,10 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import Pagination, StrictSerializer, decimal_string, iso_utc
+from core.errors import InvalidInput
 from marketdata.models import Exchange
 from marketdata.selectors import instrument_cached, instrument_get_by_key, parse_symbol_key
-from trading.api import Pagination, StrictSerializer, decimal_string, iso_utc
-from trading.errors import InvalidInput
 
 from . import selectors, services
 from .models import LedgerEntry, Order, OrderEvent, OrderStatus, OrderType, Product, Side, Trade, Validity

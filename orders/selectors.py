@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
+from core.errors import NotFound
 from marketdata.quotes import is_stale, quotes_get
-from trading.errors import NotFound
 
 from .market_hours import IST
 from .models import TERMINAL, Funds, LedgerEntry, Order, OrderEvent, Position, Trade

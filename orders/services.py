@@ -38,12 +38,12 @@ from brokers.base import Product as BProduct
 from brokers.base import Side as BSide
 from brokers.base import Validity as BValidity
 from brokers.registry import broker_for_account
+from core import clock, faults
+from core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from core.formatting import inr
 from marketdata.models import Instrument
 from marketdata.quotes import is_stale, quotes_get
 from marketdata.selectors import instrument_cached_by_id
-from trading import clock, faults
-from trading.errors import Conflict, InvalidInput, NotFound, RuleViolation
-from trading.formatting import inr
 
 from . import market_hours
 from .models import (

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from core.errors import InvalidInput, RuleViolation
 from marketdata.models import Instrument
 from marketdata.quotes import CachedQuote
-from trading.errors import InvalidInput, RuleViolation
 
 from .models import OrderType, Product, Side, Validity
 

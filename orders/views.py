@@ -15,17 +15,17 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import clock
+from core.errors import DomainError, InvalidInput, NotFound
+from core.templatetags.money import plain_decimal
 from marketdata.models import Instrument
 from marketdata.quotes import quotes_get
 from marketdata.selectors import instrument_get, instrument_get_by_key, parse_symbol_key, watchlist_for_user
-from trading import clock
-from trading.errors import DomainError, InvalidInput, NotFound
 
 from . import selectors, services
 from .forms import ModifyForm, TicketForm, form_errors
 from .market_hours import ist_date
 from .models import Order, OrderStatus, OrderType, Product, Side, Validity
-from .templatetags.money import plain_decimal
 from .validation import OrderParams, check_instrument, check_product, margin_rate
 
 # Fired on <body>: the button that asked may have been redrawn by a live table meanwhile,
@@ -530,3 +530,13 @@ def positions_close_all_view(request):
     except DomainError as exc:
         return _square_off_error(request, exc)
     return _square_off_answer(request, orders, "No open position to square off.")
+
+
+@login_required
+def dashboard(request):
+    """The home page: the watchlist and the account's funds at a glance."""
+    try:
+        funds = selectors.funds_for_user(user=request.user)
+    except NotFound:
+        funds = None  # no trading account yet: the page says so
+    return render(request, "dashboard/index.html", {"items": watchlist_for_user(user=request.user), "funds": funds})

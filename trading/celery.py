@@ -5,7 +5,7 @@ import os
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
 
-from . import broker_transport  # noqa: F401 - registers the embedded broker's "atomicfs://"
+from core import queue_transport  # noqa: F401 - registers the embedded broker's "atomicfs://"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trading.settings")
 

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "auditlog",
     # Ours, lowest layer first (see DESIGN.md).
+    "core",
     "monitoring",
     "accounts",
     "marketdata",
@@ -92,7 +93,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
-    "trading.middleware.ApiTimesInUtcMiddleware",
+    "core.middleware.ApiTimesInUtcMiddleware",
 ]
 
 ROOT_URLCONF = "trading.urls"
@@ -214,11 +215,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "trading.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "trading.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "trading.schema.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["trading.throttling.ResilientUserRateThrottle"],
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.ResilientUserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env("API_RATE_LIMIT", "6000/min")},
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -264,7 +265,7 @@ else:
     # The embedded broker: messages are files under var/celery, no server needed.
     for sub in ("queue", "processed", "control", "results"):
         (CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = env("CELERY_BROKER_URL", "atomicfs://")  # trading/broker_transport.py
+    CELERY_BROKER_URL = env("CELERY_BROKER_URL", "atomicfs://")  # core/queue_transport.py
     CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", f"file://{CELERY_DIR / 'results'}")
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DIR / "queue"),
@@ -347,7 +348,7 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 X_FRAME_OPTIONS = "DENY"
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-CSRF_FAILURE_VIEW = "trading.views.csrf_failure"
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
 # --- Orders and the paper exchange -----------------------------------------------
 

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from core import views as core_views
+from orders import views as orders_views
 
 api_v1 = [
     path("", include("accounts.api_urls")),
@@ -11,8 +12,8 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("favicon.ico", views.favicon),
+    path("", orders_views.dashboard, name="dashboard"),
+    path("favicon.ico", core_views.favicon),
     path("accounts/", include("accounts.urls")),
     path("market/", include("marketdata.urls")),
     path("trading/", include("orders.urls")),
@@ -23,9 +24,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-handler400 = "trading.views.bad_request"
-handler404 = "trading.views.not_found"
-handler500 = "trading.views.server_error"
+handler400 = "core.views.bad_request"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"
 
 admin.site.site_header = "Trading platform administration"
 admin.site.site_title = "Trading admin"

@@ -17,10 +17,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from core import faults
+from core.errors import NotFound
 from marketdata.quotes import quotes_get
 from marketdata.selectors import instrument_cached, instrument_get_by_key, instrument_refs_resolve
-from trading import faults
-from trading.errors import NotFound
 
 from ..base import (
     Broker,

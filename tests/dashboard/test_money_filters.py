@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from orders.templatetags.money import inr, inr_signed, plain, pnl_class, price, qty
+from core.templatetags.money import inr, inr_signed, plain, pnl_class, price, qty
 
 
 @pytest.mark.parametrize(

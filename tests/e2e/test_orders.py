@@ -11,12 +11,12 @@ from decimal import ROUND_FLOOR, Decimal
 import pytest
 from playwright.sync_api import expect
 
+from core.templatetags.money import format_indian
 from marketdata.demo import demo_history_backfill, demo_instruments_import
 from marketdata.selectors import instrument_get_by_key
 from marketdata.services import watchlist_add
 from orders.models import Order
 from orders.services import account_open
-from orders.templatetags.money import format_indian
 from tests.e2e.conftest import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -20,7 +20,7 @@ def at(monkeypatch):
 
     def set_clock(ist: str):
         moment = datetime.fromisoformat(ist + "+05:30").astimezone(UTC)
-        monkeypatch.setattr("trading.clock.now", lambda: moment)
+        monkeypatch.setattr("core.clock.now", lambda: moment)
 
     return set_clock
 

@@ -36,7 +36,7 @@ def test_each_input_serializer_binds_its_own_copies_of_the_declared_fields():
     """Fields are copied shallowly per instance (cheaper than DRF's deep copy): two requests never share one."""
     from rest_framework import serializers
 
-    from trading.api import StrictSerializer
+    from core.api import StrictSerializer
 
     class Nested(StrictSerializer):
         name = serializers.CharField(max_length=5)

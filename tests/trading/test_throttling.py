@@ -5,7 +5,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def three_per_minute(monkeypatch):
-    from trading.throttling import ResilientUserRateThrottle
+    from core.throttling import ResilientUserRateThrottle
 
     monkeypatch.setattr(ResilientUserRateThrottle, "THROTTLE_RATES", {"user": "3/min"})
 

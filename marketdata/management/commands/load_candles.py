@@ -3,12 +3,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.errors import DomainError
 from marketdata import candles_csv
 from marketdata.intervals import INTERVALS
 from marketdata.progress import ProgressLine
 from marketdata.selectors import instrument_get_by_key, parse_symbol_key
 from marketdata.services import candles_import
-from trading.errors import DomainError
 
 
 def parse_when(text: str) -> datetime:

@@ -2,11 +2,11 @@ import logging
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.errors import DomainError
 from marketdata.feeds import FeedRunner, ReplaySource, SimulatedSource
 from marketdata.intervals import INTERVALS
 from marketdata.management.commands.load_candles import parse_when
 from marketdata.selectors import instrument_refs_resolve, parse_symbol_key
-from trading.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from trading.errors import DomainError
+from core.errors import DomainError
 
 # DRF's own codes, renamed where ours says more; the rest pass through as they are
 # (not_authenticated, authentication_failed, permission_denied, not_found,

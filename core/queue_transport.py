@@ -34,4 +34,4 @@ class Transport(filesystem.Transport):
     driver_type = driver_name = "filesystem"
 
 
-TRANSPORT_ALIASES.setdefault("atomicfs", "trading.broker_transport:Transport")
+TRANSPORT_ALIASES.setdefault("atomicfs", "core.queue_transport:Transport")

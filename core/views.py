@@ -1,18 +1,14 @@
-"""Project-level views: the dashboard home and the error pages."""
+"""Error pages and the favicon: JSON in the error envelope under /api/, styled HTML elsewhere."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.csrf import requires_csrf_token
 
-from marketdata.selectors import watchlist_for_user
-from orders.selectors import funds_for_user
-from trading.api import error_body
-from trading.errors import NotFound
+from core.api import error_body
 
 
-def _wants_json(request) -> bool:
+def wants_json(request) -> bool:
     return request.path.startswith("/api/")
 
 
@@ -21,32 +17,23 @@ def favicon(request):
     return redirect(static("favicon.svg"), permanent=True)
 
 
-@login_required
-def dashboard(request):
-    try:
-        funds = funds_for_user(user=request.user)
-    except NotFound:
-        funds = None  # no trading account yet: the page says so
-    return render(request, "dashboard/index.html", {"items": watchlist_for_user(user=request.user), "funds": funds})
-
-
 @requires_csrf_token
 def not_found(request, exception=None):
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
     return render(request, "errors/404.html", status=404)
 
 
 @requires_csrf_token
 def bad_request(request, exception=None):
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)
     return render(request, "errors/400.html", status=400)
 
 
 @requires_csrf_token
 def server_error(request):
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(
             error_body("internal_error", "Something went wrong on our side; it has been logged."), status=500
         )
@@ -54,7 +41,7 @@ def server_error(request):
 
 
 def csrf_failure(request, reason=""):
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(
             error_body("csrf_failed", "CSRF check failed: send the X-CSRFToken header, or use a JWT."),
             status=403,

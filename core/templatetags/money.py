@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import template
 
-from trading.formatting import as_decimal, format_indian
+from core.formatting import as_decimal, format_indian
 
 register = template.Library()
 

@@ -10,7 +10,7 @@ import os
 from django.conf import settings
 from kombu import Connection, Queue
 
-from trading.broker_transport import Transport
+from core.queue_transport import Transport
 
 PAD = "x" * 2_000_000  # a write this large leaves a wide window between create and content
 
