@@ -12,28 +12,33 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import models
+
 logger = logging.getLogger(__name__)
 
 
-class Side(enum.StrEnum):
+# The one vocabulary of orders, shared by the orders app (model choices) and every broker.
+
+
+class Side(models.TextChoices):
     BUY = "BUY"
     SELL = "SELL"
 
 
-class OrderType(enum.StrEnum):
+class OrderType(models.TextChoices):
     MARKET = "MARKET"
     LIMIT = "LIMIT"
     SL = "SL"
     SL_M = "SL-M"
 
 
-class Product(enum.StrEnum):
-    CNC = "CNC"
-    MIS = "MIS"
-    NRML = "NRML"
+class Product(models.TextChoices):
+    CNC = "CNC", "CNC (delivery)"
+    MIS = "MIS", "MIS (intraday)"
+    NRML = "NRML", "NRML (carry forward, F&O)"
 
 
-class Validity(enum.StrEnum):
+class Validity(models.TextChoices):
     DAY = "DAY"
     IOC = "IOC"
 

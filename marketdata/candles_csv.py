@@ -13,11 +13,11 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
+
+from core.clock import IST
 
 from .intervals import bucket_start
 
-IST = ZoneInfo("Asia/Kolkata")
 TIME_NAMES = ("date", "datetime", "timestamp", "time")
 PRICE_NAMES = ("open", "high", "low", "close")
 MAX_PLACES = 6  # what Candle stores

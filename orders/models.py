@@ -5,33 +5,11 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import TradingAccount
+from brokers.base import OrderType, Product, Side, Validity
 from marketdata.models import Instrument
 
 MONEY = {"max_digits": 20, "decimal_places": 4}
 PRICE = {"max_digits": 18, "decimal_places": 6}
-
-
-class Side(models.TextChoices):
-    BUY = "BUY"
-    SELL = "SELL"
-
-
-class OrderType(models.TextChoices):
-    MARKET = "MARKET"
-    LIMIT = "LIMIT"
-    SL = "SL"
-    SL_M = "SL-M"
-
-
-class Product(models.TextChoices):
-    CNC = "CNC", "CNC (delivery)"
-    MIS = "MIS", "MIS (intraday)"
-    NRML = "NRML", "NRML (carry forward, F&O)"
-
-
-class Validity(models.TextChoices):
-    DAY = "DAY"
-    IOC = "IOC"
 
 
 class OrderStatus(models.TextChoices):

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
+from core.clock import IST, ist_date
 from core.errors import NotFound
 from marketdata.quotes import is_stale, quotes_get
 
-from .market_hours import IST
 from .models import TERMINAL, Funds, LedgerEntry, Order, OrderEvent, Position, Trade
 
 
@@ -71,7 +71,7 @@ def positions_for_user(*, user, include_closed: bool = True) -> list[PositionVie
     """Open positions, and (with include_closed) those closed today, IST: yesterday's flat ones are history."""
     qs = Position.objects.filter(account__user=user).select_related("instrument").order_by("instrument__symbol")
     if include_closed:
-        today = datetime.combine(datetime.now(IST).date(), time(0), IST)
+        today = datetime.combine(ist_date(), time(0), IST)
         qs = qs.exclude(net_quantity=0, updated_at__lt=today)
     else:
         qs = qs.exclude(net_quantity=0)

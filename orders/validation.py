@@ -14,7 +14,7 @@ from .models import OrderType, Product, Side, Validity
 MAX_PRICE = Decimal("1000000000")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OrderParams:
     side: str
     quantity: int

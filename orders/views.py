@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import clock
+from core.clock import ist_date
 from core.errors import DomainError, InvalidInput, NotFound
 from core.templatetags.money import plain_decimal
 from marketdata.models import Instrument
@@ -24,7 +25,6 @@ from marketdata.selectors import instrument_get, instrument_get_by_key, parse_sy
 
 from . import selectors, services
 from .forms import ModifyForm, TicketForm, form_errors
-from .market_hours import ist_date
 from .models import Order, OrderStatus, OrderType, Product, Side, Validity
 from .validation import OrderParams, check_instrument, check_product, margin_rate
 
@@ -90,7 +90,15 @@ def _allowed_products(instrument: Instrument) -> list[tuple[str, str]]:
     """
     allowed = []
     for value, label in Product.choices:
-        probe = OrderParams(Side.BUY, instrument.lot_size, OrderType.MARKET, value, Validity.DAY, None, None)
+        probe = OrderParams(
+            side=Side.BUY,
+            quantity=instrument.lot_size,
+            order_type=OrderType.MARKET,
+            product=value,
+            validity=Validity.DAY,
+            price=None,
+            trigger_price=None,
+        )
         try:
             check_product(probe, instrument)
         except DomainError:

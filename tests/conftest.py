@@ -111,15 +111,15 @@ def requires_redis():
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """Per-process caches (quotes L1, symbol map) must not leak between tests."""
+    from accounts.selectors import trading_account_cache_clear
     from marketdata.quotes import l1_clear
     from marketdata.selectors import instrument_cache_clear
     from marketdata.services import _interest_noted
-    from orders.services import _accounts
 
     l1_clear()
     instrument_cache_clear()
     _interest_noted.clear()
-    _accounts.clear()
+    trading_account_cache_clear()
     yield
     l1_clear()
     instrument_cache_clear()

@@ -110,7 +110,15 @@ def test_a_symbol_changed_after_the_ticket_was_drawn_places_nothing(client, trad
 def test_someone_elses_order_is_a_404_everywhere(client, trader, market):
     other = UserFactory()
     account_open(user=other, starting_funds=Decimal("1000000"), always_open=True)
-    params = OrderParams("BUY", 1, "LIMIT", "CNC", "DAY", Decimal("700"), None)
+    params = OrderParams(
+        side="BUY",
+        quantity=1,
+        order_type="LIMIT",
+        product="CNC",
+        validity="DAY",
+        price=Decimal("700"),
+        trigger_price=None,
+    )
     theirs, _ = order_place(user=other, instrument=market["SBIN-EQ"], params=params)
     for method, url in (
         ("get", f"/trading/orders/{theirs.id}/"),

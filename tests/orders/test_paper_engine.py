@@ -73,20 +73,6 @@ def test_cancelled_and_modified_orders_leave_or_move_in_the_book_on_sync():
     assert engine.resting() == 0
 
 
-def test_the_order_vocabulary_is_the_same_on_both_sides_of_the_broker_interface():
-    # The interface has its own enums (no model may cross it); they must name the same things.
-    from brokers import base
-    from orders import models
-
-    for ours, theirs in [
-        (models.Side, base.Side),
-        (models.OrderType, base.OrderType),
-        (models.Product, base.Product),
-        (models.Validity, base.Validity),
-    ]:
-        assert set(ours.values) == {member.value for member in theirs}
-
-
 def test_placing_the_same_tag_twice_at_the_paper_exchange_returns_the_first_order(market, trader):
     from brokers.base import BrokerStatus, OrderType, PlaceOrderRequest, Product, Side, Validity
     from brokers.models import PaperFill

@@ -1,11 +1,10 @@
 """Exchange sessions in IST. Orders outside them are refused unless the paper account is "always open"."""
 
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-IST = ZoneInfo("Asia/Kolkata")
+from core.clock import IST
 
 SESSIONS = {
     "NSE": (time(9, 15), time(15, 30)),
@@ -17,10 +16,6 @@ SESSIONS = {
     "NCDEX": (time(10, 0), time(17, 0)),
     "NCO": (time(9, 0), time(23, 30)),
 }
-
-
-def ist_date(moment: datetime) -> date:
-    return moment.astimezone(IST).date()
 
 
 def _holidays() -> set[date]:

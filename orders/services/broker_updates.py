@@ -1,0 +1,262 @@
+"""What brokers say about orders: the one path fills and status changes take.
+
+A broker's order-update stream, the worker's own call and reconciliation all
+end in `order_apply_update`, which is idempotent: the same fill reported
+twice is applied once, the same status twice changes nothing.
+"""
+
+import logging
+from decimal import Decimal
+
+from accounts.models import TradingAccount
+from brokers.base import BrokerOrder, BrokerStatus, BrokerTrade, OrderUpdate
+
+from ..models import TERMINAL, Funds, LedgerEntry, Order, OrderStatus, Trade, Validity
+from ..validation import margin_rate
+from .books import PRICE_PLACES, ZERO, end, event, ledger, locked, mark, money, move, release
+from .positions import position_apply_fill
+
+logger = logging.getLogger(__name__)
+
+# Our statuses that already say what a broker status says (no pending request in between).
+_AGREES = {
+    BrokerStatus.COMPLETE: {OrderStatus.FILLED},
+    BrokerStatus.OPEN: {OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED},
+    BrokerStatus.TRIGGER_PENDING: {OrderStatus.TRIGGER_PENDING},
+    BrokerStatus.CANCELLED: {OrderStatus.CANCELLED, OrderStatus.EXPIRED},
+    BrokerStatus.REJECTED: {OrderStatus.REJECTED},
+}
+
+
+def order_id_from_tag(tag: str) -> int | None:
+    if tag.startswith("T") and tag[1:].isdigit():
+        return int(tag[1:])
+    return None
+
+
+def on_broker_update(update: OrderUpdate) -> None:
+    """Subscribed to brokers.base.order_updates in OrdersConfig.ready."""
+    order_apply_update(update=update, actor="broker")
+
+
+def order_apply_update(*, update: OrderUpdate, actor: str = "broker") -> Order | None:
+    """Apply what a broker says about an order: new fills, then its status. Idempotent."""
+    order_id = order_id_from_tag(update.order.tag)
+    if order_id is None:
+        logger.warning("broker update for an order we did not tag: %s", update.order.tag)
+        return None
+    with locked(update.account_id) as books:
+        funds = books.funds
+        order = books.lock_order(order_id, account_id=update.account_id)
+        if order is None:
+            logger.warning("broker update for unknown order %s", update.order.tag)
+            return None
+        if not order.broker_order_id:
+            order.broker_order_id = update.order.broker_order_id
+            mark(order, "broker_order_id")
+        if order.status == OrderStatus.MODIFY_PENDING and _modification_confirmed(order, update.order):
+            _apply_modification(order, funds, update.order)
+        filled_now = [_apply_trade(order, funds, trade) for trade in update.trades]
+        _settle_status(order, funds, update.order, actor, fills=[t for t in filled_now if t])
+    return order
+
+
+def apply_with_trades(account: TradingAccount, broker, result: BrokerOrder, *, actor: str) -> None:
+    """Apply a broker's answer, fetching its fills if it reports any: the stream may have been missed.
+
+    Most often the order-update stream has already delivered exactly this (the
+    paper exchange publishes a fill before it answers), and nothing is applied.
+    """
+    order_id = order_id_from_tag(result.tag)
+    if _already_applied(order_id, result):
+        return
+    trades = tuple(broker.trades(result.broker_order_id)) if result.filled_quantity else ()
+    order_apply_update(update=OrderUpdate(account_id=account.id, order=result, trades=trades), actor=actor)
+
+
+def _already_applied(order_id: int | None, result: BrokerOrder) -> bool:
+    """Whether our order already says what the broker answered (then there is nothing to apply)."""
+    ours = Order.objects.filter(id=order_id, filled_quantity=result.filled_quantity).values_list("status", flat=True)
+    return bool(ours) and ours[0] in _AGREES[result.status]
+
+
+# --- Modifications the broker confirmed -----------------------------------------------------------
+
+
+def _same_price(value, wanted) -> bool:
+    if value is None or wanted is None:
+        return value is None and wanted is None
+    return Decimal(value) == Decimal(wanted)
+
+
+def _modification_confirmed(order: Order, bo: BrokerOrder) -> bool:
+    changes = order.pending_changes or {}
+    return (
+        bo.quantity == changes.get("quantity")
+        and (bo.order_type is None or bo.order_type == changes.get("order_type"))
+        and _same_price(bo.price, changes.get("price"))
+        and _same_price(bo.trigger_price, changes.get("trigger_price"))
+    )
+
+
+def _apply_modification(order: Order, funds: Funds, bo: BrokerOrder) -> None:
+    changes = order.pending_changes
+    order.quantity = changes["quantity"]
+    order.order_type = changes["order_type"]
+    order.price = None if changes["price"] is None else Decimal(changes["price"])
+    order.trigger_price = None if changes["trigger_price"] is None else Decimal(changes["trigger_price"])
+    required = Decimal(changes["required"])
+    order.pending_changes = None  # confirmed: _settle_status moves it on to the broker's status
+    mark(order, "quantity", "order_type", "price", "trigger_price", "pending_changes")
+    if order.reserved_amount > required:
+        release(order, funds, order.reserved_amount - required)
+
+
+def trim_reservation(order: Order, funds: Funds) -> None:
+    """After a refused modification, keep only what the order as it stands needs."""
+    if order.price is None:
+        return  # market-type orders keep their reservation until they end
+    required = money(order.pending_quantity * order.price * margin_rate(order.product))
+    if order.reserved_amount > required:
+        release(order, funds, order.reserved_amount - required)
+
+
+# --- Fills --------------------------------------------------------------------------------------
+
+
+def _apply_trade(order: Order, funds: Funds, bt: BrokerTrade) -> Trade | None:
+    """Book one fill: the trade, the order's filled quantity and average, the position and the money."""
+    if _reported_before(order, bt):
+        return None
+    quantity = min(bt.quantity, order.pending_quantity)
+    if quantity <= 0:
+        logger.error("fill %s for order %s exceeds its quantity; ignored", bt.trade_id, order.id)
+        return None
+    trade = Trade.objects.create(
+        order=order,
+        account_id=order.account_id,
+        instrument_id=order.instrument_id,
+        side=order.side,
+        product=order.product,
+        quantity=quantity,
+        price=bt.price,
+        broker_trade_id=bt.trade_id,
+        executed_at=bt.executed_at,
+    )
+    _fill_order(order, funds, quantity, bt.price)
+    _fill_position(order, funds, trade)
+    return trade
+
+
+def _reported_before(order: Order, bt: BrokerTrade) -> bool:
+    # The stream and reconciliation both deliver fills. Trades are only stored here, with filled_quantity
+    # raised in the same transaction, so an order with nothing filled has none yet.
+    return (
+        bool(order.filled_quantity)
+        and Trade.objects.filter(account_id=order.account_id, broker_trade_id=bt.trade_id).exists()
+    )
+
+
+def _fill_order(order: Order, funds: Funds, quantity: int, price: Decimal) -> None:
+    pending_before = order.pending_quantity
+    previous_value = (order.average_price or ZERO) * order.filled_quantity
+    order.filled_quantity += quantity
+    order.average_price = ((previous_value + price * quantity) / order.filled_quantity).quantize(PRICE_PLACES)
+    mark(order, "filled_quantity", "average_price")
+    release(order, funds, money(order.reserved_amount * quantity / pending_before))
+
+
+def _fill_position(order: Order, funds: Funds, trade: Trade) -> None:
+    realised, margin_change = position_apply_fill(
+        account_id=order.account_id,
+        instrument_id=order.instrument_id,
+        product=order.product,
+        side=order.side,
+        quantity=trade.quantity,
+        price=trade.price,
+    )
+    if margin_change:
+        funds.margin_used = max(ZERO, funds.margin_used + margin_change)
+        mark(funds, "margin_used")
+    if realised:
+        note = f"{order.instrument.symbol} #{order.id}"
+        ledger(funds, LedgerEntry.Kind.REALISED_PNL, realised, trade=trade, note=note)
+
+
+# --- Status --------------------------------------------------------------------------------------
+
+
+def _settle_status(order: Order, funds: Funds, bo: BrokerOrder, actor: str, fills: list[Trade]) -> None:
+    if order.filled_quantity == order.quantity:
+        if order.status != OrderStatus.FILLED:
+            move(order, OrderStatus.FILLED, f"Filled {_fill_note(fills)}".strip(), actor, data=_fill_data(fills))
+            release(order, funds)
+    elif order.status in TERMINAL or bo.status == BrokerStatus.COMPLETE:
+        return  # finished here; or complete there and its fills have not reached us yet (they will)
+    elif bo.status in (BrokerStatus.CANCELLED, BrokerStatus.REJECTED):
+        _settle_ended(order, funds, bo, actor)
+    else:
+        _settle_working(order, bo, actor, fills)
+
+
+def _fill_note(fills: list[Trade]) -> str:
+    return ", ".join(f"{t.quantity} @ {t.price.normalize()}" for t in fills)
+
+
+def _fill_data(fills: list[Trade]) -> dict:
+    return {"fills": [{"trade": t.broker_trade_id, "quantity": t.quantity, "price": str(t.price)} for t in fills]}
+
+
+def _settle_ended(order: Order, funds: Funds, bo: BrokerOrder, actor: str) -> None:
+    """The broker ended the order before it filled completely: say why, release the rest."""
+    pending = order.pending_changes or {}
+    if bo.status == BrokerStatus.REJECTED:
+        reason, status, code = f"Rejected by the broker: {bo.message}", OrderStatus.REJECTED, "broker_rejected"
+        end(order, funds, status, reason, actor, code=code)
+    elif order.validity == Validity.IOC and order.status != OrderStatus.CANCEL_PENDING:
+        end(order, funds, OrderStatus.EXPIRED, bo.message or "IOC remainder cancelled", actor)
+    elif pending.get("expire"):
+        end(order, funds, OrderStatus.EXPIRED, "Expired at the end of the day", actor)
+    else:
+        end(order, funds, OrderStatus.CANCELLED, pending.get("cancel_reason", bo.message or "Cancelled"), actor)
+
+
+def _settle_working(order: Order, bo: BrokerOrder, actor: str, fills: list[Trade]) -> None:
+    """Still working at the broker: open, triggered, partly filled."""
+    awaiting = order.status == OrderStatus.CANCEL_PENDING or (
+        order.status == OrderStatus.MODIFY_PENDING and order.pending_changes
+    )
+    target = _working_status(order, bo)
+    if awaiting or target == order.status:
+        if fills:  # the pending request's own answer moves it on
+            suffix = " while pending" if awaiting else ""
+            event(
+                order,
+                order.status,
+                order.status,
+                f"Partly filled {_fill_note(fills)}{suffix}",
+                actor,
+                _fill_data(fills),
+            )
+        return
+    if fills:
+        reason, data = f"Partly filled {_fill_note(fills)}", _fill_data(fills)
+    else:
+        reason, data = _working_reason(order), {"broker_order_id": bo.broker_order_id}
+    move(order, target, reason, actor, data=data)
+
+
+def _working_status(order: Order, bo: BrokerOrder) -> str:
+    if order.filled_quantity:
+        return OrderStatus.PARTIALLY_FILLED
+    if bo.status == BrokerStatus.TRIGGER_PENDING:
+        return OrderStatus.TRIGGER_PENDING
+    return OrderStatus.OPEN
+
+
+def _working_reason(order: Order) -> str:
+    if order.status == OrderStatus.MODIFY_PENDING:
+        return "Modification confirmed by the broker"
+    if order.status == OrderStatus.TRIGGER_PENDING:
+        return "Triggered"
+    return "Accepted by the broker"

@@ -1,0 +1,125 @@
+"""The trader's changes to working orders: modify, cancel, cancel all.
+
+Each records the request on the order (MODIFY_PENDING / CANCEL_PENDING) and
+queues a task that asks the broker; the broker's answer settles it
+(broker_updates.py). An order no broker has seen yet is cancelled at once.
+"""
+
+from django.db.models import Q
+
+from core.errors import Conflict, InvalidInput, RuleViolation
+from marketdata.quotes import is_stale, quotes_get
+
+from ..models import TERMINAL, Order, OrderStatus, OrderType
+from ..validation import OrderParams, check_against_market, check_shape, margin_rate, reference_price
+from .books import ZERO, end, insufficient_funds_message, locked, money, move, reserve
+from .dispatch import enqueue_on_commit
+
+MODIFIABLE = {OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING, OrderStatus.PARTIALLY_FILLED}
+MODIFIABLE_FIELDS = {"quantity", "price", "trigger_price", "order_type"}
+
+
+def order_modify(*, user, order: Order, changes: dict) -> Order:
+    """Ask the broker to change quantity, price, trigger or type of a working order."""
+    if not changes or not set(changes) <= MODIFIABLE_FIELDS:
+        raise InvalidInput("Change at least one of quantity, price, trigger_price, order_type.", code="no_changes")
+    with locked(order.account_id) as books:
+        order = books.lock_order(order.id)
+        if order.status not in MODIFIABLE:
+            raise Conflict(
+                f"Order #{order.id} is {order.status}; it cannot be modified now.", code="order_not_modifiable"
+            )
+        params = _modified_params(order, changes)
+        required = _required_after_change(order, params)
+        extra = max(ZERO, required - order.reserved_amount)
+        if extra > books.funds.available:
+            message = insufficient_funds_message(extra, books.funds.available, extra=True)
+            raise RuleViolation(message, code="insufficient_funds", field="quantity")
+        if extra:
+            reserve(order, books.funds, extra)
+        order.pending_changes = _pending_changes(order, params, required)
+        actor = f"user:{user.username}"
+        move(
+            order,
+            OrderStatus.MODIFY_PENDING,
+            "Modification requested",
+            actor,
+            data=order.pending_changes,
+            fields=("pending_changes",),
+        )
+        enqueue_on_commit("broker_modify_order", order.id)
+    return order
+
+
+def _modified_params(order: Order, changes: dict) -> OrderParams:
+    """The order as it would stand after the change, checked like a new one."""
+    order_type = changes.get("order_type", order.order_type)
+    params = OrderParams(
+        side=order.side,
+        quantity=changes.get("quantity", order.quantity),
+        order_type=order_type,
+        product=order.product,
+        validity=order.validity,
+        # Switching type: a price or trigger the new type does not take is dropped, not an error.
+        price=changes.get("price", order.price if order_type in (OrderType.LIMIT, OrderType.SL) else None),
+        trigger_price=changes.get(
+            "trigger_price", order.trigger_price if order_type in (OrderType.SL, OrderType.SL_M) else None
+        ),
+    )
+    check_shape(params, order.instrument)
+    if params.quantity <= order.filled_quantity:
+        raise InvalidInput(
+            f"Quantity must stay above the {order.filled_quantity} already filled.",
+            code="invalid_quantity",
+            field="quantity",
+        )
+    return params
+
+
+def _required_after_change(order: Order, params: OrderParams):
+    found, degraded = quotes_get([order.instrument_id])
+    quote = found.get(order.instrument_id)
+    check_against_market(params, quote, quote is not None and is_stale(quote, degraded))
+    pending = params.quantity - order.filled_quantity
+    return money(pending * reference_price(params, quote) * margin_rate(order.product))
+
+
+def _pending_changes(order: Order, params: OrderParams, required) -> dict:
+    return {
+        "quantity": params.quantity,
+        "order_type": params.order_type,
+        "price": None if params.price is None else str(params.price),
+        "trigger_price": None if params.trigger_price is None else str(params.trigger_price),
+        "required": str(required),
+        "from_status": order.status,
+    }
+
+
+def order_cancel(*, user, order: Order, reason: str = "Cancelled by user", actor: str | None = None) -> Order:
+    actor = actor or f"user:{user.username}"
+    with locked(order.account_id) as books:
+        order = books.lock_order(order.id)
+        if order.status == OrderStatus.NEW:
+            # Never reached a broker: cancel here. The placement task's claim (NEW -> SUBMITTED) now fails.
+            end(order, books.funds, OrderStatus.CANCELLED, reason, actor)
+            return order
+        if order.status == OrderStatus.CANCEL_PENDING:
+            raise Conflict(f"Order #{order.id} is already being cancelled.", code="order_already_cancelling")
+        if order.status not in MODIFIABLE:
+            raise Conflict(
+                f"Order #{order.id} is {order.status}; it cannot be cancelled now.", code="order_not_cancellable"
+            )
+        order.pending_changes = {"cancel_reason": reason, "from_status": order.status}
+        move(order, OrderStatus.CANCEL_PENDING, reason, actor, fields=("pending_changes",))
+        enqueue_on_commit("broker_cancel_order", order.id)
+    return order
+
+
+def orders_cancel_all(*, user) -> list[Order]:
+    cancelled = []
+    for order in Order.objects.filter(user=user).exclude(Q(status__in=TERMINAL) | Q(status=OrderStatus.CANCEL_PENDING)):
+        try:
+            cancelled.append(order_cancel(user=user, order=order))
+        except Conflict:
+            continue  # in flight at the broker (submitted, being modified): the trader sees it in the list
+    return cancelled

@@ -1,0 +1,198 @@
+"""Placing orders: validate, check, reserve funds and store the order as NEW, all in one transaction.
+
+The broker call happens later, in a Celery task queued on commit (submission.py).
+"""
+
+import hashlib
+import json
+from dataclasses import asdict
+from decimal import Decimal
+
+from django.db import IntegrityError
+from django.db.models import F, Sum
+
+from accounts.models import TradingAccount
+from accounts.selectors import trading_account_for
+from core import clock
+from core.errors import Conflict, NotFound, RuleViolation
+from core.formatting import inr
+from marketdata import market_hours
+from marketdata.models import Instrument
+from marketdata.quotes import CachedQuote, is_stale, quotes_get
+
+from ..models import TERMINAL, Order, OrderStatus, OrderType, Position, Product, Side, Validity
+from ..validation import (
+    OrderParams,
+    check_against_market,
+    check_instrument,
+    check_product,
+    check_shape,
+    margin_rate,
+    reference_price,
+)
+from .books import event, insufficient_funds_message, locked, mark, money
+from .dispatch import enqueue_on_commit
+
+
+def order_place(
+    *,
+    user,
+    instrument: Instrument,
+    params: OrderParams,
+    client_order_id: str | None = None,
+    tag: str = "",
+    source: str = "api",
+) -> tuple[Order, bool]:
+    """Returns (order, created).
+
+    The same client_order_id with the same request returns the first order and
+    creates nothing; with a different request it is a Conflict.
+    """
+    account = _account_of(user)
+    fingerprint = _fingerprint(instrument, params, tag)
+    if client_order_id and (existing := _existing_for_key(user, client_order_id, fingerprint)):
+        return existing, False
+    quote = _check_order(account, instrument, params)
+    request = dict(user=user, account=account, instrument=instrument, params=params, quote=quote)
+    try:
+        return _reserve_and_store(**request, key=client_order_id, fingerprint=fingerprint, tag=tag, source=source)
+    except IntegrityError:
+        # Lost a race for the same key in a way the lock did not serialise (no account row yet).
+        existing = client_order_id and _existing_for_key(user, client_order_id, fingerprint)
+        if not existing:
+            raise
+        return existing, False
+
+
+def _account_of(user) -> TradingAccount:
+    account = trading_account_for(user)
+    if account is None:
+        raise RuleViolation("You have no trading account yet.", code="no_trading_account")
+    return account
+
+
+def _fingerprint(instrument: Instrument, params: OrderParams, tag: str) -> str:
+    body = {"instrument": instrument.id, "tag": tag, **asdict(params)}
+    canonical = json.dumps(body, sort_keys=True, default=lambda v: str(v.normalize()) if isinstance(v, Decimal) else v)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _existing_for_key(user, key: str, fingerprint: str) -> Order | None:
+    existing = Order.objects.filter(user=user, client_order_id=key).first()
+    if existing is not None and existing.request_fingerprint != fingerprint:
+        raise Conflict(
+            f"client_order_id {key!r} was already used for a different order (#{existing.id}).",
+            code="idempotency_key_reused",
+            field="client_order_id",
+        )
+    return existing
+
+
+def _check_order(account: TradingAccount, instrument: Instrument, params: OrderParams) -> CachedQuote | None:
+    """The order's own rules, the market's and the clock's; returns the quote they were checked against."""
+    now = clock.now()
+    check_instrument(instrument, clock.ist_date(now))
+    check_shape(params, instrument)
+    check_product(params, instrument)
+    found, degraded = quotes_get([instrument.id])
+    quote = found.get(instrument.id)
+    check_against_market(params, quote, quote is not None and is_stale(quote, degraded))
+    if not account.always_open and not market_hours.is_open(instrument.exchange, now):
+        raise RuleViolation(market_hours.closed_message(instrument.exchange, now), code="market_closed")
+    return quote
+
+
+def _reserve_and_store(
+    *, user, account, instrument, params, quote, key, fingerprint, tag, source
+) -> tuple[Order, bool]:
+    with locked(account.id) as books:
+        funds = books.funds
+        # Checked again under the lock: concurrent requests with one key queue here.
+        if key and (existing := _existing_for_key(user, key, fingerprint)):
+            return existing, False
+        opening = _opening_quantity(account, instrument, params)
+        required = money(opening * reference_price(params, quote) * margin_rate(params.product))
+        if required > funds.available:
+            raise RuleViolation(
+                insufficient_funds_message(required, funds.available), code="insufficient_funds", field="quantity"
+            )
+        order = Order.objects.create(
+            user=user,
+            account_id=account.id,
+            instrument=instrument,
+            **asdict(params),
+            client_order_id=key or None,
+            request_fingerprint=fingerprint,
+            tag=tag,
+            source=source,
+            reserved_amount=required,
+        )
+        funds.reserved = money(funds.reserved + required)
+        mark(funds, "reserved")
+        event(order, "", OrderStatus.NEW, f"Accepted; ₹{inr(required)} reserved", f"user:{user.username}")
+        enqueue_on_commit("broker_place_order", order.id)
+    return order, True
+
+
+def _committed_to_close(account, instrument, product: str, side: str) -> int:
+    """Quantity that working orders on this side already commit (to closing a position)."""
+    working = Order.objects.filter(account=account, instrument=instrument, product=product, side=side).exclude(
+        status__in=TERMINAL
+    )
+    return working.aggregate(q=Sum(F("quantity") - F("filled_quantity")))["q"] or 0
+
+
+def _opening_quantity(account: TradingAccount, instrument: Instrument, params: OrderParams) -> int:
+    """How much of this order opens or adds to a position (needs margin) rather than closing one.
+
+    CNC sells must be covered by the holding, after what other open sell orders already cover.
+    """
+    if params.product == Product.CNC and params.side == Side.BUY:
+        return params.quantity  # delivery is never short: a CNC buy always opens or adds
+    position = Position.objects.filter(account=account, instrument=instrument, product=params.product).first()
+    held = position.net_quantity if position else 0
+    closing_direction = (params.side == Side.SELL and held > 0) or (params.side == Side.BUY and held < 0)
+    closable = 0
+    if closing_direction:
+        closable = max(0, abs(held) - _committed_to_close(account, instrument, params.product, params.side))
+    if params.product == Product.CNC and params.side == Side.SELL and params.quantity > closable:
+        raise RuleViolation(
+            f"You can sell at most {closable} of {instrument.symbol} in CNC (your holding, less open sell orders).",
+            code="insufficient_holdings",
+            field="quantity",
+        )
+    return params.quantity - min(params.quantity, closable)
+
+
+def positions_close(*, user, instrument: Instrument | None = None, product: str | None = None) -> list[Order]:
+    """Square off: a MARKET order against each matching open position, for what is not already being closed."""
+    account = TradingAccount.objects.filter(user=user).first()
+    if account is None:
+        return []
+    positions = Position.objects.filter(account=account).exclude(net_quantity=0).select_related("instrument")
+    if instrument is not None:
+        positions = positions.filter(instrument=instrument)
+    if product:
+        positions = positions.filter(product=product)
+    if instrument is not None and not positions.exists():
+        raise NotFound(f"You hold no open position in {instrument.key}.", code="no_position")
+    orders = []
+    for position in positions:
+        side = Side.SELL if position.net_quantity > 0 else Side.BUY
+        quantity = abs(position.net_quantity) - _committed_to_close(
+            account, position.instrument, position.product, side
+        )
+        if quantity <= 0:
+            continue
+        params = OrderParams(
+            side=side,
+            quantity=quantity,
+            order_type=OrderType.MARKET,
+            product=position.product,
+            validity=Validity.DAY,
+            price=None,
+            trigger_price=None,
+        )
+        order, _ = order_place(user=user, instrument=position.instrument, params=params, tag="square-off")
+        orders.append(order)
+    return orders

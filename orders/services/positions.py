@@ -1,0 +1,77 @@
+"""Net positions: how each fill moves one, and the margin an open position blocks."""
+
+from decimal import Decimal
+
+from ..models import Position, Side
+from ..validation import margin_rate
+from .books import PRICE_PLACES, ZERO, money
+
+_MOVED_BY_A_FILL = [
+    "net_quantity",
+    "average_price",
+    "realised_pnl",
+    "buy_quantity",
+    "buy_value",
+    "sell_quantity",
+    "sell_value",
+    "updated_at",
+]
+
+
+def position_margin(product: str, net_quantity: int, average_price: Decimal) -> Decimal:
+    """Funds blocked by an open position: rounded per position, so a running total never drifts."""
+    return money(abs(net_quantity) * average_price * margin_rate(product))
+
+
+def _realise(position: Position, signed: int, price: Decimal) -> Decimal:
+    """Move quantity and average price for one fill; return the P&L it realised.
+
+    Adding to a position moves its average price; reducing it realises
+    (price - average) per unit in the position's direction; crossing zero
+    closes the old side and opens the rest at the fill price.
+    """
+    net, quantity = position.net_quantity, abs(signed)
+    realised = ZERO
+    if net == 0 or (net > 0) == (signed > 0):
+        total = abs(net) + quantity
+        # Rounded as stored, so what margin is computed from is what the database holds.
+        position.average_price = ((abs(net) * position.average_price + quantity * price) / total).quantize(PRICE_PLACES)
+    else:
+        closing = min(quantity, abs(net))
+        realised = money(closing * (price - position.average_price) * (1 if net > 0 else -1))
+        if quantity > abs(net):
+            position.average_price = price  # reversed: the remainder opens at the fill price
+        elif quantity == abs(net):
+            position.average_price = ZERO
+    position.net_quantity = net + signed
+    position.realised_pnl = money(position.realised_pnl + realised)
+    return realised
+
+
+def _add_turnover(position: Position, side: str, quantity: int, price: Decimal) -> None:
+    if side == Side.BUY:
+        position.buy_quantity += quantity
+        position.buy_value = money(position.buy_value + quantity * price)
+    else:
+        position.sell_quantity += quantity
+        position.sell_value = money(position.sell_value + quantity * price)
+
+
+def position_apply_fill(
+    *, account_id: int, instrument_id: int, product: str, side: str, quantity: int, price: Decimal
+) -> tuple[Decimal, Decimal]:
+    """Update the net position for one fill; return the P&L it realised and the change in its margin.
+
+    Callers hold the account's funds lock, so nobody else creates this row meanwhile.
+    """
+    position = Position.objects.select_for_update().filter(
+        account_id=account_id, instrument_id=instrument_id, product=product
+    ).first() or Position(account_id=account_id, instrument_id=instrument_id, product=product)
+    margin_before = position_margin(product, position.net_quantity, position.average_price)
+    realised = _realise(position, quantity if side == Side.BUY else -quantity, price)
+    _add_turnover(position, side, quantity, price)
+    if position.pk is None:
+        position.save(force_insert=True)
+    else:
+        position.save(update_fields=_MOVED_BY_A_FILL)
+    return realised, position_margin(product, position.net_quantity, position.average_price) - margin_before

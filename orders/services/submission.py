@@ -1,0 +1,158 @@
+"""The worker's side: sending orders, modifications and cancellations to the broker.
+
+Celery task bodies; each is safe to run twice. Placement claims its order
+with a conditional update first, so a redelivered task sends nothing. A
+placement is never retried blindly: an ambiguous answer makes the order
+UNKNOWN, for reconciliation to look up at the broker by its tag.
+"""
+
+import logging
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+
+from brokers.base import (
+    BrokerAmbiguous,
+    BrokerRejected,
+    BrokerUnavailable,
+    ModifyOrderRequest,
+    OrderType,
+    PlaceOrderRequest,
+    Product,
+    Side,
+    Validity,
+)
+from brokers.registry import broker_for_account
+from core import clock, faults
+from marketdata.selectors import instrument_cached_by_id
+
+from ..models import TERMINAL, Order, OrderStatus
+from .books import end, event, locked, move
+from .broker_updates import apply_with_trades, trim_reservation
+
+logger = logging.getLogger(__name__)
+
+
+def _request(order: Order) -> PlaceOrderRequest:
+    return PlaceOrderRequest(
+        tag=order.broker_tag,
+        exchange=order.instrument.exchange,
+        symbol=order.instrument.symbol,
+        token=order.instrument.token,
+        side=Side(order.side),
+        quantity=order.quantity,
+        order_type=OrderType(order.order_type),
+        product=Product(order.product),
+        validity=Validity(order.validity),
+        price=order.price,
+        trigger_price=order.trigger_price,
+    )
+
+
+def _claim_new(order_id: int) -> Order | None:
+    """NEW -> SUBMITTED as one conditional update: of two workers holding the same task, one wins."""
+    now = clock.now()
+    with transaction.atomic():  # claim, read and log it in one commit
+        claimed = Order.objects.filter(id=order_id, status=OrderStatus.NEW).update(
+            status=OrderStatus.SUBMITTED, submitted_at=now, submit_attempts=F("submit_attempts") + 1, updated_at=now
+        )
+        if not claimed:
+            return None  # already sent, cancelled or unknown: nothing to do
+        order = Order.objects.select_related("account").get(id=order_id)
+        order.instrument = instrument_cached_by_id(order.instrument_id)
+        event(order, OrderStatus.NEW, OrderStatus.SUBMITTED, "Sending to the broker", "worker")
+    return order
+
+
+def order_submit(*, order_id: int) -> None:
+    """Send a NEW order to its broker exactly once."""
+    order = _claim_new(order_id)
+    if order is None:
+        return
+    faults.point("order_submit.before_broker_call")
+    broker = broker_for_account(order.account)
+    try:
+        result = broker.place_order(_request(order))
+    except BrokerRejected as exc:
+        _settle_rejection(order, exc.code, exc.message)
+        return
+    except BrokerUnavailable as exc:
+        # Definitely not sent: back to NEW for the outbox sweep to send later.
+        _back_from_submitted(order, OrderStatus.NEW, f"Broker unavailable, will retry: {exc.message}")
+        return
+    except Exception as exc:  # timeout after sending, 5xx, anything we cannot interpret
+        reason = exc.message if isinstance(exc, BrokerAmbiguous) else f"{type(exc).__name__}: {exc}"
+        _back_from_submitted(order, OrderStatus.UNKNOWN, f"Ambiguous broker answer; reconciling: {reason}")
+        logger.warning("order %s is UNKNOWN after a broker error: %s", order_id, reason)
+        return
+    apply_with_trades(order.account, broker, result, actor="worker")
+
+
+def _back_from_submitted(order: Order, to_status: str, reason: str) -> None:
+    with locked(order.account_id) as books:
+        current = books.lock_order(order.id)
+        if current.status == OrderStatus.SUBMITTED:
+            move(current, to_status, reason, "worker")
+
+
+def _settle_rejection(order: Order, code: str, message: str) -> None:
+    with locked(order.account_id) as books:
+        current = books.lock_order(order.id)
+        if current.status not in TERMINAL:
+            end(current, books.funds, OrderStatus.REJECTED, f"Rejected by the broker: {message}", "broker", code=code)
+
+
+def order_modify_submit(*, order_id: int) -> None:
+    order = Order.objects.select_related("account", "instrument").get(id=order_id)
+    if order.status != OrderStatus.MODIFY_PENDING or not order.pending_changes:
+        return
+    changes = order.pending_changes
+    broker = broker_for_account(order.account)
+    request = ModifyOrderRequest(
+        quantity=changes["quantity"],
+        order_type=OrderType(changes["order_type"]),
+        price=None if changes["price"] is None else Decimal(changes["price"]),
+        trigger_price=None if changes["trigger_price"] is None else Decimal(changes["trigger_price"]),
+    )
+    try:
+        result = broker.modify_order(order.broker_order_id, request)
+    except BrokerRejected as exc:
+        _modify_refused(order, exc.message, broker)
+        return
+    except BrokerUnavailable:
+        return  # still MODIFY_PENDING; the sweep asks again
+    except Exception as exc:
+        logger.warning("modify of order %s ambiguous (%s); reconciliation will settle it", order_id, exc)
+        return
+    apply_with_trades(order.account, broker, result, actor="worker")
+
+
+def _modify_refused(order: Order, message: str, broker) -> None:
+    with locked(order.account_id) as books:
+        current = books.lock_order(order.id)
+        if current.status != OrderStatus.MODIFY_PENDING:
+            return
+        previous = current.pending_changes.get("from_status", OrderStatus.OPEN)
+        current.pending_changes = None
+        move(current, previous, f"Modification refused: {message}", "broker", fields=("pending_changes",))
+        trim_reservation(current, books.funds)
+    apply_with_trades(order.account, broker, broker.order_status(order.broker_order_id), actor="reconciler")
+
+
+def order_cancel_submit(*, order_id: int) -> None:
+    order = Order.objects.select_related("account").get(id=order_id)
+    if order.status != OrderStatus.CANCEL_PENDING:
+        return
+    broker = broker_for_account(order.account)
+    try:
+        result = broker.cancel_order(order.broker_order_id)
+    except BrokerRejected:
+        # Most often: it filled first. Take the broker's word for what happened.
+        result = broker.order_status(order.broker_order_id)
+    except BrokerUnavailable:
+        return  # still CANCEL_PENDING; the sweep asks again
+    except Exception as exc:
+        logger.warning("cancel of order %s ambiguous (%s); reconciliation will settle it", order_id, exc)
+        return
+    apply_with_trades(order.account, broker, result, actor="worker")
