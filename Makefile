@@ -8,6 +8,9 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup run test lint bench clean
 
+# Development mode for the two commands (production leaves DEBUG off): keys are made per installation in var/.
+run test: export DEBUG ?= 1
+
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

@@ -22,7 +22,11 @@ class TokenBlacklisted(TokenInvalid):
     code = "token_blacklisted"
     default_message = "The token has been revoked (logged out or already rotated); log in again."
 
+    def __init__(self, message: str | None = None, *, payload: dict | None = None, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.payload = payload or {}  # the revoked token's verified claims
+
 
 class TooManyLoginAttempts(RateLimited):
     code = "too_many_login_attempts"
-    default_message = "Too many failed logins; wait a minute before trying again."
+    default_message = "Too many login attempts; wait a minute before trying again."

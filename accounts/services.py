@@ -1,7 +1,5 @@
 """Every write in accounts: logging in, creating traders, tokens."""
 
-import logging
-
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
@@ -11,62 +9,70 @@ from django_ratelimit.core import get_usage
 
 from .errors import InvalidCredentials, TokenBlacklisted, TokenInvalid, TooManyLoginAttempts
 from .models import User
-from .tokens import refresh_token_decode
-
-logger = logging.getLogger(__name__)
+from .tokens import refresh_token_decode, refresh_token_for_login, token_family_revoke
 
 
-def _client_ip(group: str, request: HttpRequest) -> str:
+def _client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def _limited(request: HttpRequest, username: str, *, increment: bool) -> bool:
-    """Failed logins are counted per username and per client address.
+def _count_login_attempt(request: HttpRequest, username: str) -> None:
+    """Count this attempt per username and per client address, then check: over the limit raises.
 
-    `LOGIN_RATE_LIMIT` failures within the window lock both out until it ends.
-    If the cache is down the check is skipped (logged): a cache outage must
-    not lock every trader out of their account.
+    Counted before the password is checked, with the cache's atomic add/incr
+    (django-ratelimit), so concurrent attempts cannot all slip in under the
+    limit. The counts live in the shared cache, or per process while it is down.
     """
-    keys = [("login-user", lambda group, req: username.lower()), ("login-ip", _client_ip)]
-    try:
-        for group, key in keys:
-            usage = get_usage(request, group=group, key=key, rate=settings.LOGIN_RATE_LIMIT, increment=increment)
-            if not increment and usage and usage["count"] >= usage["limit"]:
-                return True
-    except Exception:
-        logger.warning("login rate limiter unavailable (cache error); not enforcing it for this attempt")
-    return False
+    for group, value in (("login-user", username.lower()), ("login-ip", _client_ip(request))):
+        usage = get_usage(
+            request,
+            group=group,
+            key=lambda _group, _request, v=value: v,
+            rate=settings.LOGIN_RATE_LIMIT,
+            increment=True,
+        )
+        if usage and usage["should_limit"]:
+            raise TooManyLoginAttempts(retry_after=max(1, usage["time_left"]))
 
 
 def user_authenticate(*, request: HttpRequest, username: str, password: str) -> User:
     """Check credentials for the dashboard and the API alike; raises on failure."""
-    if _limited(request, username, increment=False):
-        raise TooManyLoginAttempts()
+    _count_login_attempt(request, username)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        _limited(request, username, increment=True)
         raise InvalidCredentials()
     return user
 
 
 def token_pair_issue(*, user: User) -> dict[str, str]:
-    from rest_framework_simplejwt.tokens import RefreshToken
-
-    refresh = RefreshToken.for_user(user)
+    refresh = refresh_token_for_login(user)
     update_last_login(None, user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-@transaction.atomic
 def token_pair_refresh(*, raw_refresh: str) -> dict[str, str]:
-    """Rotate: the old refresh token is blacklisted and a new pair is returned."""
+    """Rotate: the old refresh token is blacklisted and a new pair is returned.
+
+    A token that was already rotated (or revoked) coming back means a copy is
+    in someone else's hands: its whole family is revoked.
+    """
+    try:
+        return _rotate(raw_refresh)
+    except TokenBlacklisted as exc:
+        if exc.payload:
+            token_family_revoke(exc.payload)
+        raise
+
+
+@transaction.atomic
+def _rotate(raw_refresh: str) -> dict[str, str]:
     from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
     refresh = refresh_token_decode(raw_refresh)
     # Two refreshes racing with one token: the row lock lets exactly one rotate it.
     OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=refresh["jti"]).first()
     if BlacklistedToken.objects.filter(token__jti=refresh["jti"]).exists():
-        raise TokenBlacklisted()
+        raise TokenBlacklisted(payload=dict(refresh.payload))
     user = User.objects.filter(id=refresh["user_id"], is_active=True).first()
     if user is None:
         raise TokenInvalid("The account behind this token is disabled or gone.")

@@ -9,6 +9,13 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.retry_after is not None:  # refused by the rate limit, not for a wrong password
+            response.status_code = 429
+            response["Retry-After"] = str(max(1, int(form.retry_after)))
+        return response
+
 
 class LogoutView(auth_views.LogoutView):
     pass

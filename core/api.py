@@ -1,11 +1,11 @@
 """API conventions shared by every endpoint: errors, pagination, strict input."""
 
-import copy
 from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, serializers
@@ -71,7 +71,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     headers: dict[str, str] = {}
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(max(1, int(retry_after)))} if retry_after is not None else {}
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code, headers=headers)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body("request_too_large", "The request body is too large."), status=413)
     if isinstance(exc, Ratelimited):
         exc = exceptions.Throttled(detail="Too many requests; slow down and try again shortly.")
     elif isinstance(exc, Http404):
@@ -116,30 +120,12 @@ class Pagination(PageNumberPagination):
             raise DomainError(str(exc.detail), code="invalid_page") from exc
 
 
-def _holds_fields(field: serializers.Field) -> bool:
-    return isinstance(field, serializers.BaseSerializer) or hasattr(field, "child")
-
-
 class StrictSerializer(serializers.Serializer):
     """An input serializer that refuses fields it does not know.
 
     A misspelt optional field silently ignored is how a stop-loss goes missing;
     an integrator should hear about it at once.
     """
-
-    def get_fields(self) -> dict:
-        """The declared fields, copied for this instance.
-
-        DRF deep-copies every declared field for every serializer instance,
-        rebuilding each from its arguments: for an order that was most of the
-        input validation's cost. Binding a field only sets attributes on it,
-        so a plain field needs a shallow copy; fields that hold other fields
-        (nested serializers, lists, dicts) still get DRF's deep copy.
-        """
-        return {
-            name: copy.deepcopy(field) if _holds_fields(field) else copy.copy(field)
-            for name, field in self._declared_fields.items()
-        }
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):

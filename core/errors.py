@@ -69,6 +69,10 @@ class RateLimited(DomainError):
     code = "rate_limited"
     default_message = "Too many requests; slow down and try again shortly."
 
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after  # seconds; sent as the Retry-After header
+
 
 class ServiceUnavailable(DomainError):
     status_code = 503

@@ -99,13 +99,19 @@ def exclusive_workers():
         shared.start()
 
 
+def requires_postgres():
+    """Skip on SQLite, but fail when CI says PostgreSQL is there (REQUIRE_SERVICES=1)."""
+    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    if not on_postgres and os.environ.get("REQUIRE_SERVICES") == "1":
+        raise RuntimeError("REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL")
+    return pytest.mark.skipif(not on_postgres, reason="needs PostgreSQL (runs in the PostgreSQL+Redis CI pass)")
+
+
 def requires_redis():
     """Skip where no Redis is configured, but fail when CI says it is there (REQUIRE_SERVICES=1)."""
-    if settings.REDIS_URL:
-        return lambda test: test
-    if os.environ.get("REQUIRE_SERVICES") == "1":
+    if not settings.REDIS_URL and os.environ.get("REQUIRE_SERVICES") == "1":
         raise RuntimeError("REQUIRE_SERVICES=1 but REDIS_URL is not set")
-    return pytest.mark.skip(reason="needs REDIS_URL (runs in the PostgreSQL+Redis CI pass)")
+    return pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (runs in the PostgreSQL+Redis CI pass)")
 
 
 @pytest.fixture(autouse=True)

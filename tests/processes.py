@@ -6,8 +6,10 @@ reads back.
 """
 
 import os
+import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,6 +32,20 @@ def test_database_url() -> str:
     if db.get("PASSWORD"):
         auth += ":" + quote(db["PASSWORD"])
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def procfile_command(name: str) -> list[str]:
+    """The command `make run` starts for one Procfile entry, with $PORT left for the environment."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return shlex.split(line.split(":", 1)[1])
+    raise LookupError(f"no {name!r} entry in the Procfile")
 
 
 def ensure_clean_broker() -> None:
@@ -151,3 +167,37 @@ class FeedProcess(ManagedProcess):
                 return
             time.sleep(0.2)
         raise RuntimeError(f"feed wrote no heartbeat within 30 s:\n{self.log_tail()}")
+
+
+class WebServer(ManagedProcess):
+    """The Procfile's web process (what `make run` serves with), on a free port of the test database."""
+
+    name = "web"
+
+    def __init__(self, **kwargs) -> None:
+        self.port = free_port()
+        super().__init__(env={"PORT": str(self.port), **kwargs.pop("env", {})}, **kwargs)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        command = [part.replace("$PORT", str(self.port)) for part in procfile_command("web")]
+        if command[0] == "python":
+            return [sys.executable, *command[1:]]
+        return [sys.executable, "-m", *command]  # gunicorn, celery: this interpreter's own
+
+    def wait_ready(self) -> None:
+        import httpx
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise RuntimeError(f"web server exited early:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/health/live", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError(f"web server did not answer within 30 s:\n{self.log_tail()}")

@@ -41,19 +41,54 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: `make run` and `make test` turn it on; production never does.
+DEBUG = env_bool("DEBUG", False)
 
-# Development keys exist only so that a fresh clone runs; they are refused
-# whenever DEBUG is off.
-_DEV_SECRET_KEY = "dev-insecure-only-for-local-debug-do-not-deploy"
-_DEV_FIELD_KEY = "ZGV2LWZpZWxkLWtleS1vbmx5LWZvci1kZWJ1Zy0wMDA="  # Fernet-shaped dev key
 
-SECRET_KEY = env("SECRET_KEY") or (_DEV_SECRET_KEY if DEBUG else None)
-if not SECRET_KEY or (not DEBUG and SECRET_KEY == _DEV_SECRET_KEY):
+def _installation_key(name: str, generate) -> str:
+    """A development key made once for this installation (var/<name>, never committed).
+
+    Several processes start at once under `make run`: the first to link its
+    file into place wins and everyone reads that one.
+    """
+    path = VAR_DIR / name
+    if not path.exists():
+        temporary = VAR_DIR / f".{name}.{os.getpid()}"
+        temporary.write_text(generate())
+        temporary.chmod(0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()
+
+
+def _new_secret_key() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(50)
+
+
+def _new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+# Keys that were once in the repository: anyone can sign with them, so they are refused everywhere.
+_PUBLISHED_KEYS = {"dev-insecure-only-for-local-debug-do-not-deploy", "ZGV2LWZpZWxkLWtleS1vbmx5LWZvci1kZWJ1Zy0wMDA="}
+
+SECRET_KEY = env("SECRET_KEY") or (_installation_key("secret_key", _new_secret_key) if DEBUG else None)
+if not SECRET_KEY or SECRET_KEY in _PUBLISHED_KEYS:
     raise ImproperlyConfigured("SECRET_KEY must be set to a long random value when DEBUG is off.")
 
-FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY") or (_DEV_FIELD_KEY if DEBUG else None)
-if not FIELD_ENCRYPTION_KEY or (not DEBUG and FIELD_ENCRYPTION_KEY == _DEV_FIELD_KEY):
+# Comma-separated Fernet keys: the first encrypts, all decrypt (rotation: put the new key first).
+FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY") or (
+    _installation_key("field_encryption_key", _new_fernet_key) if DEBUG else None
+)
+if not FIELD_ENCRYPTION_KEY or set(FIELD_ENCRYPTION_KEY.split(",")) & _PUBLISHED_KEYS:
     raise ImproperlyConfigured(
         "FIELD_ENCRYPTION_KEY must be set (a Fernet key, used for broker credentials) when DEBUG is off."
     )
@@ -85,6 +120,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.RejectNulMiddleware",
+    "core.middleware.ApiConventionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,7 +130,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
-    "core.middleware.ApiTimesInUtcMiddleware",
 ]
 
 ROOT_URLCONF = "trading.urls"
@@ -157,6 +193,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "trading"}}
 
+# Per-process, for what must keep working while Redis is down (rate-limit counts).
+CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "local"}
+# Rate limits (django-ratelimit) count in Redis, shared by every process, or per process while it is down.
+CACHES["ratelimit"] = {"BACKEND": "core.cache_backends.FailoverCache", "OPTIONS": {"PRIMARY": "default"}}
+RATELIMIT_USE_CACHE = "ratelimit"
+
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Auth ---------------------------------------------------------------------
@@ -174,7 +216,7 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 DEMO_PASSWORD = env("DEMO_PASSWORD", "demo-pass-123")
 DEMO_PASSWORD_DEFAULT = "demo-pass-123"
 
-# Failed logins per username and per client address before requests are refused.
+# Login attempts per username and per client address in a window; more are refused (429) until it ends.
 LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10/m")
 
 # --- Internationalisation: stored in UTC, shown in IST ------------------------
@@ -207,6 +249,9 @@ STORAGES = {
 
 # --- REST API -----------------------------------------------------------------
 
+# The largest request body read (API JSON and dashboard forms alike); larger API bodies get a 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.JWTAuth",
@@ -214,7 +259,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exception_handler",

@@ -178,3 +178,31 @@ def test_logout_refuses_someone_elses_refresh_token(user):
     response = jwt_client(other).post(LOGOUT_URL, {"refresh": str(RefreshToken.for_user(user))}, format="json")
     assert response.status_code == 401
     assert error_code(response) == "token_invalid"
+
+
+def test_reusing_a_rotated_refresh_token_revokes_its_whole_family(api_client, user, password):
+    def login() -> str:
+        response = api_client.post(TOKEN_URL, {"username": user.username, "password": password}, format="json")
+        return response.json()["refresh"]
+
+    first, other_session = login(), login()
+    second = api_client.post(REFRESH_URL, {"refresh": first}, format="json").json()["refresh"]
+    stolen_reuse = api_client.post(REFRESH_URL, {"refresh": first}, format="json")
+    assert stolen_reuse.status_code == 401
+    assert error_code(stolen_reuse) == "token_blacklisted"
+    # The token that replaced it stops working too: whoever holds it may be the thief.
+    replaced = api_client.post(REFRESH_URL, {"refresh": second}, format="json")
+    assert replaced.status_code == 401
+    assert error_code(replaced) == "token_blacklisted"
+    # Another login (another device) is a family of its own and keeps working.
+    assert api_client.post(REFRESH_URL, {"refresh": other_session}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("path", [ME_URL, "/api/v1/funds/", "/api/v1/orders/", "/api/v1/positions/"])
+def test_personal_api_responses_are_never_stored_by_caches(auth_client, user, path):
+    from orders.services import account_open
+
+    account_open(user=user)
+    response = auth_client.get(path)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]

@@ -34,7 +34,7 @@ def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_it_refuses_the_development_secret_key_when_debug_is_off():
+def test_it_refuses_a_published_secret_key_when_debug_is_off():
     env = {**PRODUCTION_ENV, "SECRET_KEY": "dev-insecure-only-for-local-debug-do-not-deploy"}
     result = run_manage("check", env=env)
     assert result.returncode != 0
@@ -52,3 +52,42 @@ def test_check_deploy_is_clean_with_the_documented_production_environment():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_development_keys_are_made_per_installation_and_are_in_no_tracked_file(settings):
+    from django.conf import settings as live
+
+    assert os.environ.get("DEBUG") == "1", "make test runs in development mode"  # pytest-django then turns it off
+    assert (Path(live.VAR_DIR) / "secret_key").read_text().strip() == live.SECRET_KEY
+    tracked = subprocess.run(["git", "grep", "-lF", live.SECRET_KEY], cwd=ROOT, capture_output=True, text=True)
+    assert tracked.returncode == 1 and not tracked.stdout, tracked.stdout  # found nowhere in the repository
+    key = (Path(live.VAR_DIR) / "field_encryption_key").read_text().strip()
+    assert key == live.FIELD_ENCRYPTION_KEY
+
+
+def test_debug_is_off_unless_asked_for():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DEBUG"}
+    result = run_manage(
+        "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.DEBUG)", env=env
+    )
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_keys_once_published_in_the_repository_are_refused_even_in_development():
+    result = run_manage("check", env={"DEBUG": "1", "SECRET_KEY": "dev-insecure-only-for-local-debug-do-not-deploy"})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_a_token_signed_with_a_key_from_the_repository_is_refused(db, user):
+    import jwt
+    from rest_framework.test import APIClient
+
+    for key in ("dev-insecure-only-for-local-debug-do-not-deploy", PRODUCTION_ENV["SECRET_KEY"]):
+        payload = {"token_type": "access", "exp": 4_102_444_800, "iat": 1_700_000_000, "jti": "x", "user_id": user.id}
+        forged = jwt.encode(payload, key, algorithm="HS256")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
+        response = client.get("/api/v1/me/")
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "token_invalid"
