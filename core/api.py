@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from datetime import UTC
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -146,5 +147,7 @@ def iso_utc(moment) -> str | None:
 
 
 def decimal_string(value, places: int) -> str | None:
-    """A Decimal as DRF renders a DecimalField: fixed places, as a string."""
-    return None if value is None else f"{value:.{places}f}"
+    """A Decimal as a string with exactly `places` decimals, rounded half up (as DRF renders a DecimalField)."""
+    if value is None:
+        return None
+    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}"

@@ -76,7 +76,7 @@ class QuoteSerializer(serializers.Serializer):
     timestamp = serializers.DateTimeField(allow_null=True, help_text="Time of the last tick (UTC).")
     age_ms = serializers.IntegerField(allow_null=True, help_text="Milliseconds since the last tick.")
     stale = serializers.BooleanField(
-        help_text="True when the last tick is older than the staleness threshold, or the shared cache is down."
+        help_text="True when the last tick is older than the staleness threshold (QUOTES_STALE_AFTER_SECONDS)."
     )
 
 
@@ -114,7 +114,7 @@ class QuotesApi(APIView):
         refs = instrument_refs_resolve(pairs)
         ids = [ref.id for ref in refs.values()]
         instruments_interest_note(instrument_ids=ids)
-        found, degraded = quote_cache.quotes_get(ids)
+        found, _ = quote_cache.quotes_get(ids)
         now = time.time()
         rows, unknown = [], []
         for key, pair in zip(keys, pairs, strict=True):
@@ -123,11 +123,11 @@ class QuotesApi(APIView):
                 unknown.append(key)
                 continue
             q = found.get(ref.id)
-            rows.append(_quote_row(ref.exchange, ref.symbol, q, degraded, now))
+            rows.append(_quote_row(ref.exchange, ref.symbol, q, now))
         return Response({"quotes": rows, "unknown": unknown})
 
 
-def _quote_row(exchange: str, symbol: str, q, degraded: bool, now: float) -> dict:
+def _quote_row(exchange: str, symbol: str, q, now: float) -> dict:
     if q is None:
         return {
             "exchange": exchange, "symbol": symbol, "ltp": None, "bid": None, "ask": None, "open": None,
@@ -153,7 +153,7 @@ def _quote_row(exchange: str, symbol: str, q, degraded: bool, now: float) -> dic
         "volume": q.volume,
         "timestamp": iso_utc(datetime.fromtimestamp(q.ts, tz=UTC)),
         "age_ms": quote_cache.age_ms(q, now),
-        "stale": quote_cache.is_stale(q, degraded, now),
+        "stale": quote_cache.is_stale(q, now),
     }
 
 

@@ -59,6 +59,11 @@ class Instrument(models.Model):
         return f"{self.exchange}:{self.symbol}"
 
     @property
+    def price_places(self) -> int:
+        """Decimals its prices are written with: the tick's, and at least two (0.05 -> 2, 0.0025 -> 4)."""
+        return max(2, -self.tick_size.normalize().as_tuple().exponent)
+
+    @property
     def is_index(self) -> bool:
         return self.instrument_type in INDEX_TYPES
 

@@ -180,5 +180,6 @@ def age_ms(quote: CachedQuote, now: float | None = None) -> int:
     return max(0, int(((now or time.time()) - quote.ts) * 1000))
 
 
-def is_stale(quote: CachedQuote, degraded: bool, now: float | None = None) -> bool:
-    return degraded or age_ms(quote, now) > settings.QUOTES_STALE_AFTER_SECONDS * 1000
+def is_stale(quote: CachedQuote, now: float | None = None) -> bool:
+    """Older than the threshold by the quote's own timestamp, wherever it was read from (cache or database)."""
+    return age_ms(quote, now) > settings.QUOTES_STALE_AFTER_SECONDS * 1000

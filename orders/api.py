@@ -29,13 +29,15 @@ class OrderOutputSerializer(serializers.ModelSerializer):
     exchange = serializers.CharField(source="instrument.exchange")
     symbol = serializers.CharField(source="instrument.symbol")
     pending_quantity = serializers.IntegerField()
+    cancel_requested = serializers.BooleanField(help_text="A cancel is pending or queued behind another request.")
 
     class Meta:
         model = Order
         fields = [
             "id", "exchange", "symbol", "side", "quantity", "filled_quantity", "pending_quantity", "order_type",
             "product", "validity", "price", "trigger_price", "average_price", "status", "client_order_id",
-            "broker_order_id", "tag", "rejection_code", "rejection_reason", "reserved_amount", "source",
+            "broker_order_id", "tag", "rejection_code", "rejection_reason", "reserved_amount", "cancel_requested",
+            "source",
             "created_at", "updated_at",
         ]  # fmt: skip
 
@@ -53,9 +55,9 @@ def order_json(o: Order) -> dict:
         "order_type": o.order_type,
         "product": o.product,
         "validity": o.validity,
-        "price": decimal_string(o.price, 6),
-        "trigger_price": decimal_string(o.trigger_price, 6),
-        "average_price": decimal_string(o.average_price, 6),
+        "price": decimal_string(o.price, o.instrument.price_places),
+        "trigger_price": decimal_string(o.trigger_price, o.instrument.price_places),
+        "average_price": decimal_string(o.average_price, o.instrument.price_places),
         "status": o.status,
         "client_order_id": o.client_order_id,
         "broker_order_id": o.broker_order_id,
@@ -63,6 +65,7 @@ def order_json(o: Order) -> dict:
         "rejection_code": o.rejection_code,
         "rejection_reason": o.rejection_reason,
         "reserved_amount": decimal_string(o.reserved_amount, 4),
+        "cancel_requested": o.cancel_requested,
         "source": o.source,
         "created_at": iso_utc(o.created_at),
         "updated_at": iso_utc(o.updated_at),

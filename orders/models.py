@@ -62,6 +62,12 @@ class Order(models.Model):
     reserved_amount = models.DecimalField(**MONEY, default=Decimal(0))
     # Requested but not yet confirmed by the broker (PATCH): applied when it confirms.
     pending_changes = models.JSONField(null=True, blank=True)
+    # When a worker took the pending modification or cancellation to the broker: a task delivered again
+    # meanwhile finds it taken and sends nothing. Cleared when the order leaves the pending status.
+    request_sent_at = models.DateTimeField(null=True, blank=True)
+    # A cancel asked for while the broker was still answering (placement, modification): {"reason", "actor"},
+    # sent as soon as the order is working at the broker again.
+    queued_cancel = models.JSONField(null=True, blank=True)
     source = models.CharField(max_length=16, default="api", help_text="api, dashboard, system, strategy")
     submit_attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -100,6 +106,11 @@ class Order(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def cancel_requested(self) -> bool:
+        """A cancel is on its way to the broker, or waits for the broker's answer to an earlier request."""
+        return bool(self.queued_cancel) or self.status == OrderStatus.CANCEL_PENDING
 
 
 class OrderEvent(models.Model):

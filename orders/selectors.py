@@ -76,7 +76,7 @@ def positions_for_user(*, user, include_closed: bool = True) -> list[PositionVie
     else:
         qs = qs.exclude(net_quantity=0)
     positions = list(qs)
-    found, degraded = quotes_get([p.instrument_id for p in positions])
+    found, _ = quotes_get([p.instrument_id for p in positions])
     views = []
     for p in positions:
         quote = found.get(p.instrument_id)
@@ -86,7 +86,7 @@ def positions_for_user(*, user, include_closed: bool = True) -> list[PositionVie
             unrealised = Decimal(0)
         elif ltp is not None:
             unrealised = ((ltp - p.average_price) * p.net_quantity).quantize(Decimal("0.01"))
-        views.append(PositionView(p, ltp, unrealised, quote is None or is_stale(quote, degraded)))
+        views.append(PositionView(p, ltp, unrealised, quote is None or is_stale(quote)))
     return views
 
 

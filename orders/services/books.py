@@ -103,6 +103,9 @@ def move(order: Order, to_status: str, reason: str, actor: str, *, data=None, fi
     previous = order.status
     order.status = to_status
     mark(order, "status", *fields)
+    if previous != to_status and order.request_sent_at is not None:
+        order.request_sent_at = None  # the pending request is answered: the next one may be claimed
+        mark(order, "request_sent_at")
     event(order, previous, to_status, reason, actor, data)
 
 

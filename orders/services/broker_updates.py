@@ -14,6 +14,7 @@ from brokers.base import BrokerOrder, BrokerStatus, BrokerTrade, OrderUpdate
 from ..models import TERMINAL, Funds, LedgerEntry, Order, OrderStatus, Trade, Validity
 from ..validation import margin_rate
 from .books import PRICE_PLACES, ZERO, end, event, ledger, locked, mark, money, move, release
+from .modification import send_queued_cancel
 from .positions import position_apply_fill
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def order_apply_update(*, update: OrderUpdate, actor: str = "broker") -> Order |
             _apply_modification(order, funds, update.order)
         filled_now = [_apply_trade(order, funds, trade) for trade in update.trades]
         _settle_status(order, funds, update.order, actor, fills=[t for t in filled_now if t])
+        send_queued_cancel(order, funds)
     return order
 
 

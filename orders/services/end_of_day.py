@@ -4,6 +4,7 @@ import logging
 from datetime import datetime
 
 from accounts.models import TradingAccount
+from core import clock
 from core.errors import Conflict, InvalidInput, RuleViolation
 
 from ..models import TERMINAL, Order, OrderStatus, Position, Product, Validity
@@ -16,29 +17,29 @@ logger = logging.getLogger(__name__)
 
 
 def orders_expire_day(*, now: datetime | None = None) -> int:
-    """DAY orders still working expire (cancelled at the broker, then EXPIRED)."""
+    """DAY orders placed up to `now` (default: now) and still working expire: cancelled at the broker, then EXPIRED.
+
+    An order placed after `now` belongs to the next session and is left alone.
+    """
+    day_orders = Order.objects.filter(validity=Validity.DAY, created_at__lte=now or clock.now())
     expired = 0
-    for order_id, account_id in (
-        Order.objects.filter(validity=Validity.DAY).exclude(status__in=TERMINAL).values_list("id", "account_id")
-    ):
+    for order_id, account_id in day_orders.exclude(status__in=TERMINAL).values_list("id", "account_id"):
         with locked(account_id) as books:
-            order = books.lock_order(order_id)
-            if order.status == OrderStatus.NEW:
-                end(
-                    order,
-                    books.funds,
-                    OrderStatus.EXPIRED,
-                    "Expired at the end of the day before it was sent",
-                    "system",
-                )
-            elif order.status in MODIFIABLE:
-                order.pending_changes = {"expire": True, "from_status": order.status}
-                move(order, OrderStatus.CANCEL_PENDING, "End of day", "system", fields=("pending_changes",))
-                enqueue_on_commit("broker_cancel_order", order.id)
-            else:
-                continue
-            expired += 1
+            expired += _expire(books, order_id)
     return expired
+
+
+def _expire(books, order_id: int) -> int:
+    order = books.lock_order(order_id)
+    if order.status == OrderStatus.NEW:
+        end(order, books.funds, OrderStatus.EXPIRED, "Expired at the end of the day before it was sent", "system")
+    elif order.status in MODIFIABLE:
+        order.pending_changes = {"expire": True, "from_status": order.status}
+        move(order, OrderStatus.CANCEL_PENDING, "End of day", "system", fields=("pending_changes",))
+        enqueue_on_commit("broker_cancel_order", order.id)
+    else:
+        return 0  # in flight at the broker; the next run (or reconciliation) settles it
+    return 1
 
 
 def mis_orders_cancel() -> int:

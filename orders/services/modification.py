@@ -12,10 +12,16 @@ from marketdata.quotes import is_stale, quotes_get
 
 from ..models import TERMINAL, Order, OrderStatus, OrderType
 from ..validation import OrderParams, check_against_market, check_shape, margin_rate, reference_price
-from .books import ZERO, end, insufficient_funds_message, locked, money, move, reserve
+from .books import ZERO, end, event, insufficient_funds_message, locked, mark, money, move, reserve
 from .dispatch import enqueue_on_commit
 
 MODIFIABLE = {OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING, OrderStatus.PARTIALLY_FILLED}
+# The broker is still answering something about these: a cancel waits for the answer, then goes out.
+AWAITING_BROKER = {
+    OrderStatus.SUBMITTED: "placement",
+    OrderStatus.UNKNOWN: "placement",
+    OrderStatus.MODIFY_PENDING: "modification",
+}
 MODIFIABLE_FIELDS = {"quantity", "price", "trigger_price", "order_type"}
 
 
@@ -77,9 +83,9 @@ def _modified_params(order: Order, changes: dict) -> OrderParams:
 
 
 def _required_after_change(order: Order, params: OrderParams):
-    found, degraded = quotes_get([order.instrument_id])
+    found, _ = quotes_get([order.instrument_id])
     quote = found.get(order.instrument_id)
-    check_against_market(params, quote, quote is not None and is_stale(quote, degraded))
+    check_against_market(params, quote, quote is not None and is_stale(quote))
     pending = params.quantity - order.filled_quantity
     return money(pending * reference_price(params, quote) * margin_rate(order.product))
 
@@ -96,23 +102,56 @@ def _pending_changes(order: Order, params: OrderParams, required) -> dict:
 
 
 def order_cancel(*, user, order: Order, reason: str = "Cancelled by user", actor: str | None = None) -> Order:
+    """Cancel a live order. One the broker is still answering about is cancelled right after the answer."""
     actor = actor or f"user:{user.username}"
     with locked(order.account_id) as books:
         order = books.lock_order(order.id)
         if order.status == OrderStatus.NEW:
             # Never reached a broker: cancel here. The placement task's claim (NEW -> SUBMITTED) now fails.
             end(order, books.funds, OrderStatus.CANCELLED, reason, actor)
-            return order
-        if order.status == OrderStatus.CANCEL_PENDING:
+        elif order.status == OrderStatus.CANCEL_PENDING:
             raise Conflict(f"Order #{order.id} is already being cancelled.", code="order_already_cancelling")
-        if order.status not in MODIFIABLE:
+        elif order.status in AWAITING_BROKER:
+            _queue_cancel(order, reason, actor)
+        elif order.status in MODIFIABLE:
+            _request_cancel(order, reason, actor)
+        else:
             raise Conflict(
                 f"Order #{order.id} is {order.status}; it cannot be cancelled now.", code="order_not_cancellable"
             )
-        order.pending_changes = {"cancel_reason": reason, "from_status": order.status}
-        move(order, OrderStatus.CANCEL_PENDING, reason, actor, fields=("pending_changes",))
-        enqueue_on_commit("broker_cancel_order", order.id)
     return order
+
+
+def _request_cancel(order: Order, reason: str, actor: str) -> None:
+    order.pending_changes = {"cancel_reason": reason, "from_status": order.status}
+    move(order, OrderStatus.CANCEL_PENDING, reason, actor, fields=("pending_changes", "queued_cancel"))
+    enqueue_on_commit("broker_cancel_order", order.id)
+
+
+def _queue_cancel(order: Order, reason: str, actor: str) -> None:
+    if order.queued_cancel:
+        return  # asked before: it goes out once, all the same
+    order.queued_cancel = {"reason": reason, "actor": actor}
+    mark(order, "queued_cancel")
+    waiting_for = AWAITING_BROKER[order.status]
+    event(order, order.status, order.status, f"Cancel requested; sent once the {waiting_for} is answered", actor)
+
+
+def send_queued_cancel(order: Order, funds) -> None:
+    """A cancel asked for while the broker was answering goes out now that it has (if still needed).
+
+    Called under the account's lock wherever an order leaves a status the broker was answering about.
+    """
+    request = order.queued_cancel
+    if not request or order.status in AWAITING_BROKER:
+        return
+    order.queued_cancel = None
+    mark(order, "queued_cancel")
+    if order.status == OrderStatus.NEW:  # the placement never reached the broker
+        end(order, funds, OrderStatus.CANCELLED, request["reason"], request["actor"])
+    elif order.status in MODIFIABLE:
+        _request_cancel(order, request["reason"], request["actor"])
+    # otherwise it ended meanwhile (filled, rejected): nothing left to cancel
 
 
 def orders_cancel_all(*, user) -> list[Order]:

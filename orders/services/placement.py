@@ -94,9 +94,9 @@ def _check_order(account: TradingAccount, instrument: Instrument, params: OrderP
     check_instrument(instrument, clock.ist_date(now))
     check_shape(params, instrument)
     check_product(params, instrument)
-    found, degraded = quotes_get([instrument.id])
+    found, _ = quotes_get([instrument.id])
     quote = found.get(instrument.id)
-    check_against_market(params, quote, quote is not None and is_stale(quote, degraded))
+    check_against_market(params, quote, quote is not None and is_stale(quote))
     if not account.always_open and not market_hours.is_open(instrument.exchange, now):
         raise RuleViolation(market_hours.closed_message(instrument.exchange, now), code="market_closed")
     return quote

@@ -30,6 +30,7 @@ from marketdata.selectors import instrument_cached_by_id
 from ..models import TERMINAL, Order, OrderStatus
 from .books import end, event, locked, move
 from .broker_updates import apply_with_trades, trim_reservation
+from .modification import send_queued_cancel
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ def _back_from_submitted(order: Order, to_status: str, reason: str) -> None:
         current = books.lock_order(order.id)
         if current.status == OrderStatus.SUBMITTED:
             move(current, to_status, reason, "worker")
+            send_queued_cancel(current, books.funds)
 
 
 def _settle_rejection(order: Order, code: str, message: str) -> None:
@@ -103,9 +105,27 @@ def _settle_rejection(order: Order, code: str, message: str) -> None:
             end(current, books.funds, OrderStatus.REJECTED, f"Rejected by the broker: {message}", "broker", code=code)
 
 
+def _claim_request(order_id: int, status: str) -> Order | None:
+    """Take a pending modification or cancellation to the broker, once: a conditional update, as placement does.
+
+    A task delivered again while the first is still at the broker finds the request taken and does nothing.
+    """
+    claimed = Order.objects.filter(id=order_id, status=status, request_sent_at__isnull=True).update(
+        request_sent_at=clock.now()
+    )
+    return Order.objects.select_related("account", "instrument").get(id=order_id) if claimed else None
+
+
+def _unclaim(order: Order) -> None:
+    """The request certainly did not reach the broker: leave it for the sweep to send again."""
+    Order.objects.filter(id=order.id, status=order.status, request_sent_at=order.request_sent_at).update(
+        request_sent_at=None
+    )
+
+
 def order_modify_submit(*, order_id: int) -> None:
-    order = Order.objects.select_related("account", "instrument").get(id=order_id)
-    if order.status != OrderStatus.MODIFY_PENDING or not order.pending_changes:
+    order = _claim_request(order_id, OrderStatus.MODIFY_PENDING)
+    if order is None or not order.pending_changes:
         return
     changes = order.pending_changes
     broker = broker_for_account(order.account)
@@ -121,7 +141,8 @@ def order_modify_submit(*, order_id: int) -> None:
         _modify_refused(order, exc.message, broker)
         return
     except BrokerUnavailable:
-        return  # still MODIFY_PENDING; the sweep asks again
+        _unclaim(order)
+        return
     except Exception as exc:
         logger.warning("modify of order %s ambiguous (%s); reconciliation will settle it", order_id, exc)
         return
@@ -137,12 +158,13 @@ def _modify_refused(order: Order, message: str, broker) -> None:
         current.pending_changes = None
         move(current, previous, f"Modification refused: {message}", "broker", fields=("pending_changes",))
         trim_reservation(current, books.funds)
+        send_queued_cancel(current, books.funds)
     apply_with_trades(order.account, broker, broker.order_status(order.broker_order_id), actor="reconciler")
 
 
 def order_cancel_submit(*, order_id: int) -> None:
-    order = Order.objects.select_related("account").get(id=order_id)
-    if order.status != OrderStatus.CANCEL_PENDING:
+    order = _claim_request(order_id, OrderStatus.CANCEL_PENDING)
+    if order is None:
         return
     broker = broker_for_account(order.account)
     try:
@@ -151,7 +173,8 @@ def order_cancel_submit(*, order_id: int) -> None:
         # Most often: it filled first. Take the broker's word for what happened.
         result = broker.order_status(order.broker_order_id)
     except BrokerUnavailable:
-        return  # still CANCEL_PENDING; the sweep asks again
+        _unclaim(order)
+        return
     except Exception as exc:
         logger.warning("cancel of order %s ambiguous (%s); reconciliation will settle it", order_id, exc)
         return

@@ -32,11 +32,13 @@ _QUIET = timedelta(seconds=10)
 
 def orders_outbox_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Queue again what a lost message or a dead worker left behind. Duplicates are harmless:
-    each task checks (or claims) its order first."""
+    each task claims its order first. Requests a worker already took to the broker are left to
+    reconciliation."""
     stale = (now or clock.now()) - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS)
     counts = {}
     for status, task in _PENDING_TASKS.items():
-        ids = list(Order.objects.filter(status=status, updated_at__lt=stale).values_list("id", flat=True)[:500])
+        waiting = Order.objects.filter(status=status, updated_at__lt=stale, request_sent_at__isnull=True)
+        ids = list(waiting.values_list("id", flat=True)[:500])
         for order_id in ids:
             enqueue(task, order_id)
         counts[status] = len(ids)
@@ -64,7 +66,24 @@ def orders_reconcile(*, now: datetime | None = None) -> dict[str, int]:
     for order in working.select_related("account")[:500]:
         if _refresh_working(order):
             counts["refreshed"] += 1
+    counts["requests_resent"] = _resend_lost_requests(grace)
     return counts
+
+
+def _resend_lost_requests(grace: datetime) -> int:
+    """A modification or cancellation taken to the broker long ago and still unanswered (its worker died,
+    or the answer was lost) is sent again: after the broker's current state was applied above, what is
+    still pending was not done, and asking twice to cancel, or to set the same values, is harmless."""
+    lost = Order.objects.filter(
+        status__in=[OrderStatus.MODIFY_PENDING, OrderStatus.CANCEL_PENDING], request_sent_at__lt=grace
+    )
+    resent = 0
+    for order in lost[:200]:
+        released = Order.objects.filter(id=order.id, status=order.status, request_sent_at=order.request_sent_at)
+        if released.update(request_sent_at=None):
+            enqueue(_PENDING_TASKS[order.status], order.id)
+            resent += 1
+    return resent
 
 
 def _settle_doubtful(order: Order, grace: datetime) -> str | None:

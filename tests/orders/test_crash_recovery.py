@@ -81,7 +81,7 @@ def test_a_worker_killed_after_the_exchange_filled_is_adopted_not_resent(market,
     assert paper.status == PaperOrder.Status.COMPLETE  # ... but the exchange filled it
 
     counts = reconcile_after_grace(order_id)
-    assert counts == {"found": 1, "resent": 0, "refreshed": 0}
+    assert counts == {"found": 1, "resent": 0, "refreshed": 0, "requests_resent": 0}
     order.refresh_from_db()
     assert (order.status, order.filled_quantity, order.average_price) == (
         OrderStatus.FILLED,

@@ -323,23 +323,6 @@ def test_positions_list_open_ones_and_those_closed_today_only(market, trader):
     assert {v.position.id for v in positions_for_user(user=trader, include_closed=False)} == shown - {today.id}
 
 
-def test_the_fast_order_renderer_matches_the_documented_serializer(market, trader, run):
-    from datetime import UTC
-
-    from django.utils import timezone
-
-    from orders.api import OrderOutputSerializer, order_json
-
-    order = place(trader, market["SBIN-EQ"], quantity=3)
-    run(services.order_submit, order_id=order.id)
-    order = Order.objects.select_related("instrument").get(id=order.id)
-    timezone.activate(UTC)  # as the API does for /api/ requests
-    try:
-        assert order_json(order) == OrderOutputSerializer(order).data
-    finally:
-        timezone.deactivate()
-
-
 def test_api_times_are_utc_while_the_dashboard_shows_ist(market, trader, client, password):
     order = place(trader, market["SBIN-EQ"], quantity=3)
     body = jwt_client(trader).get(f"{URL}{order.id}/").json()

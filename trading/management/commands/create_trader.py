@@ -3,6 +3,8 @@ from decimal import Decimal, InvalidOperation
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import trader_create_or_update
+from core.formatting import inr
+from orders.models import Funds
 from orders.services import account_open
 
 
@@ -32,14 +34,21 @@ class Command(BaseCommand):
             help="paper capital in rupees (default 10,00,000 for a new account); an existing account is "
             "adjusted to it with one ledger entry",
         )
+        parser.add_argument(
+            "--always-open",
+            action="store_true",
+            help="let the paper account take orders outside market hours (the simulated market never closes)",
+        )
 
-    def handle(self, *args, username: str, password: str, email: str, funds: str | None, **options):
+    def handle(self, *args, username: str, password: str, email: str, funds: str | None, always_open: bool, **options):
         if len(password) < 8:
             raise CommandError("The password must be at least 8 characters long.")
         amount = parse_amount(funds) if funds is not None else None
         user, created = trader_create_or_update(username=username, password=password, email=email)
-        account = account_open(user=user, starting_funds=amount)
+        account = account_open(user=user, starting_funds=amount, always_open=always_open or None)
+        cash = Funds.objects.get(account=account).cash  # read after the deposit, not the row cached at creation
+        hours = ", open at all hours" if account.always_open else ""
         self.stdout.write(
-            f"{'Created' if created else 'Updated'} trader {user.username}: {account.mode} account, "
-            f"cash {account.funds.cash:,.2f}."
+            f"{'Created' if created else 'Updated'} trader {user.username}: {account.mode} account{hours}, "
+            f"cash ₹{inr(cash)}."
         )
