@@ -85,9 +85,9 @@ class MeApi(APIView):
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         username = serializers.CharField()
-        email = serializers.EmailField()
-        first_name = serializers.CharField()
-        last_name = serializers.CharField()
+        email = serializers.EmailField(allow_blank=True, help_text="Empty when none was given.")
+        first_name = serializers.CharField(allow_blank=True)
+        last_name = serializers.CharField(allow_blank=True)
         is_staff = serializers.BooleanField()
         date_joined = serializers.DateTimeField()
         last_login = serializers.DateTimeField(allow_null=True)

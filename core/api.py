@@ -9,12 +9,13 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django_ratelimit.exceptions import Ratelimited
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
 
 # DRF's own codes, renamed where ours says more; the rest pass through as they are
 # (not_authenticated, authentication_failed, permission_denied, not_found,
@@ -111,6 +112,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 class Pagination(PageNumberPagination):
+    """`?page=N&page_size=M` (at most 500). A page past the last one is empty, not an error."""
+
     page_size_query_param = "page_size"
     max_page_size = 500
 
@@ -118,15 +121,45 @@ class Pagination(PageNumberPagination):
         try:
             return super().paginate_queryset(queryset, request, view)
         except exceptions.NotFound as exc:
-            raise DomainError(str(exc.detail), code="invalid_page") from exc
+            number = request.query_params.get(self.page_query_param, "")
+            if not number.isdigit() or int(number) < 1:
+                raise DomainError(
+                    "`page` must be a whole number from 1.", code="invalid_page", field=self.page_query_param
+                ) from exc
+            self.page = self.django_paginator_class([], 1).page(1)  # beyond the end: an empty page
+            self.page.paginator.count = self.django_paginator_class(queryset, 1).count
+            self.request = request
+            return []
+
+    def get_page_size(self, request):
+        size = request.query_params.get(self.page_size_query_param)
+        if size is not None and (not size.isdigit() or not 1 <= int(size) <= self.max_page_size):
+            raise DomainError(
+                f"`page_size` must be a whole number from 1 to {self.max_page_size}.",
+                code="invalid_page_size",
+                field=self.page_size_query_param,
+            )
+        return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {self.page_query_param: {"minimum": 1}, self.page_size_query_param: {"minimum": 1, "maximum": 500}}
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
 
 
 class StrictSerializer(serializers.Serializer):
     """An input serializer that refuses fields it does not know.
 
     A misspelt optional field silently ignored is how a stop-loss goes missing;
-    an integrator should hear about it at once.
+    an integrator should hear about it at once. The schema documents it as a
+    closed object (additionalProperties: false); `min_fields` documents and
+    enforces that at least that many fields are sent.
     """
+
+    refuses_unknown_fields = True
+    min_fields = 0
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
@@ -135,7 +168,93 @@ class StrictSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     {name: [serializers.ErrorDetail("Unknown field.", code="unknown_field")] for name in unknown}
                 )
+            if len(data) < self.min_fields:
+                names = ", ".join(self.fields)
+                message = serializers.ErrorDetail(f"Send at least {self.min_fields} of {names}.", code="no_changes")
+                raise serializers.ValidationError({"non_field_errors": [message]})
         return super().to_internal_value(data)
+
+
+class CommaSeparatedListField(serializers.ListField):
+    """A list from the query string: repeated (`?status=OPEN&status=FILLED`) or comma-separated (`?status=A,B`)."""
+
+    def __init__(self, *, too_many_code: str = "too_many_items", **kwargs) -> None:
+        self.too_many_code = too_many_code
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = [data]
+        parts = [part.strip() for value in data for part in str(value).split(",") if part.strip()]
+        if self.max_length is not None and len(parts) > self.max_length:
+            raise InvalidInput(
+                f"At most {self.max_length} per request; got {len(parts)}.",
+                code=self.too_many_code,
+                field=self.field_name,
+            )
+        return super().to_internal_value(parts)
+
+
+# A positive decimal, as a string or a JSON number: both arrive exact (core.parsers reads numbers as Decimal).
+_POSITIVE_DECIMAL_SCHEMA = {
+    "oneOf": [
+        # Above zero, below a billion: "812", "812.35", "0.05"; not "0", "0.00" or "012".
+        {"type": "string", "pattern": r"^(?:[1-9]\d{0,8}(?:\.\d{1,8})?|0\.\d{0,7}[1-9]\d{0,7})$", "example": "812.35"},
+        {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 1e9, "exclusiveMaximum": True},
+    ]
+}
+
+
+@extend_schema_field(_POSITIVE_DECIMAL_SCHEMA)
+class DecimalInputField(serializers.DecimalField):
+    """A price or amount as sent: any number of decimals (the instrument's tick decides what is valid)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_digits=None, decimal_places=None, **kwargs)
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^-?\d+\.\d{2,}$", "example": "812.35"})
+class PriceField(serializers.Field):
+    """A price written at its instrument's precision: "812.35" for a 0.05 tick, "83.1250" for 0.0025.
+
+    `instrument` is the dotted path from the object to what holds `price_places` (the instrument);
+    "" when the object holds it itself.
+    """
+
+    def __init__(self, *, instrument: str = "instrument", **kwargs) -> None:
+        self.instrument_path = [name for name in instrument.split(".") if name]
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        value = super().get_attribute(instance)
+        instrument = instance
+        for name in self.instrument_path:
+            instrument = getattr(instrument, name)
+        return None if value is None else decimal_string(value, instrument.price_places)
+
+    def to_representation(self, value):
+        return value
+
+
+def validated(serializer_class, data, *, codes: dict | None = None, **kwargs) -> dict:
+    """Validate query-string or body data with a (Filter/Input) serializer class; return validated_data.
+
+    `codes` gives a failing field its own stable code, so clients can branch on
+    it: {"interval": "invalid_interval"} for any failure of that field, or
+    {("quantity", "min_value"): "invalid_quantity"} for one kind of failure.
+    Other failures are the usual validation_error.
+    """
+    serializer = serializer_class(data=data, **kwargs)
+    if not serializer.is_valid():
+        for field, details in serializer.errors.items():
+            first = details[0] if isinstance(details, list) and details else None
+            kind = getattr(first, "code", None)
+            code = (codes or {}).get((field, kind)) or (codes or {}).get(field)
+            if code:
+                raise InvalidInput(f"`{field}`: {first}", code=code, field=field)
+        raise serializers.ValidationError(serializer.errors)
+    return serializer.validated_data
 
 
 def iso_utc(moment) -> str | None:

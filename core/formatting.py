@@ -56,3 +56,8 @@ def format_indian(value, places: int = 2, max_places: int | None = None, signed:
 def inr(value) -> str:
     """Rupees with two decimals in Indian grouping, for messages: 15,96,05,250.00."""
     return format_indian(value, places=2)
+
+
+def price_text(value) -> str:
+    """A price for messages: Indian grouping, two decimals or as many as it has (1,500.05; 0.0025; never 1.5E+3)."""
+    return format_indian(value, places=2, max_places=6)

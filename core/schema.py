@@ -1,5 +1,6 @@
-"""OpenAPI schema conventions: the error envelope documented on every operation."""
+"""OpenAPI schema conventions: the error envelope on every operation, strict inputs, routed views."""
 
+from drf_spectacular.generators import SchemaGenerator as SpectacularSchemaGenerator
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -18,26 +19,46 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorDetailSerializer()
 
 
-def _error(description: str) -> OpenApiResponse:
+def error_response(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=ErrorSerializer, description=description)
 
 
+# Documented on every operation; views add the others they can answer (404, 409, 413, 422, 503).
+_ALWAYS = {
+    "400": "Invalid input (validation_error, unknown_field, malformed_json, invalid_characters, ...).",
+    "401": "Missing, invalid or expired credentials (not_authenticated, token_invalid, invalid_credentials, ...).",
+    "403": "Authenticated but not allowed (permission_denied, csrf_failed).",
+    "413": "The request body is too large (request_too_large).",
+    "429": "Rate limited; see Retry-After.",
+}
+ERRORS = {
+    404: error_response("No such object, or it belongs to someone else."),
+    409: error_response("The request conflicts with the object's current state."),
+    422: error_response("Well-formed, but a trading rule refuses it; `code` says which."),
+    503: error_response("A service the request needs is unavailable; try again shortly."),
+}
+
+
 class AutoSchema(SpectacularAutoSchema):
-    """Documents the error envelope on every operation, not only where a view remembers to."""
+    """Documents the error envelope on every operation, and strict inputs as closed objects."""
 
     def _get_response_bodies(self, direction: str = "response") -> dict:
         bodies = super()._get_response_bodies(direction)
-        errors = {"400": _error("Invalid input (validation_error, unknown_field, malformed_json, ...).")}
-        if self.get_auth():
-            errors["401"] = _error("Missing, invalid or expired credentials.")
-            errors["403"] = _error("Authenticated but not allowed.")
+        errors = {status: error_response(text) for status, text in _ALWAYS.items()}
         if "{" in self.path:
-            errors["404"] = _error("No such object, or it belongs to someone else.")
-        errors["429"] = _error("Rate limited; see Retry-After.")
+            errors["404"] = ERRORS[404]
         for status, response in errors.items():
             if status not in bodies:
                 bodies[status] = self._get_response_for_code(response, status)
         return bodies
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
+            schema["additionalProperties"] = False  # StrictSerializer answers unknown fields with a 400
+            if getattr(serializer, "min_fields", 0):
+                schema["minProperties"] = serializer.min_fields
+        return schema
 
     def get_serializer_name(self, serializer, direction) -> str:
         # Views nest their serializers (OrderCreateApi.InputSerializer): name the
@@ -47,3 +68,11 @@ class AutoSchema(SpectacularAutoSchema):
             outer, inner = qualname.split(".")[-2:]
             return outer.removesuffix("Api") + inner.removesuffix("Serializer")
         return super().get_serializer_name(serializer, direction)
+
+
+class SchemaGenerator(SpectacularSchemaGenerator):
+    """Documents a path joined by core.routing.route from the view that serves each method."""
+
+    def create_view(self, callback, method, request=None):
+        operations = getattr(callback, "operations", None)
+        return super().create_view(operations[method] if operations else callback, method, request)

@@ -1,23 +1,29 @@
 """The quote cache: a per-process L1 in front of the shared cache (L2), the database behind both.
 
-- L1 is a dict in this process with a very short TTL (QUOTES_L1_TTL_SECONDS).
+- L1 is a TimedCache in this process with a very short TTL (QUOTES_L1_TTL_SECONDS).
   The feed process updates its own L1 on every flush; with Redis, other
   processes drop L1 entries when the feed announces new values on
   `marketdata:quotes` (invalidated by ticks), so the TTL only bounds the
   damage of a lost announcement.
 - L2 is Django's default cache (Redis in production). A pybreaker circuit
   guards it: when Redis is down, one timeout opens the circuit and reads go
-  straight to the database for a while, marked stale, with one warning logged.
+  straight to the database for a while, with one warning logged; freshness always comes
+  from the quote's own timestamp.
 - The database's Quote table is the last known value the feed wrote.
 """
 
 import logging
 import threading
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pybreaker
 from django.conf import settings
 from django.core.cache import cache
+
+from core.cache import TimedCache
 
 from .ticks import QuoteRow
 
@@ -46,8 +52,8 @@ class _L2Breaker(pybreaker.CircuitBreakerListener):
 
 l2_breaker = pybreaker.CircuitBreaker(fail_max=1, reset_timeout=5, listeners=[_L2Breaker()], name="quotes-l2")
 
-_l1: dict[int, tuple[float, CachedQuote]] = {}
-_L1_MAX = 20_000
+# L1: per process, for QUOTES_L1_TTL_SECONDS; with Redis, entries are dropped as soon as the feed announces newer ones.
+_l1 = TimedCache(ttl=lambda: settings.QUOTES_L1_TTL_SECONDS, max_entries=20_000)
 _listener_started = False
 _listener_lock = threading.Lock()
 
@@ -56,10 +62,8 @@ def l1_clear() -> None:
     _l1.clear()
 
 
-def _l1_put(quote: CachedQuote, now: float) -> None:
-    if len(_l1) >= _L1_MAX:
-        _l1.clear()
-    _l1[quote.instrument_id] = (now + settings.QUOTES_L1_TTL_SECONDS, quote)
+def _l1_put(quote: CachedQuote) -> None:
+    _l1.put(quote.instrument_id, quote)
 
 
 def _l2_shared() -> bool:
@@ -74,15 +78,7 @@ def _l2_available() -> bool:
 def quotes_get(instrument_ids: list[int]) -> tuple[dict[int, CachedQuote], bool]:
     """Quotes for these instruments, and whether the shared cache was unavailable (degraded)."""
     _ensure_invalidation_listener()
-    now = time.monotonic()
-    found: dict[int, CachedQuote] = {}
-    missing: list[int] = []
-    for iid in instrument_ids:
-        entry = _l1.get(iid)
-        if entry is not None and entry[0] > now:
-            found[iid] = entry[1]
-        else:
-            missing.append(iid)
+    found, missing = _l1.split(instrument_ids)
     if not missing:
         return found, False
 
@@ -96,13 +92,13 @@ def quotes_get(instrument_ids: list[int]) -> tuple[dict[int, CachedQuote], bool]
             quote = hits.get(_key(iid))
             if quote is not None:
                 found[iid] = quote
-                _l1_put(quote, now)
+                _l1_put(quote)
                 missing.remove(iid)
     if missing:
         from_db = _quotes_from_database(missing)
         found.update(from_db)
         for quote in from_db.values():
-            _l1_put(quote, now)
+            _l1_put(quote)
         if from_db and _l2_available():
             try:
                 l2_breaker.call(
@@ -113,8 +109,9 @@ def quotes_get(instrument_ids: list[int]) -> tuple[dict[int, CachedQuote], bool]
     if degraded:
         # What L1 still holds after its TTL is better than nothing while Redis is down.
         for iid in instrument_ids:
-            if iid not in found and iid in _l1:
-                found[iid] = _l1[iid][1]
+            held = None if iid in found else _l1.get(iid, allow_expired=True)
+            if held is not None:
+                found[iid] = held
     return found, degraded
 
 
@@ -131,10 +128,9 @@ def _quotes_from_database(instrument_ids: list[int]) -> dict[int, CachedQuote]:
 
 def quotes_publish(rows: list[QuoteRow], redis_client=None) -> bool:
     """The feed's side: new values into L1 and L2, and tell other processes. False if L2 failed."""
-    now = time.monotonic()
     quotes = list(rows)
     for quote in quotes:
-        _l1_put(quote, now)
+        _l1_put(quote)
     ok = True
     if _l2_available():
         try:
@@ -171,7 +167,7 @@ def _listen_invalidations() -> None:
             pubsub.subscribe(INVALIDATE_CHANNEL)
             for message in pubsub.listen():
                 for raw in message["data"].split(b","):
-                    _l1.pop(int(raw), None)
+                    _l1.discard(int(raw))
         except Exception:
             time.sleep(2)  # Redis is down: the TTL alone bounds staleness until it is back
 
@@ -183,3 +179,47 @@ def age_ms(quote: CachedQuote, now: float | None = None) -> int:
 def is_stale(quote: CachedQuote, now: float | None = None) -> bool:
     """Older than the threshold by the quote's own timestamp, wherever it was read from (cache or database)."""
     return age_ms(quote, now) > settings.QUOTES_STALE_AFTER_SECONDS * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteView:
+    """One instrument's quote as the API and dashboard show it; `quote` is None before its first tick."""
+
+    exchange: str
+    symbol: str
+    price_places: int
+    quote: CachedQuote | None
+    now: float
+
+    ltp = property(lambda self: self._field("ltp"))
+    bid = property(lambda self: self._field("bid"))
+    ask = property(lambda self: self._field("ask"))
+    open = property(lambda self: self._field("open"))
+    high = property(lambda self: self._field("high"))
+    low = property(lambda self: self._field("low"))
+    close = property(lambda self: self._field("close"))
+    volume = property(lambda self: self._field("volume") or 0)
+
+    def _field(self, name: str):
+        return None if self.quote is None else getattr(self.quote, name)
+
+    @property
+    def change(self) -> Decimal | None:
+        return self.ltp - self.close if self.quote is not None and self.close else None
+
+    @property
+    def change_percent(self) -> Decimal | None:
+        change = self.change
+        return None if change is None else (change * 100 / self.close).quantize(Decimal("0.01"))
+
+    @property
+    def timestamp(self) -> datetime | None:
+        return None if self.quote is None else datetime.fromtimestamp(self.quote.ts, tz=UTC)
+
+    @property
+    def age_ms(self) -> int | None:
+        return None if self.quote is None else age_ms(self.quote, self.now)
+
+    @property
+    def stale(self) -> bool:
+        return self.quote is None or is_stale(self.quote, self.now)

@@ -1,19 +1,21 @@
 """Every read in marketdata that is more than a .get."""
 
 import re
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
-from core.errors import InvalidInput, NotFound
+from core.cache import TimedCache
+from core.errors import InvalidInput, NotFound, RuleViolation
 
 from .intervals import interval_seconds
 from .models import Candle, Exchange, Instrument, WatchlistItem
 
-SYMBOL_KEY = re.compile(r"^(?P<exchange>[A-Z]{2,6}):(?P<symbol>[A-Za-z0-9&_.\- ]{1,64})$")
 EXCHANGES = {e.value for e in Exchange}
+# EXCHANGE:SYMBOL, as the API schema states it too (so no named groups).
+SYMBOL_KEY_PATTERN = rf"^({'|'.join(sorted(EXCHANGES))}):([A-Za-z0-9&_.\- ]{{1,64}})$"
+SYMBOL_KEY = re.compile(SYMBOL_KEY_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,22 +25,24 @@ class InstrumentRef:
     id: int
     exchange: str
     symbol: str
+    price_places: int
 
 
 def parse_symbol_key(key: str, *, field: str = "symbol") -> tuple[str, str]:
     """`NSE:SBIN-EQ` -> ("NSE", "SBIN-EQ"), or a clear error."""
     match = SYMBOL_KEY.match(key.strip())
-    if not match or match["exchange"] not in EXCHANGES:
+    if not match or match[1] not in EXCHANGES:
         raise InvalidInput(
             f"{key[:80]!r} is not EXCHANGE:SYMBOL with a known exchange (e.g. NSE:SBIN-EQ).",
             code="invalid_symbol",
             field=field,
         )
-    return match["exchange"], match["symbol"]
+    return match[1], match[2]
 
 
-_refs: dict[tuple[str, str], tuple[float, InstrumentRef]] = {}
-_REF_TTL = 60.0
+# Instruments change once a day (the scrip master import): hot paths remember them for a minute.
+_refs = TimedCache(ttl=60.0)
+_instruments = TimedCache(ttl=60.0)
 
 
 def instrument_cache_clear() -> None:
@@ -48,15 +52,7 @@ def instrument_cache_clear() -> None:
 
 def instrument_refs_resolve(keys: list[tuple[str, str]]) -> dict[tuple[str, str], InstrumentRef]:
     """Active instruments for (exchange, symbol) pairs; unknown pairs are simply absent."""
-    now = time.monotonic()
-    found: dict[tuple[str, str], InstrumentRef] = {}
-    missing = []
-    for key in keys:
-        entry = _refs.get(key)
-        if entry is not None and entry[0] > now:
-            found[key] = entry[1]
-        else:
-            missing.append(key)
+    found, missing = _refs.split(keys)
     if missing:
         # One `symbol IN (...)` per exchange uses the (exchange, symbol) index directly.
         by_exchange: dict[str, list[str]] = {}
@@ -65,12 +61,11 @@ def instrument_refs_resolve(keys: list[tuple[str, str]]) -> dict[tuple[str, str]
         query = Q()
         for exchange, symbols in by_exchange.items():
             query |= Q(exchange=exchange, symbol__in=symbols)
-        for pk, exchange, symbol in Instrument.objects.filter(query, is_active=True).values_list(
-            "id", "exchange", "symbol"
-        ):
-            ref = InstrumentRef(pk, exchange, symbol)
+        rows = Instrument.objects.filter(query, is_active=True).values_list("id", "exchange", "symbol", "tick_size")
+        for pk, exchange, symbol, tick_size in rows:
+            ref = InstrumentRef(pk, exchange, symbol, Instrument(tick_size=tick_size).price_places)
             found[(exchange, symbol)] = ref
-            _refs[(exchange, symbol)] = (now + _REF_TTL, ref)
+            _refs.put((exchange, symbol), ref)
     return found
 
 
@@ -81,29 +76,14 @@ def instrument_get_by_key(*, exchange: str, symbol: str) -> Instrument:
     return instrument
 
 
-_instruments: dict[tuple[str, str] | int, tuple[float, Instrument]] = {}
-
-
 def instrument_cached(*, exchange: str, symbol: str) -> Instrument:
     """instrument_get_by_key, remembered in this process for a minute: orders read it on every placement."""
-    now = time.monotonic()
-    entry = _instruments.get((exchange, symbol))
-    if entry is not None and entry[0] > now:
-        return entry[1]
-    instrument = instrument_get_by_key(exchange=exchange, symbol=symbol)
-    _instruments[(exchange, symbol)] = (now + _REF_TTL, instrument)
-    return instrument
+    return _instruments.get_or_set((exchange, symbol), lambda: instrument_get_by_key(exchange=exchange, symbol=symbol))
 
 
 def instrument_cached_by_id(instrument_id: int) -> Instrument:
     """An instrument by id, remembered in this process for a minute: the worker reads it for every order."""
-    now = time.monotonic()
-    entry = _instruments.get(instrument_id)
-    if entry is not None and entry[0] > now:
-        return entry[1]
-    instrument = Instrument.objects.get(id=instrument_id)
-    _instruments[instrument_id] = (now + _REF_TTL, instrument)
-    return instrument
+    return _instruments.get_or_set(instrument_id, lambda: Instrument.objects.get(id=instrument_id))
 
 
 def instrument_get(*, instrument_id: int) -> Instrument:
@@ -155,11 +135,11 @@ MAX_CANDLES = 5000
 
 def candles_list(*, instrument: Instrument, interval: str, start: datetime, end: datetime) -> QuerySet[Candle]:
     if end <= start:
-        raise InvalidInput("`end` must be after `start`.", code="invalid_range", field="end")
+        raise RuleViolation("`end` must be after `start`.", code="invalid_range", field="end")
     count = (end - start).total_seconds() / interval_seconds(interval)
     if count > MAX_CANDLES:
         longest = interval_seconds(interval) * MAX_CANDLES
-        raise InvalidInput(
+        raise RuleViolation(
             f"That range holds up to {int(count)} {interval} candles; at most {MAX_CANDLES} per request "
             f"(about {longest / 86400:.1f} days of {interval}). Narrow the range or use a longer interval.",
             code="range_too_large",

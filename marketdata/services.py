@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from core.cache import TimedCache
 from core.errors import Conflict, InvalidInput, RuleViolation
 
 from . import scripmaster
@@ -284,7 +285,8 @@ def feed_heartbeat(*, source: str, started_at: datetime, last_tick_at: float | N
 # --- Interest: what the feed should keep ticking ------------------------------------------
 
 INTEREST_SECONDS = 300
-_interest_noted: dict[int, float] = {}
+# Instruments this process noted interest in lately: each is written at most once a minute.
+_interest_noted = TimedCache(ttl=60.0)
 
 
 def instruments_interest_note(*, instrument_ids: Iterable[int]) -> None:
@@ -293,8 +295,7 @@ def instruments_interest_note(*, instrument_ids: Iterable[int]) -> None:
     Each process writes at most once a minute per instrument, so the quotes
     hot path costs a dictionary lookup.
     """
-    now = time.monotonic()
-    due = [pk for pk in instrument_ids if _interest_noted.get(pk, 0.0) < now]
+    due = _interest_noted.split(instrument_ids)[1]
     if not due:
         return
     until = datetime.now(UTC) + timedelta(seconds=INTEREST_SECONDS)
@@ -305,7 +306,7 @@ def instruments_interest_note(*, instrument_ids: Iterable[int]) -> None:
         update_fields=["until"],
     )
     for pk in due:
-        _interest_noted[pk] = now + 60
+        _interest_noted.put(pk, True)
 
 
 # --- Watchlist ---------------------------------------------------------------------

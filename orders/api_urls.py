@@ -1,15 +1,21 @@
 from django.urls import path
 
-from . import api
+from core.routing import route
+
+from .api import funds, orders, positions
 
 urlpatterns = [
-    path("orders/", api.OrderListCreateApi.as_view(), name="orders"),
-    path("orders/cancel-all/", api.OrderCancelAllApi.as_view(), name="orders-cancel-all"),
-    path("orders/<int:order_id>/", api.OrderDetailApi.as_view(), name="order"),
-    path("orders/<int:order_id>/events/", api.OrderEventsApi.as_view(), name="order-events"),
-    path("trades/", api.TradeListApi.as_view(), name="trades"),
-    path("positions/", api.PositionListApi.as_view(), name="positions"),
-    path("positions/close/", api.PositionCloseApi.as_view(), name="positions-close"),
-    path("funds/", api.FundsApi.as_view(), name="funds"),
-    path("funds/ledger/", api.LedgerApi.as_view(), name="funds-ledger"),
+    path("orders/", route(get=orders.OrderListApi, post=orders.OrderCreateApi), name="orders"),
+    path("orders/cancel-all/", orders.OrderCancelAllApi.as_view(), name="orders-cancel-all"),
+    path(
+        "orders/<int:order_id>/",
+        route(get=orders.OrderDetailApi, patch=orders.OrderModifyApi, delete=orders.OrderCancelApi),
+        name="order",
+    ),
+    path("orders/<int:order_id>/events/", orders.OrderEventListApi.as_view(), name="order-events"),
+    path("trades/", positions.TradeListApi.as_view(), name="trades"),
+    path("positions/", positions.PositionListApi.as_view(), name="positions"),
+    path("positions/close/", positions.PositionCloseApi.as_view(), name="positions-close"),
+    path("funds/", funds.FundsApi.as_view(), name="funds"),
+    path("funds/ledger/", funds.LedgerListApi.as_view(), name="funds-ledger"),
 ]

@@ -21,11 +21,17 @@ def order_get_for_user(*, user, order_id: int) -> Order:
 
 
 def order_list_for_user(
-    *, user, status: str = "", exchange: str = "", symbol: str = "", day: date | None = None, open_only: bool = False
+    *,
+    user,
+    statuses: list[str] = (),
+    exchange: str = "",
+    symbol: str = "",
+    day: date | None = None,
+    open_only: bool = False,
 ) -> QuerySet[Order]:
     qs = Order.objects.filter(user=user).select_related("instrument")
-    if status:
-        qs = qs.filter(status__in=[s.strip().upper() for s in status.split(",")])
+    if statuses:
+        qs = qs.filter(status__in=statuses)
     if open_only:
         qs = qs.exclude(status__in=TERMINAL)
     if symbol:

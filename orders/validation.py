@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from core.errors import InvalidInput, RuleViolation
+from core.formatting import price_text
 from marketdata.models import Instrument
 from marketdata.quotes import CachedQuote
 
@@ -26,7 +27,13 @@ class OrderParams:
 
 
 def _bad(message: str, code: str, field: str) -> InvalidInput:
+    """Input the API schema itself forbids (400)."""
     return InvalidInput(message, code=code, field=field)
+
+
+def _refused(message: str, code: str, field: str) -> RuleViolation:
+    """Well-formed input a rule refuses (422): rules of the order type, the instrument's lot and tick."""
+    return RuleViolation(message, code=code, field=field)
 
 
 def check_instrument(instrument: Instrument, today) -> None:
@@ -55,7 +62,7 @@ def check_shape(p: OrderParams, instrument: Instrument) -> None:
             "quantity",
         )
     if p.quantity % instrument.lot_size:
-        raise _bad(
+        raise _refused(
             f"Quantity must be a multiple of the lot size {instrument.lot_size} "
             f"(e.g. {instrument.lot_size * max(1, p.quantity // instrument.lot_size)}).",
             "quantity_not_lot_multiple",
@@ -64,13 +71,13 @@ def check_shape(p: OrderParams, instrument: Instrument) -> None:
     needs_price = p.order_type in (OrderType.LIMIT, OrderType.SL)
     needs_trigger = p.order_type in (OrderType.SL, OrderType.SL_M)
     if needs_price and p.price is None:
-        raise _bad(f"A {p.order_type} order needs a price.", "price_required", "price")
+        raise _refused(f"A {p.order_type} order needs a price.", "price_required", "price")
     if not needs_price and p.price is not None:
-        raise _bad(f"A {p.order_type} order takes no price; remove it.", "price_not_allowed", "price")
+        raise _refused(f"A {p.order_type} order takes no price; remove it.", "price_not_allowed", "price")
     if needs_trigger and p.trigger_price is None:
-        raise _bad(f"A {p.order_type} order needs a trigger price.", "trigger_price_required", "trigger_price")
+        raise _refused(f"A {p.order_type} order needs a trigger price.", "trigger_price_required", "trigger_price")
     if not needs_trigger and p.trigger_price is not None:
-        raise _bad(
+        raise _refused(
             f"A {p.order_type} order takes no trigger price; remove it.", "trigger_price_not_allowed", "trigger_price"
         )
     tick = instrument.tick_size
@@ -84,14 +91,14 @@ def check_shape(p: OrderParams, instrument: Instrument) -> None:
             raise _bad(f"The {label} {value} is not plausible.", f"invalid_{field}", field)
         if tick > 0 and value % tick:
             lower = (value // tick) * tick
-            raise _bad(
-                f"The {label} must be a multiple of the tick size {tick.normalize()} "
-                f"(e.g. {lower.normalize()} or {(lower + tick).normalize()}).",
+            raise _refused(
+                f"The {label} must be a multiple of the tick size {price_text(tick)} "
+                f"(e.g. {price_text(lower)} or {price_text(lower + tick)}).",
                 f"{field}_not_tick_multiple",
                 field,
             )
     if p.validity == Validity.IOC and needs_trigger:
-        raise _bad("IOC validity is for MARKET and LIMIT orders only.", "ioc_not_allowed", "validity")
+        raise _refused("IOC validity is for MARKET and LIMIT orders only.", "ioc_not_allowed", "validity")
 
 
 def check_product(p: OrderParams, instrument: Instrument) -> None:
@@ -129,13 +136,13 @@ def check_against_market(p: OrderParams, quote: CachedQuote | None, stale: bool)
     ltp = quote.ltp
     if p.side == Side.BUY and p.trigger_price <= ltp:
         raise RuleViolation(
-            f"A BUY stop triggers as the price rises: the trigger must be above the last price {ltp.normalize()}.",
+            f"A BUY stop triggers as the price rises: the trigger must be above the last price {price_text(ltp)}.",
             code="trigger_price_wrong_side",
             field="trigger_price",
         )
     if p.side == Side.SELL and p.trigger_price >= ltp:
         raise RuleViolation(
-            f"A SELL stop triggers as the price falls: the trigger must be below the last price {ltp.normalize()}.",
+            f"A SELL stop triggers as the price falls: the trigger must be below the last price {price_text(ltp)}.",
             code="trigger_price_wrong_side",
             field="trigger_price",
         )

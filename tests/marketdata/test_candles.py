@@ -48,19 +48,19 @@ def test_the_default_range_ends_now_and_includes_the_forming_candle(auth_client,
 @pytest.mark.parametrize(
     ("params", "status", "code"),
     [
-        ({"interval": "1m"}, 400, "invalid_input"),
+        ({"interval": "1m"}, 400, "validation_error"),
         ({"symbol": "SBIN", "interval": "1m"}, 400, "invalid_symbol"),
         ({"symbol": "NSE:NOPE-EQ", "interval": "1m"}, 404, "unknown_symbol"),
         ({"symbol": "NSE:SBIN-EQ", "interval": "2m"}, 400, "invalid_interval"),
         ({"symbol": "NSE:SBIN-EQ", "interval": "1m", "start": "yesterday"}, 400, "invalid_datetime"),
         (
             {"symbol": "NSE:SBIN-EQ", "interval": "1m", "start": "2026-11-24T10:00", "end": "2026-11-24T09:00"},
-            400,
+            422,
             "invalid_range",
         ),
         (
             {"symbol": "NSE:SBIN-EQ", "interval": "1m", "start": "2020-01-01", "end": "2026-01-01"},
-            400,
+            422,
             "range_too_large",
         ),
     ],

@@ -42,7 +42,7 @@ def test_watchlist_add_list_remove(auth_client, demo):
     again = auth_client.post("/api/v1/watchlist/", {"symbol": "NSE:SBIN-EQ"}, format="json")
     assert again.status_code == 200
     auth_client.post("/api/v1/watchlist/", {"symbol": "NSE:INFY-EQ"}, format="json")
-    items = auth_client.get("/api/v1/watchlist/").json()
+    items = auth_client.get("/api/v1/watchlist/").json()["results"]
     assert [i["instrument"]["symbol"] for i in items] == ["SBIN-EQ", "INFY-EQ"]
     sbin_id = items[0]["instrument"]["id"]
     assert auth_client.delete(f"/api/v1/watchlist/{sbin_id}/").status_code == 204
@@ -53,7 +53,7 @@ def test_watchlist_add_list_remove(auth_client, demo):
 def test_watchlists_are_private(auth_client, demo):
     auth_client.post("/api/v1/watchlist/", {"symbol": "NSE:SBIN-EQ"}, format="json")
     other = jwt_client(UserFactory())
-    assert other.get("/api/v1/watchlist/").json() == []
+    assert other.get("/api/v1/watchlist/").json()["results"] == []
 
 
 def test_a_full_watchlist_refuses_more(auth_client):

@@ -60,7 +60,7 @@ def test_an_instrument_that_never_ticked_has_no_price_and_is_stale(auth_client):
 @pytest.mark.parametrize(
     ("symbols", "code"),
     [
-        ("", "invalid_input"),
+        ("", "validation_error"),
         ("SBIN-EQ", "invalid_symbol"),
         ("NSE:", "invalid_symbol"),
         ("XYZ:SBIN-EQ", "invalid_symbol"),

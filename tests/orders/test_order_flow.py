@@ -214,7 +214,7 @@ def test_the_idempotency_key_header_works_like_client_order_id(market, trader):
     again = client.post(URL, api_body(), format="json", HTTP_IDEMPOTENCY_KEY="k-42")
     assert (first.status_code, again.status_code) == (201, 200) and Order.objects.count() == 1
     mismatch = client.post(URL, api_body(client_order_id="other"), format="json", HTTP_IDEMPOTENCY_KEY="k-43")
-    assert mismatch.status_code == 400 and mismatch.json()["error"]["code"] == "idempotency_key_mismatch"
+    assert mismatch.status_code == 422 and mismatch.json()["error"]["code"] == "idempotency_key_mismatch"
 
 
 def test_someone_elses_order_is_a_404_everywhere(market, trader):
@@ -269,7 +269,7 @@ def test_list_filters_events_and_cancel_all(market, trader, run):
     assert client.get(URL, {"status": "OPEN"}).json()["count"] == 2
     bad = client.get(URL, {"status": "WHATEVER"})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_status"
-    events = client.get(f"{URL}{a.id}/events/").json()
+    events = client.get(f"{URL}{a.id}/events/").json()["results"]
     assert [e["to_status"] for e in events] == ["NEW", "SUBMITTED", "OPEN"]
     assert events[1]["actor"] == "worker"
     with_callbacks = run
@@ -297,8 +297,8 @@ def test_positions_and_funds_show_live_pnl(market, trader, run):
     run(services.order_submit, order_id=buy.id)
     set_quote("NSE", "SBIN-EQ", "810.00")
     client = jwt_client(trader)
-    (position,) = client.get("/api/v1/positions/").json()
-    assert (position["net_quantity"], position["ltp"], position["unrealised_pnl"]) == (10, "810.0000", "99.50")
+    (position,) = client.get("/api/v1/positions/").json()["results"]
+    assert (position["net_quantity"], position["ltp"], position["unrealised_pnl"]) == (10, "810.00", "99.50")
     funds = client.get("/api/v1/funds/").json()
     assert funds["unrealised_pnl"] == "99.50" and funds["margin_used"] == "8000.50"
     assert funds["available"] == "991999.50"
@@ -327,7 +327,7 @@ def test_api_times_are_utc_while_the_dashboard_shows_ist(market, trader, client,
     order = place(trader, market["SBIN-EQ"], quantity=3)
     body = jwt_client(trader).get(f"{URL}{order.id}/").json()
     assert body["created_at"].endswith("Z")
-    events = jwt_client(trader).get(f"{URL}{order.id}/events/").json()
+    events = jwt_client(trader).get(f"{URL}{order.id}/events/").json()["results"]
     assert events[0]["at"].endswith("Z")
 
 

@@ -148,6 +148,8 @@ def test_prices_in_the_api_are_written_at_the_instruments_precision(market, trad
     run(services.order_submit, order_id=filled.id)
     body = jwt_client(trader).get(f"/api/v1/orders/{filled.id}/").json()
     assert body["average_price"] == "800.05"
+    (position,) = jwt_client(trader).get("/api/v1/positions/", {"open": "true"}).json()["results"]
+    assert position["average_price"] == "800.05" and position["ltp"] == "800.00"
 
 
 def test_expiring_day_orders_honours_the_moment_it_is_given(market, trader, run):
