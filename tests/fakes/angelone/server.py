@@ -63,6 +63,7 @@ class FakeAngelOne:
         self.state = state or FakeState()
         self.feed_sockets: list[tuple[web.WebSocketResponse, str, dict]] = []
         self.order_sockets: list[tuple[web.WebSocketResponse, str]] = []
+        self._pending: set[asyncio.Future] = set()
         self.app = web.Application(middlewares=[self.faults_middleware])
         self._routes()
 
@@ -341,10 +342,11 @@ class FakeAngelOne:
     def _quote_row(instrument, ltp: Decimal) -> dict:
         exchange, token, symbol = instrument[:3]
         tick = Decimal("0.05")
-        depth = {
-            "buy": [{"price": str(ltp - tick * (i + 1)), "quantity": str(100 * (i + 1)), "orders": "3"} for i in range(5)],
-            "sell": [{"price": str(ltp + tick * (i + 1)), "quantity": str(90 * (i + 1)), "orders": "2"} for i in range(5)],
-        }  # fmt: skip
+
+        def level(side: int, i: int) -> dict:
+            return {"price": str(ltp + side * tick * (i + 1)), "quantity": str(100 * (i + 1)), "orders": "3"}
+
+        depth = {"buy": [level(-1, i) for i in range(5)], "sell": [level(1, i) for i in range(5)]}
         return {
             "exchange": exchange, "tradingSymbol": symbol, "symbolToken": token, "ltp": str(ltp),
             "open": str(ltp), "high": str(ltp), "low": str(ltp), "close": str(ltp), "lastTradeQty": "5",
@@ -389,7 +391,9 @@ class FakeAngelOne:
         })  # fmt: skip
         for ws, client in list(self.order_sockets):
             if client == row["clientcode"] and not ws.closed:
-                asyncio.ensure_future(ws.send_str(message))
+                task = asyncio.ensure_future(ws.send_str(message))
+                self._pending.add(task)
+                task.add_done_callback(self._pending.discard)
 
     async def push_tick(self, exchange: str, token: str, ltp: Decimal, **extra) -> int:
         self.state.prices[(exchange, token)] = ltp
