@@ -428,7 +428,7 @@ ORDER_RATE_REGULATORY_PER_SECOND = env_int("ORDER_RATE_REGULATORY_PER_SECOND", 1
 BROKER_RATE_LIMIT_MAX_WAIT_SECONDS = float(env("BROKER_RATE_LIMIT_MAX_WAIT_SECONDS", "2"))
 # Windows are this much longer than their nominal second/minute/hour, so that network jitter
 # cannot squeeze one request too many into a window as the broker counts it.
-BROKER_RATE_LIMIT_MARGIN_SECONDS = float(env("BROKER_RATE_LIMIT_MARGIN_SECONDS", "0.05"))
+BROKER_RATE_LIMIT_MARGIN_SECONDS = float(env("BROKER_RATE_LIMIT_MARGIN_SECONDS", "0.1"))
 BROKER_BREAKER_FAIL_MAX = env_int("BROKER_BREAKER_FAIL_MAX", 5)
 BROKER_BREAKER_RESET_SECONDS = float(env("BROKER_BREAKER_RESET_SECONDS", "30"))
 BROKER_READ_RETRIES = env_int("BROKER_READ_RETRIES", 2)

@@ -69,12 +69,12 @@ for i, key in ipairs(KEYS) do
     if w > wait then wait = w end
   end
 end
-if wait > 0 then return wait end
+if wait > 0 then return math.max(1, math.ceil(wait)) end
 for i, key in ipairs(KEYS) do
   redis.call('ZADD', key, now, ARGV[1])
   redis.call('PEXPIRE', key, tonumber(ARGV[2 * i + 1]))
 end
-return 0
+return -1
 """
 
 
@@ -88,7 +88,10 @@ class RedisWindows:
         args: list = [uuid.uuid4().hex]
         for rate in rates:
             args += [rate.limit, rate.window_ms]
-        return int(self.script(keys=keys, args=args)) / 1000
+        # -1: taken; otherwise whole milliseconds to wait (a Lua number reaches us as an integer,
+        # so a fraction of a millisecond must not round down to a "0" that looks like success).
+        waited = int(self.script(keys=keys, args=args))
+        return 0.0 if waited < 0 else waited / 1000
 
 
 class MemoryWindows:

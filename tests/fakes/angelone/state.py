@@ -11,7 +11,12 @@ from decimal import Decimal
 IST = timezone(timedelta(hours=5, minutes=30))
 
 # A known test login: the TOTP secret is what the authenticator app would hold.
-TEST_CLIENT = {"client_code": "A123456", "pin": "4321", "totp_secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "api_key": "fake-api-key-1"}
+TEST_CLIENT = {
+    "client_code": "A123456",
+    "pin": "4321",
+    "totp_secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    "api_key": "fake-api-key-1",
+}
 
 INSTRUMENTS = [
     # exchange, token, symbol, name, instrument type, lot, tick (paise), price
