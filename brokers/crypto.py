@@ -45,14 +45,6 @@ def decrypt(token: str) -> str:
         raise DecryptionFailed("A stored credential cannot be decrypted with FIELD_ENCRYPTION_KEY.") from None
 
 
-def rotate(token: str) -> str:
-    """The same secret, encrypted with the newest key."""
-    try:
-        return fernet().rotate(token.encode()).decode()
-    except InvalidToken:
-        raise DecryptionFailed("A stored credential cannot be decrypted with FIELD_ENCRYPTION_KEY.") from None
-
-
 class EncryptedTextField(models.TextField):
     """Plain text in Python, Fernet ciphertext in the database. Empty stays empty (means "not set")."""
 

@@ -87,8 +87,3 @@ class SmartApiClient:
     def login_now(self):
         """Log in afresh whatever the stored state ("log in now" after fixing credentials)."""
         return self.sessions.establish(stale_version=None, force=True)
-
-    def logout(self) -> None:
-        session = self.sessions.current()
-        self.send(ep.LOGOUT, {"clientcode": self.account.client_code}, jwt=session.jwt)
-        self.sessions.forget()
