@@ -218,3 +218,22 @@ def test_run_feed_with_the_angelone_source_turns_live_ticks_into_quotes(live_acc
     finally:
         feed.stop()
     assert fake.state.logins == 1
+
+
+@threads_see_the_rows
+def test_run_order_updates_streams_for_each_connected_live_account(live_account, fake):
+    import subprocess
+    import sys
+
+    from tests import processes
+
+    env = {**__import__("os").environ, "DATABASE_URL": processes.test_database_url(),
+           "ANGELONE_ROOT_URL": fake.url, "ANGELONE_ORDER_WS_URL": fake.ws_url("smart-order-update")}  # fmt: skip
+    command = [sys.executable, "manage.py", "run_order_updates", "--refresh", "0.5", "--duration", "20"]
+    proc = subprocess.Popen(command, cwd=processes.ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: fake.admin("GET", "sockets")["orders"] == 1, timeout=15, what="the order stream")
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=15)[0]
+    assert "streaming for A123456" in output
