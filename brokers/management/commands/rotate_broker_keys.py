@@ -20,8 +20,9 @@ class Command(BaseCommand):
         done = 0
         try:
             with transaction.atomic():
-                # Reading decrypts with whichever key fits; saving encrypts with the first key.
-                for account in BrokerAccount.objects.select_for_update().order_by("pk").iterator():
+                # Reading decrypts with whichever key fits; saving encrypts with the first key. One row per
+                # trader: a plain list (a server-side cursor would outlive a rollback on PostgreSQL).
+                for account in list(BrokerAccount.objects.select_for_update().order_by("pk")):
                     account.save(update_fields=ENCRYPTED)
                     done += 1
                     self.stdout.write(f"\rre-encrypting: {done}/{total}", ending="")
