@@ -7,14 +7,19 @@ class BrokersConfig(AppConfig):
 
     def ready(self) -> None:
         from marketdata.bus import register_feed_consumer, register_subscription_provider
+        from marketdata.sources import register_feed_source
 
+        from .angelone.adapter import AngelOneBroker
+        from .angelone.feed import angelone_feed_source
         from .models import PaperOrder
         from .paper.engine import start_engine
         from .paper.exchange import LIVE, PaperBroker
         from .registry import register_broker
 
         register_broker("paper", lambda account: PaperBroker(account.id))
+        register_broker("angelone", AngelOneBroker)
         register_feed_consumer("paper-exchange", start_engine)
+        register_feed_source("angelone", angelone_feed_source)
         # Resting paper orders need ticks for their instruments.
         register_subscription_provider(
             "paper-orders",

@@ -104,6 +104,8 @@ class BrokerOrder:
     order_type: OrderType | None = None
     message: str = ""
     updated_at: datetime | None = None
+    # The exchange's algorithm identifier the order was sent under (live brokers; see BROKER_ALGO_ID).
+    algo_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +202,16 @@ class Broker(ABC):
 
     @abstractmethod
     def candles(self, exchange: str, symbol: str, interval: str, start: datetime, end: datetime) -> list[dict]: ...
+
+    # --- For reconciliation: one order-book read answers for every order of the account ---
+
+    def orders_by_tag(self) -> dict[str, BrokerOrder]:
+        """Every order at the broker that carries a tag, by tag (the latest when a tag repeats)."""
+        return {order.tag: order for order in self.order_book() if order.tag}
+
+    def external_orders(self, is_ours: Callable[[str], bool] = bool) -> list[BrokerOrder]:
+        """Orders at the broker that the platform did not place (no tag of ours: the broker's own app, ...)."""
+        return [order for order in self.order_book() if not is_ours(order.tag)]
 
 
 # --- The stream of order updates --------------------------------------------------------

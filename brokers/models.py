@@ -4,7 +4,10 @@ these rows are what the simulated exchange knows, as a real broker would."""
 from django.db import models
 from django.db.models import Q
 
+from accounts.models import TradingAccount
 from marketdata.models import Instrument
+
+from .crypto import EncryptedTextField
 
 
 class PaperOrder(models.Model):
@@ -59,3 +62,54 @@ class PaperFill(models.Model):
 
     def __str__(self) -> str:
         return f"fill {self.id} {self.quantity}@{self.price}"
+
+
+class BrokerAccount(models.Model):
+    """A trading account's credentials and session at a real broker (one per trading account).
+
+    Credentials are write-only: they are encrypted at rest, never shown, never
+    returned by the API and never logged. The session (tokens, the IST day it
+    belongs to) lives here too so that every worker process reuses one login.
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", "Not connected yet"
+        CONNECTED = "connected", "Connected"
+        DISCONNECTED = "disconnected", "Disconnected: log in again"
+
+    SECRET_FIELDS = ("api_key", "pin", "totp_secret")
+    TOKEN_FIELDS = ("jwt_token", "refresh_token", "feed_token")
+
+    account = models.OneToOneField(TradingAccount, on_delete=models.CASCADE, related_name="broker_account")
+    broker = models.CharField(max_length=16, default="angelone")
+    client_code = models.CharField(max_length=32)
+    api_key = EncryptedTextField(blank=True)
+    pin = EncryptedTextField(blank=True)
+    totp_secret = EncryptedTextField(blank=True)
+    static_ip = models.GenericIPAddressField(
+        null=True, blank=True, help_text="The static IP registered with the broker: it refuses orders from others."
+    )
+    jwt_token = EncryptedTextField(blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    feed_token = EncryptedTextField(blank=True)
+    session_day = models.DateField(null=True, blank=True, help_text="IST day of the session (it ends at midnight).")
+    # Bumped at every new session: a process can tell whether the token it holds is still the current one.
+    session_version = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    status_message = models.CharField(max_length=300, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["broker", "client_code"], name="broker_account_client_code")]
+
+    def __str__(self) -> str:
+        return f"{self.broker} {self.client_code} ({self.status})"
+
+    def __repr__(self) -> str:
+        return f"<BrokerAccount {self.pk} {self.broker} {self.client_code} {self.status}>"
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.client_code and self.api_key and self.pin and self.totp_secret)

@@ -242,6 +242,9 @@ class FeedRunner:
             self.flush()
             for stop in self._stops:
                 stop()
+            close = getattr(self.source, "close", None)
+            if close:
+                close()
             if self.relay:
                 self.bus.unsubscribe(self.relay)
 

@@ -435,3 +435,54 @@ CELERY_BEAT_SCHEDULE = {
     "orders-square-off-mis": {"task": "orders.tasks.square_off_mis", "schedule": _weekday_crontab(MIS_SQUARE_OFF_IST)},
     "orders-expire-day": {"task": "orders.tasks.expire_day_orders", "schedule": _weekday_crontab(DAY_ORDER_EXPIRY_IST)},
 }
+
+# --- Brokers: Angel One SmartAPI and the resilience every broker call goes through ------------
+
+ANGELONE_ROOT_URL = env("ANGELONE_ROOT_URL", "https://apiconnect.angelone.in")
+ANGELONE_FEED_WS_URL = env("ANGELONE_FEED_WS_URL", "wss://smartapisocket.angelone.in/smart-stream")
+ANGELONE_ORDER_WS_URL = env("ANGELONE_ORDER_WS_URL", "wss://tns.angelone.in/smart-order-update")
+ANGELONE_CONNECT_TIMEOUT_SECONDS = float(env("ANGELONE_CONNECT_TIMEOUT_SECONDS", "3"))
+ANGELONE_READ_TIMEOUT_SECONDS = float(env("ANGELONE_READ_TIMEOUT_SECONDS", "7"))
+# Which connected account's feed token `run_feed --source angelone` uses (client code; default: the first connected).
+ANGELONE_FEED_CLIENT_CODE = env("ANGELONE_FEED_CLIENT_CODE")
+ANGELONE_WS_PING_SECONDS = float(env("ANGELONE_WS_PING_SECONDS", "10"))
+ANGELONE_WS_TOKENS_PER_CONNECTION = env_int("ANGELONE_WS_TOKENS_PER_CONNECTION", 1000)
+# Per client code, from the published limits ("N/s,N/m,N/h"); order requests are also capped by the regulation.
+_ANGELONE_RATE_LIMIT_DEFAULTS = {
+    "orders": "9/s,500/m,1000/h",  # placeOrder + modifyOrder + cancelOrder together
+    "login": "1/s",
+    "tokens": "1/s,1000/h",
+    "profile": "3/s",
+    "rms": "2/s",
+    "orderbook": "1/s",
+    "tradebook": "1/s",
+    "positions": "1/s",
+    "holdings": "1/s",
+    "search": "1/s",
+    "ltp": "10/s,500/m,5000/h",
+    "quote": "10/s,500/m,5000/h",
+    "details": "10/s,500/m,5000/h",
+    "candles": "3/s,180/m,5000/h",
+}
+ANGELONE_RATE_LIMITS = {
+    bucket: env(f"ANGELONE_RATE_LIMIT_{bucket.upper()}", default)
+    for bucket, default in _ANGELONE_RATE_LIMIT_DEFAULTS.items()
+}
+# Algorithmic orders above this many per second per exchange need a registered algo (SEBI).
+ORDER_RATE_REGULATORY_PER_SECOND = env_int("ORDER_RATE_REGULATORY_PER_SECOND", 10)
+# A request over the limit waits at most this long for a slot, then is refused with `rate_limited`.
+BROKER_RATE_LIMIT_MAX_WAIT_SECONDS = float(env("BROKER_RATE_LIMIT_MAX_WAIT_SECONDS", "2"))
+# Windows are this much longer than their nominal second/minute/hour, so that network jitter
+# cannot squeeze one request too many into a window as the broker counts it.
+BROKER_RATE_LIMIT_MARGIN_SECONDS = float(env("BROKER_RATE_LIMIT_MARGIN_SECONDS", "0.1"))
+BROKER_BREAKER_FAIL_MAX = env_int("BROKER_BREAKER_FAIL_MAX", 5)
+BROKER_BREAKER_RESET_SECONDS = float(env("BROKER_BREAKER_RESET_SECONDS", "30"))
+BROKER_READ_RETRIES = env_int("BROKER_READ_RETRIES", 2)
+BROKER_RETRY_BASE_SECONDS = float(env("BROKER_RETRY_BASE_SECONDS", "0.2"))
+BROKER_RETRY_MAX_SECONDS = float(env("BROKER_RETRY_MAX_SECONDS", "2"))
+# The exchange's identifier for the algorithm behind an order; unregistered algorithms use the generic one.
+BROKER_ALGO_ID = env("BROKER_ALGO_ID", "GENERIC")
+# How the machine learns its outgoing address (compared with the registered static IP):
+# a fixed value, or a URL that answers with the address as plain text.
+BROKER_PUBLIC_IP = env("BROKER_PUBLIC_IP")
+BROKER_PUBLIC_IP_URL = env("BROKER_PUBLIC_IP_URL", "https://api.ipify.org")

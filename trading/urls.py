@@ -8,6 +8,7 @@ from orders import views as orders_views
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("marketdata.api_urls")),
+    path("", include("brokers.api_urls")),
     path("", include("orders.api_urls")),
 ]
 

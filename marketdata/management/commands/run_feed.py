@@ -7,13 +7,14 @@ from marketdata.feeds import FeedRunner, ReplaySource, SimulatedSource
 from marketdata.intervals import INTERVALS
 from marketdata.management.commands.load_candles import parse_when
 from marketdata.selectors import instrument_refs_resolve, parse_symbol_key
+from marketdata.sources import feed_source_create, feed_source_names
 
 
 class Command(BaseCommand):
     help = "Run a market data feed: ticks -> quotes, candles and listeners (paper exchange, strategies)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--source", choices=["simulated", "replay"], default="simulated")
+        parser.add_argument("--source", choices=["simulated", "replay", *feed_source_names()], default="simulated")
         parser.add_argument(
             "--symbols", default="", help="EXCH:SYMBOL,... to feed besides what is watched, ordered or held."
         )
@@ -43,6 +44,11 @@ class Command(BaseCommand):
             if opts["rate"] <= 0 or opts["rate"] > 50:
                 raise CommandError("--rate must be between 0 and 50 ticks per second")
             source = SimulatedSource(seed=opts["seed"], ticks_per_second=opts["rate"])
+        elif opts["source"] != "replay":
+            try:
+                source = feed_source_create(opts["source"], opts)
+            except DomainError as exc:
+                raise CommandError(exc.message) from exc
         else:
             if opts["speed"] <= 0:
                 raise CommandError("--speed must be positive")

@@ -1,0 +1,95 @@
+"""Writes on broker accounts: save credentials, log in now, disconnect."""
+
+import logging
+
+from django.db import transaction
+from django.db.models import F
+
+from accounts.models import TradingAccount
+from core import clock
+from core.errors import InvalidInput
+
+from .base import BrokerError
+from .models import BrokerAccount
+
+logger = logging.getLogger(__name__)
+
+
+def _reset_session(broker_account: BrokerAccount, *, status: str, message: str) -> None:
+    broker_account.jwt_token = broker_account.refresh_token = broker_account.feed_token = ""
+    broker_account.session_day = None
+    broker_account.status = status
+    broker_account.status_message = message
+    broker_account.status_changed_at = clock.now()
+    broker_account.session_version = F("session_version") + 1
+
+
+@transaction.atomic
+def broker_account_save(
+    *,
+    account: TradingAccount,
+    client_code: str,
+    static_ip: str | object | None = ...,
+    api_key: str = "",
+    pin: str = "",
+    totp_secret: str = "",
+    broker: str = "angelone",
+) -> BrokerAccount:
+    """Create or update the account's credentials. Blank secrets keep what is stored (they are write-only)."""
+    broker_account = BrokerAccount.objects.select_for_update().filter(account=account).first()
+    if broker_account is None:
+        broker_account = BrokerAccount(account=account, broker=broker)
+    secrets = {"api_key": api_key, "pin": pin, "totp_secret": totp_secret}
+    changed = broker_account.client_code != client_code or any(secrets.values())
+    broker_account.client_code = client_code
+    if static_ip is not ...:  # left out: keep the registered address
+        broker_account.static_ip = static_ip or None
+    for name, value in secrets.items():
+        if value:
+            setattr(broker_account, name, value)
+    if not broker_account.has_credentials:
+        missing = [name for name in ("client_code", *secrets) if not getattr(broker_account, name)]
+        raise InvalidInput(f"Give {', '.join(missing)}.", code="credentials_incomplete", field=missing[0])
+    if changed:  # new credentials: the old session and any "disconnected" verdict no longer apply
+        _reset_session(broker_account, status=BrokerAccount.Status.NEW, message="")
+    broker_account.save()
+    broker_account.refresh_from_db()
+    return broker_account
+
+
+def broker_account_connect(*, broker_account: BrokerAccount) -> BrokerAccount:
+    """Log in now ("test the connection"). The outcome, and the broker's message, is on the row."""
+    from .angelone.adapter import client_for
+    from .angelone.errors import AngelError
+
+    try:
+        client_for(broker_account).login_now()
+    except (AngelError, BrokerError) as exc:
+        logger.info("log in now failed for %s: %s", broker_account.client_code, exc)
+    broker_account.refresh_from_db()
+    return broker_account
+
+
+def broker_account_disconnect(*, broker_account: BrokerAccount) -> BrokerAccount:
+    """Log out at the broker and forget the session: no call is made again until someone logs in.
+
+    Logging out invalidates the token at the broker, so a worker still holding it is refused,
+    looks at the row, finds it disconnected and stops too.
+    """
+    from .angelone import endpoints
+    from .angelone.adapter import client_for, forget_clients
+    from .angelone.errors import AngelError
+
+    with transaction.atomic():
+        locked = BrokerAccount.objects.select_for_update().get(pk=broker_account.pk)
+        jwt = locked.jwt_token
+        _reset_session(locked, status=BrokerAccount.Status.DISCONNECTED, message="Disconnected by the user.")
+        locked.save()
+    if jwt:
+        try:
+            client_for(locked).send(endpoints.LOGOUT, {"clientcode": locked.client_code}, jwt=jwt)
+        except (AngelError, BrokerError) as exc:  # the session is forgotten here whatever the broker says
+            logger.info("logout at the broker failed for %s: %s", locked.client_code, exc)
+    forget_clients()
+    locked.refresh_from_db()
+    return locked

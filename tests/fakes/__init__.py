@@ -1,0 +1,1 @@
+"""Fakes of outside services, speaking their real protocols on loopback."""
