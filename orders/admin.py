@@ -108,3 +108,6 @@ class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("account__user__username", "note")
     list_select_related = ("account__user",)
     date_hierarchy = "created_at"
+
+
+from .risk import admin as risk_admin  # noqa: E402, F401 - registers the risk models

@@ -3,6 +3,7 @@ from django.urls import path
 from core.routing import route
 
 from .api import funds, orders, positions
+from .risk import api as risk
 
 urlpatterns = [
     path("orders/", route(get=orders.OrderListApi, post=orders.OrderCreateApi), name="orders"),
@@ -18,4 +19,7 @@ urlpatterns = [
     path("positions/close/", positions.PositionCloseApi.as_view(), name="positions-close"),
     path("funds/", funds.FundsApi.as_view(), name="funds"),
     path("funds/ledger/", funds.LedgerListApi.as_view(), name="funds-ledger"),
+    path("risk/", risk.RiskApi.as_view(), name="risk"),
+    path("risk/kill-switch/", risk.KillSwitchApi.as_view(), name="risk-kill-switch"),
+    path("risk/reactivate/", risk.ReactivateApi.as_view(), name="risk-reactivate"),
 ]
