@@ -56,3 +56,22 @@ def format_indian(value, places: int = 2, max_places: int | None = None, signed:
 def inr(value) -> str:
     """Rupees with two decimals in Indian grouping, for messages: 15,96,05,250.00."""
     return format_indian(value, places=2)
+
+
+def price(value) -> str:
+    """A price for messages: 1,500.05 (two decimals, up to four when the tick needs them)."""
+    return format_indian(value, places=2, max_places=4)
+
+
+def quantity(value) -> str:
+    """A whole quantity in Indian grouping: 1,00,000."""
+    return format_indian(value, places=0)
+
+
+def plain_number(value) -> str:
+    """For tick sizes and input values: 0.05, 5, 1300 (never 1.3E+3, never trailing zeros)."""
+    number = as_decimal(value)
+    if number is None or not number.is_finite():
+        return ""
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -6,12 +6,14 @@ from decimal import Decimal
 from django.conf import settings
 
 from core.errors import InvalidInput, RuleViolation
+from core.formatting import plain_number, price, quantity
 from marketdata.models import Instrument
 from marketdata.quotes import CachedQuote
 
 from .models import OrderType, Product, Side, Validity
 
 MAX_PRICE = Decimal("1000000000")
+MONEY_PLACES = Decimal("0.0001")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,14 +52,14 @@ def check_shape(p: OrderParams, instrument: Instrument) -> None:
         raise _bad("Quantity must be a positive whole number.", "invalid_quantity", "quantity")
     if p.quantity > settings.ORDER_MAX_QUANTITY:
         raise _bad(
-            f"Quantity {p.quantity} is above the per-order limit of {settings.ORDER_MAX_QUANTITY}.",
+            f"Quantity {quantity(p.quantity)} is above the per-order limit of {quantity(settings.ORDER_MAX_QUANTITY)}.",
             "quantity_too_large",
             "quantity",
         )
     if p.quantity % instrument.lot_size:
         raise _bad(
-            f"Quantity must be a multiple of the lot size {instrument.lot_size} "
-            f"(e.g. {instrument.lot_size * max(1, p.quantity // instrument.lot_size)}).",
+            f"Quantity must be a multiple of the lot size {quantity(instrument.lot_size)} "
+            f"(e.g. {quantity(instrument.lot_size * max(1, p.quantity // instrument.lot_size))}).",
             "quantity_not_lot_multiple",
             "quantity",
         )
@@ -81,12 +83,12 @@ def check_shape(p: OrderParams, instrument: Instrument) -> None:
         if not value.is_finite() or value <= 0:
             raise _bad(f"The {label} must be a positive number.", f"invalid_{field}", field)
         if value >= MAX_PRICE:
-            raise _bad(f"The {label} {value} is not plausible.", f"invalid_{field}", field)
+            raise _bad(f"The {label} {price(value)} is not plausible.", f"invalid_{field}", field)
         if tick > 0 and value % tick:
             lower = (value // tick) * tick
             raise _bad(
-                f"The {label} must be a multiple of the tick size {tick.normalize()} "
-                f"(e.g. {lower.normalize()} or {(lower + tick).normalize()}).",
+                f"The {label} must be a multiple of the tick size {plain_number(tick)} "
+                f"(e.g. {price(lower)} or {price(lower + tick)}).",
                 f"{field}_not_tick_multiple",
                 field,
             )
@@ -129,13 +131,13 @@ def check_against_market(p: OrderParams, quote: CachedQuote | None, stale: bool)
     ltp = quote.ltp
     if p.side == Side.BUY and p.trigger_price <= ltp:
         raise RuleViolation(
-            f"A BUY stop triggers as the price rises: the trigger must be above the last price {ltp.normalize()}.",
+            f"A BUY stop triggers as the price rises: the trigger must be above the last price {price(ltp)}.",
             code="trigger_price_wrong_side",
             field="trigger_price",
         )
     if p.side == Side.SELL and p.trigger_price >= ltp:
         raise RuleViolation(
-            f"A SELL stop triggers as the price falls: the trigger must be below the last price {ltp.normalize()}.",
+            f"A SELL stop triggers as the price falls: the trigger must be below the last price {price(ltp)}.",
             code="trigger_price_wrong_side",
             field="trigger_price",
         )
@@ -160,6 +162,53 @@ def margin_rate(product: str) -> Decimal:
         Product.MIS: Decimal(str(settings.MIS_MARGIN_RATE)),
         Product.NRML: Decimal(str(settings.NRML_MARGIN_RATE)),
     }[product]
+
+
+def is_option(instrument: Instrument) -> bool:
+    return instrument.instrument_type.startswith("OPT")
+
+
+def blocked_amount(*, instrument: Instrument, side: str, product: str, quantity: int, price: Decimal) -> Decimal:
+    """What an order, or an open position, of `quantity` at `price` holds back: the one money rule.
+
+    - Option buyers pay the full premium (quantity x price), whatever the product: a margin
+      fraction would let them buy options they cannot pay for.
+    - Option sellers: the product's margin rate on the underlying's notional, taken as
+      strike x quantity (the premium times the rate would understate a short option's risk
+      by orders of magnitude).
+    - Everything else: the value times the product's rate (CNC 1, MIS and NRML a fraction).
+    Paper accounts model no charges (brokerage, taxes), so none are added.
+    """
+    if not quantity:
+        return Decimal(0)
+    if is_option(instrument):
+        if side == Side.BUY:
+            return (quantity * price).quantize(MONEY_PLACES)
+        return (quantity * _option_notional_price(instrument) * margin_rate(product)).quantize(MONEY_PLACES)
+    return (quantity * price * margin_rate(product)).quantize(MONEY_PLACES)
+
+
+def _option_notional_price(instrument: Instrument) -> Decimal:
+    if not instrument.strike or instrument.strike <= 0:
+        raise RuleViolation(
+            f"{instrument.key} has no strike price on record, so the margin for selling it cannot be worked out.",
+            code="margin_unknown",
+            field="side",
+        )
+    return instrument.strike
+
+
+def blocked_basis(*, instrument: Instrument, side: str, product: str) -> str:
+    """In words, what blocked_amount charges for this kind of order (shown on the ticket)."""
+    if is_option(instrument) and side == Side.BUY:
+        return "Option buyers pay the full premium."
+    rate = margin_rate(product)
+    percent = f"{plain_number(rate * 100)}%"
+    if is_option(instrument):
+        return f"Option sellers: {percent} of the strike value (strike {price(instrument.strike)} x quantity)."
+    if rate == 1:
+        return "Delivery (CNC) blocks the full order value."
+    return f"{product} blocks {percent} of the order value."
 
 
 def reference_price(p: OrderParams, quote: CachedQuote | None) -> Decimal:
