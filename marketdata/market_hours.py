@@ -37,3 +37,23 @@ def closed_message(exchange: str, moment: datetime) -> str:
         f"The {exchange} market is closed ({local:%a %H:%M} IST); it trades {start:%H:%M} to {end:%H:%M} IST "
         "on weekdays that are not holidays."
     )
+
+
+# The pre-open call auction before the equity and F&O sessions (orders collected, then matched at 09:15).
+PRE_OPEN = {"NSE": time(9, 0), "BSE": time(9, 0), "NFO": time(9, 0), "BFO": time(9, 0)}
+
+
+def session_state(exchange: str, moment: datetime) -> str:
+    """One of "open", "pre-open", "closed" or "holiday" (an exchange holiday on a weekday) at `moment`."""
+    local = moment.astimezone(IST)
+    if local.weekday() >= 5:
+        return "closed"
+    if local.date() in _holidays():
+        return "holiday"
+    start, end = SESSIONS.get(exchange, SESSIONS["NSE"])
+    if start <= local.time() < end:
+        return "open"
+    pre_open = PRE_OPEN.get(exchange)
+    if pre_open is not None and pre_open <= local.time() < start:
+        return "pre-open"
+    return "closed"

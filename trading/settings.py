@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "core.middleware.ApiTimesInUtcMiddleware",
+    "core.middleware.StyledNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "trading.urls"
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "orders.context_processors.trading_status",
             ],
         },
     },
