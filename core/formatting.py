@@ -75,3 +75,13 @@ def plain_number(value) -> str:
         return ""
     text = format(number, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def rupees(value, *, signed: bool = False) -> str:
+    """Money with its sign: ₹12,34,567.50, -₹1,234.50 (with signed, +₹1,234.50 too)."""
+    text = format_indian(value, places=2, signed=signed)
+    if text == EMPTY:
+        return text
+    if text[0] in "+-":
+        return f"{text[0]}₹{text[1:]}"
+    return f"₹{text}"

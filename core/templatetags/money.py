@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import template
 
-from core.formatting import EMPTY, as_decimal, format_indian
+from core.formatting import as_decimal, format_indian, rupees
 
 register = template.Library()
 
@@ -18,12 +18,7 @@ def inr(value, places=2):
 @register.filter
 def inr_signed(value):
     """P&L in rupees: +₹1,234.50 / -₹1,234.50 / ₹0.00 (— when unknown)."""
-    text = format_indian(value, 2, signed=True)
-    if text == EMPTY:
-        return text
-    if text[0] in "+-":
-        return f"{text[0]}₹{text[1:]}"
-    return f"₹{text}"
+    return rupees(value, signed=True)
 
 
 @register.filter
