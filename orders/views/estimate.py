@@ -71,24 +71,26 @@ def _reasons(params, instrument, need, quote) -> tuple[str, ...]:
 
 def estimate_for(user, instrument, data: dict) -> Estimate:
     account = trading_account_for(user)
-    form = TicketForm(data)
-    if account is None or not form.is_valid():
+    if account is None:
         return Estimate()
+    available = Funds.objects.get(account_id=account.id).available  # fresh: the cached account may hold old funds
+    form = TicketForm(data)
+    if not form.is_valid():
+        return Estimate(available=available)
     params = form.params()
     found, _ = quotes_get([instrument.id])
     quote = found.get(instrument.id)
     if params.order_type != OrderType.LIMIT and (quote is None or quote.ltp is None):
-        return Estimate(problem="No live price yet: the estimate follows the first one.")
+        return Estimate(problem="No live price yet: the estimate follows the first one.", available=available)
     try:
         need = services.order_funds_required(account=account, instrument=instrument, params=params, quote=quote)
     except DomainError as exc:
-        return Estimate(problem=exc.message)
-    funds = Funds.objects.get(account_id=account.id)  # fresh: the cached account may hold an old one
+        return Estimate(problem=exc.message, available=available)
     return Estimate(
         value=(params.quantity * need.price).quantize(Decimal("0.01")),
         blocks=need.amount,
         reasons=_reasons(params, instrument, need, quote),
-        available=funds.available,
+        available=available,
     )
 
 

@@ -63,6 +63,10 @@
     const volume = chart.addSeries(LC.HistogramSeries, {
       priceFormat: { type: "custom", formatter: fmt.axisVolume, minMove: 1 }, lastValueVisible: false, priceLineVisible: false,
     }, 1);
+    // What is on screen, for whoever checks that the candles fill the width.
+    chart.timeScale().subscribeVisibleLogicalRangeChange((range) => {
+      if (range) { el.dataset.visibleFrom = range.from.toFixed(1); el.dataset.visibleTo = range.to.toFixed(1); }
+    });
     chart.panes()[0].setStretchFactor(3);
     chart.panes()[1].setStretchFactor(1);
     return { chart, candles, volume };
@@ -188,6 +192,7 @@
       button.addEventListener("click", () => {
         interval = button.dataset.interval;
         remember(symbol, interval);
+        el.dataset.candles = "0"; // until this interval's candles are drawn
         markInterval();
         load().catch(() => {});
       });
