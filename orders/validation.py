@@ -48,6 +48,16 @@ def check_instrument(instrument: Instrument, today) -> None:
 
 def check_shape(p: OrderParams, instrument: Instrument) -> None:
     """Quantity, prices and the fields each order type needs, against the instrument's lot and tick."""
+    _check_quantity(p, instrument)
+    needs_trigger = _check_fields_for_type(p)
+    for field, value in (("price", p.price), ("trigger_price", p.trigger_price)):
+        if value is not None:
+            _check_price(field, value, instrument.tick_size)
+    if p.validity == Validity.IOC and needs_trigger:
+        raise _bad("IOC validity is for MARKET and LIMIT orders only.", "ioc_not_allowed", "validity")
+
+
+def _check_quantity(p: OrderParams, instrument: Instrument) -> None:
     if p.quantity is None or p.quantity <= 0:
         raise _bad("Quantity must be a positive whole number.", "invalid_quantity", "quantity")
     if p.quantity > settings.ORDER_MAX_QUANTITY:
@@ -63,6 +73,10 @@ def check_shape(p: OrderParams, instrument: Instrument) -> None:
             "quantity_not_lot_multiple",
             "quantity",
         )
+
+
+def _check_fields_for_type(p: OrderParams) -> bool:
+    """A price for LIMIT and SL, a trigger for SL and SL-M, nothing else; returns whether it is a stop."""
     needs_price = p.order_type in (OrderType.LIMIT, OrderType.SL)
     needs_trigger = p.order_type in (OrderType.SL, OrderType.SL_M)
     if needs_price and p.price is None:
@@ -75,25 +89,23 @@ def check_shape(p: OrderParams, instrument: Instrument) -> None:
         raise _bad(
             f"A {p.order_type} order takes no trigger price; remove it.", "trigger_price_not_allowed", "trigger_price"
         )
-    tick = instrument.tick_size
-    for field, value in (("price", p.price), ("trigger_price", p.trigger_price)):
-        if value is None:
-            continue
-        label = field.replace("_", " ")
-        if not value.is_finite() or value <= 0:
-            raise _bad(f"The {label} must be a positive number.", f"invalid_{field}", field)
-        if value >= MAX_PRICE:
-            raise _bad(f"The {label} {price(value)} is not plausible.", f"invalid_{field}", field)
-        if tick > 0 and value % tick:
-            lower = (value // tick) * tick
-            raise _bad(
-                f"The {label} must be a multiple of the tick size {plain_number(tick)} "
-                f"(e.g. {price(lower)} or {price(lower + tick)}).",
-                f"{field}_not_tick_multiple",
-                field,
-            )
-    if p.validity == Validity.IOC and needs_trigger:
-        raise _bad("IOC validity is for MARKET and LIMIT orders only.", "ioc_not_allowed", "validity")
+    return needs_trigger
+
+
+def _check_price(field: str, value: Decimal, tick: Decimal) -> None:
+    label = field.replace("_", " ")
+    if not value.is_finite() or value <= 0:
+        raise _bad(f"The {label} must be a positive number.", f"invalid_{field}", field)
+    if value >= MAX_PRICE:
+        raise _bad(f"The {label} {price(value)} is not plausible.", f"invalid_{field}", field)
+    if tick > 0 and value % tick:
+        lower = (value // tick) * tick
+        raise _bad(
+            f"The {label} must be a multiple of the tick size {plain_number(tick)} "
+            f"(e.g. {price(lower)} or {price(lower + tick)}).",
+            f"{field}_not_tick_multiple",
+            field,
+        )
 
 
 def check_product(p: OrderParams, instrument: Instrument) -> None:
@@ -126,9 +138,11 @@ def check_against_market(p: OrderParams, quote: CachedQuote | None, stale: bool)
             code="stale_market_price",
             field="order_type",
         )
-    if p.order_type not in (OrderType.SL, OrderType.SL_M):
-        return
-    ltp = quote.ltp
+    if p.order_type in (OrderType.SL, OrderType.SL_M):
+        _check_stop(p, quote.ltp)
+
+
+def _check_stop(p: OrderParams, ltp: Decimal) -> None:
     if p.side == Side.BUY and p.trigger_price <= ltp:
         raise RuleViolation(
             f"A BUY stop triggers as the price rises: the trigger must be above the last price {price(ltp)}.",
@@ -141,19 +155,20 @@ def check_against_market(p: OrderParams, quote: CachedQuote | None, stale: bool)
             code="trigger_price_wrong_side",
             field="trigger_price",
         )
-    if p.order_type == OrderType.SL:
-        if p.side == Side.BUY and p.price < p.trigger_price:
-            raise RuleViolation(
-                "For a BUY stop-limit the limit price must be at or above the trigger price.",
-                code="price_wrong_side_of_trigger",
-                field="price",
-            )
-        if p.side == Side.SELL and p.price > p.trigger_price:
-            raise RuleViolation(
-                "For a SELL stop-limit the limit price must be at or below the trigger price.",
-                code="price_wrong_side_of_trigger",
-                field="price",
-            )
+    if p.order_type != OrderType.SL:
+        return
+    if p.side == Side.BUY and p.price < p.trigger_price:
+        raise RuleViolation(
+            "For a BUY stop-limit the limit price must be at or above the trigger price.",
+            code="price_wrong_side_of_trigger",
+            field="price",
+        )
+    if p.side == Side.SELL and p.price > p.trigger_price:
+        raise RuleViolation(
+            "For a SELL stop-limit the limit price must be at or below the trigger price.",
+            code="price_wrong_side_of_trigger",
+            field="price",
+        )
 
 
 def margin_rate(product: str) -> Decimal:

@@ -42,10 +42,21 @@ class Estimate:
         return self.blocks is not None and self.available is not None and self.blocks > self.available
 
 
+def _buffer() -> Decimal:
+    return Decimal(str(settings.MARKET_ORDER_PRICE_BUFFER))
+
+
+def _market_price(params, at: Decimal) -> Decimal:
+    """The price before the buffer: what a market-type order is expected to fill at."""
+    if params.order_type not in (OrderType.MARKET, OrderType.SL_M):
+        return at
+    return (at / (1 + _buffer())).quantize(Decimal("0.0001"))
+
+
 def _buffer_reason(params, quote, at: Decimal) -> str:
-    """Which price a market-type order is valued at, and why it is above it."""
-    buffer = Decimal(str(settings.MARKET_ORDER_PRICE_BUFFER))
-    base = (at / (1 + buffer)).quantize(Decimal("0.0001"))
+    """Which price a market-type order is valued at, and why it blocks more."""
+    buffer = _buffer()
+    base = _market_price(params, at)
     touch = quote.ask if params.side == Side.BUY else quote.bid
     if params.trigger_price is not None and base == params.trigger_price:
         source = "the trigger price"
@@ -54,7 +65,7 @@ def _buffer_reason(params, quote, at: Decimal) -> str:
     else:
         source = "the last price"
     return (
-        f"Valued at {price(base)} ({source}) plus {plain_number(buffer * 100)}% for a {params.order_type} order: "
+        f"Blocks at {price(base)} ({source}) plus {plain_number(buffer * 100)}% for a {params.order_type} order: "
         "the price may move before it fills. What the fill does not use is released."
     )
 
@@ -87,7 +98,7 @@ def estimate_for(user, instrument, data: dict) -> Estimate:
     except DomainError as exc:
         return Estimate(problem=exc.message, available=available)
     return Estimate(
-        value=(params.quantity * need.price).quantize(Decimal("0.01")),
+        value=(params.quantity * _market_price(params, need.price)).quantize(Decimal("0.01")),
         blocks=need.amount,
         reasons=_reasons(params, instrument, need, quote),
         available=available,

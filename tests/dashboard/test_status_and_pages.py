@@ -218,7 +218,8 @@ def test_the_estimate_is_what_the_order_blocks_and_says_why(client, trader, mark
     sbin, call = market["SBIN-EQ"], market["NIFTY29DEC2625500CE"]
     html = estimate(client, sbin, quantity="10")
     assert 'data-testid="ticket-margin">₹8,080.51<' in html  # 10 x 800.05 (the ask) x 1.01
-    assert "Valued at 800.05 (the ask) plus 1% for a MARKET order" in html
+    assert "Blocks at 800.05 (the ask) plus 1% for a MARKET order" in html
+    assert 'data-testid="ticket-value">₹8,000.50<' in html  # the value itself carries no buffer
     html = estimate(client, sbin, quantity="10", order_type="LIMIT", price="700", product="MIS")
     assert 'data-testid="ticket-margin">₹1,400.00<' in html and "MIS blocks 20% of the order value." in html
     assert "plus 1%" not in html  # no buffer for a limit

@@ -264,3 +264,20 @@ def test_the_chart_reads_like_a_terminal(open_page, trader, password):
     expect(page.get_by_test_id("interval-5m")).to_have_class(re.compile(r"\bactive\b"))
     page.goto("/market/instruments/NSE/INFY-EQ/")
     expect(page.get_by_test_id("chart")).to_have_attribute("data-interval", "1m")  # not for another instrument
+
+
+def test_on_a_phone_the_chart_page_raises_its_ticket_as_a_bottom_sheet(open_page, trader, password):
+    page = open_page(PHONE, touch=True)
+    login(page, trader.username, password)
+    page.goto("/market/instruments/NFO/NIFTY29DEC26FUT/")
+    ticket = page.get_by_test_id("order-ticket")
+    expect(ticket).not_to_be_in_viewport()  # waits below the screen, behind the action bar
+    page.get_by_test_id("action-sell").tap()
+    expect(ticket).to_be_in_viewport(ratio=1)  # all of it, once it has slid up
+    expect(ticket).to_have_attribute("data-side", "SELL")
+    box = ticket.bounding_box()
+    assert abs(box["y"] + box["height"] - PHONE["height"]) <= 1 and box["width"] <= PHONE["width"]  # at the bottom
+    fits(page)
+    screenshot(page, "phone-chart-sheet")
+    ticket.get_by_test_id("ticket-close").tap()
+    expect(ticket).not_to_be_in_viewport()

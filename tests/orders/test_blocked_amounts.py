@@ -165,3 +165,31 @@ def test_a_live_account_moves_no_money_from_here(trader):
         services.funds_deposit(user=trader, account=account, amount=D("100"))
     assert refused.value.code == "live_account_funds"
     assert not Order.objects.exists() and LedgerEntry.objects.filter(kind="DEPOSIT").count() == 1  # the opening one
+
+
+# --- Numbers in messages ---------------------------------------------------------------------------
+
+
+def test_messages_show_numbers_as_traders_read_them(market, settings):
+    from orders.validation import check_against_market, check_shape
+    from tests.marketdata.factories import InstrumentFactory
+
+    def refused(check) -> str:
+        with pytest.raises((InvalidInput, RuleViolation)) as error:
+            check()
+        return error.value.message
+
+    infy, five = market["INFY-EQ"], InstrumentFactory(tick_size=D("5"), lot_size=1)
+    off_tick = params(order_type="LIMIT", price="1500.03")
+    assert "tick size 0.05 (e.g. 1,500.00 or 1,500.05)." in refused(lambda: check_shape(off_tick, infy))
+    off_five = params(order_type="LIMIT", price="1502")  # once written "e.g. 1.5E+3 or 1.505E+3"
+    assert "tick size 5 (e.g. 1,500.00 or 1,505.00)." in refused(lambda: check_shape(off_five, five))
+    stop = params(side="BUY", order_type="SL-M", trigger="1500")
+    quote = set_quote("NSE", "INFY-EQ", "1577.1")
+    from marketdata.quotes import quotes_get
+
+    live = quotes_get([quote.id])[0][quote.id]
+    assert "above the last price 1,577.10." in refused(lambda: check_against_market(stop, live, False))
+    settings.ORDER_MAX_QUANTITY = 100000
+    big = params(quantity=250000)
+    assert "Quantity 2,50,000 is above the per-order limit of 1,00,000." in refused(lambda: check_shape(big, infy))
