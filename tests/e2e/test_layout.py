@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from playwright.sync_api import expect
 
 from marketdata.selectors import instrument_get_by_key
@@ -28,9 +29,15 @@ def account_with_activity(trader):
         user=trader, instrument=sbin, params=params(quantity=5, order_type="LIMIT", price="500", product="CNC")
     )
     account_id = trader.trading_account.id
-    position_apply_fill(
-        account_id=account_id, instrument_id=sbin.id, product="CNC", side="BUY", quantity=10, price=Decimal("800.05")
-    )
+    with transaction.atomic():  # its callers hold the account's lock in a transaction
+        position_apply_fill(
+            account_id=account_id,
+            instrument_id=sbin.id,
+            product="CNC",
+            side="BUY",
+            quantity=10,
+            price=Decimal("800.05"),
+        )
     return order
 
 
