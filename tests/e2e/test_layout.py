@@ -41,22 +41,22 @@ def account_with_activity(trader):
     return order
 
 
-def pages(order_id: int, phone: bool) -> list[tuple[str, str, str]]:
-    """(name, path, the test id of the main action that must be on screen)."""
-    chart_action = "action-buy" if phone else "ticket-submit"
+def pages(order_id: int, phone: bool) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(name, path, the test ids of the main actions that must be on screen)."""
+    chart_actions = ("action-buy", "action-sell") if phone else ("ticket-side-SELL", "ticket-submit")
     return [
-        ("dashboard", "/", "watch-buy"),
-        ("orders", "/trading/orders/", "action-new-order" if phone else "ticket-symbol"),
-        ("order-detail", f"/trading/orders/{order_id}/", "order-cancel"),
-        ("positions", "/trading/positions/", "position-exit"),
-        ("holdings", "/trading/holdings/", "holding-sell"),
-        ("funds", "/trading/funds/", "funds-submit"),
-        ("chart-equity", "/market/instruments/NSE/SBIN-EQ/", chart_action),
-        ("chart-option", "/market/instruments/NFO/NIFTY29DEC2625500CE/", chart_action),
-        ("strategies", "/strategies/", "coming-soon"),
-        ("backtests", "/strategies/backtests/", "coming-soon"),
-        ("account", "/accounts/password/", "nav-account"),
-        ("not-found", "/no/such/page/", "error-page"),
+        ("dashboard", "/", ("watch-buy", "watch-sell")),
+        ("orders", "/trading/orders/", ("action-new-order" if phone else "ticket-symbol", "order-cancel")),
+        ("order-detail", f"/trading/orders/{order_id}/", ("order-cancel",)),
+        ("positions", "/trading/positions/", ("position-buy", "position-sell", "position-exit", "position-close")),
+        ("holdings", "/trading/holdings/", ("holding-buy", "holding-sell", "holding-exit")),
+        ("funds", "/trading/funds/", ("funds-amount", "funds-submit")),
+        ("chart-equity", "/market/instruments/NSE/SBIN-EQ/", chart_actions),
+        ("chart-option", "/market/instruments/NFO/NIFTY29DEC2625500CE/", chart_actions),
+        ("strategies", "/strategies/", ("coming-soon",)),
+        ("backtests", "/strategies/backtests/", ("coming-soon",)),
+        ("account", "/accounts/password/", ("menu-toggle" if phone else "nav-account",)),
+        ("not-found", "/no/such/page/", ("error-page",)),
     ]
 
 
@@ -70,14 +70,23 @@ def test_every_page_fits_the_screen_and_shows_its_main_action(
     assert page_width(page) == (viewport["width"], viewport["width"])
     screenshot(page, f"{size}-login")
     login(page, trader.username, password)
-    for name, path, action in pages(account_with_activity.id, phone):
+    nav = page.get_by_test_id("nav-orders")
+    if phone:  # the navigation folds into a menu
+        expect(nav).to_be_hidden()
+        page.get_by_test_id("menu-toggle").tap()
+        expect(nav).to_be_in_viewport()
+        screenshot(page, "phone-menu")
+        page.get_by_test_id("menu-toggle").tap()
+        expect(nav).to_be_hidden()
+    else:
+        expect(nav).to_be_visible()
+    for name, path, actions in pages(account_with_activity.id, phone):
         page.goto(path)
         expect(page.get_by_test_id("account-mode")).to_have_text("PAPER")
-        target = page.get_by_test_id(action).first
-        if action == "nav-account" and phone:
-            target = page.get_by_test_id("menu-toggle")  # the navigation is behind the menu on a phone
-        expect(target).to_be_visible()
-        expect(target).to_be_in_viewport()
+        for action in actions:  # on a phone the navigation waits behind the menu button
+            target = page.get_by_test_id(action).first
+            expect(target).to_be_visible()
+            expect(target).to_be_in_viewport()
         assert page_width(page) == (viewport["width"], viewport["width"]), f"{name} scrolls sideways at {size}"
         screenshot(page, f"{size}-{name}")
 
