@@ -624,8 +624,13 @@ def verify(account_ids: list[int], accepted: int) -> dict:
         # The service's definition: each position's margin rounded, then summed.
         margin = sum(
             (
-                position_margin(p.product, p.net_quantity, p.average_price)
-                for p in Position.objects.filter(account_id=account_id)
+                position_margin(
+                    instrument=p.instrument,
+                    product=p.product,
+                    net_quantity=p.net_quantity,
+                    average_price=p.average_price,
+                )
+                for p in Position.objects.filter(account_id=account_id).select_related("instrument")
             ),
             Decimal(0),
         )

@@ -58,6 +58,30 @@ def inr(value) -> str:
     return format_indian(value, places=2)
 
 
-def price_text(value) -> str:
-    """A price for messages: Indian grouping, two decimals or as many as it has (1,500.05; 0.0025; never 1.5E+3)."""
-    return format_indian(value, places=2, max_places=6)
+def price(value) -> str:
+    """A price for messages: 1,500.05 (two decimals, up to four when the tick needs them)."""
+    return format_indian(value, places=2, max_places=4)
+
+
+def quantity(value) -> str:
+    """A whole quantity in Indian grouping: 1,00,000."""
+    return format_indian(value, places=0)
+
+
+def plain_number(value) -> str:
+    """For tick sizes and input values: 0.05, 5, 1300 (never 1.3E+3, never trailing zeros)."""
+    number = as_decimal(value)
+    if number is None or not number.is_finite():
+        return ""
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def rupees(value, *, signed: bool = False) -> str:
+    """Money with its sign: ₹12,34,567.50, -₹1,234.50 (with signed, +₹1,234.50 too)."""
+    text = format_indian(value, places=2, signed=signed)
+    if text == EMPTY:
+        return text
+    if text[0] in "+-":
+        return f"{text[0]}₹{text[1:]}"
+    return f"₹{text}"

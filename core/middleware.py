@@ -82,3 +82,24 @@ class ApiConventionsMiddleware:
             response = replacement
         add_never_cache_headers(response)
         return response
+
+
+class StyledNotFoundMiddleware:
+    """With DEBUG on, Django answers an unknown URL with its technical 404 page; a trader gets ours.
+
+    Placed after CommonMiddleware in MIDDLEWARE (so inside it): CommonMiddleware still sees the 404
+    and redirects /path to /path/ as before. The API keeps its JSON 404 (ApiConventionsMiddleware).
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 404 or not settings.DEBUG or getattr(response, "styled", False):
+            return response
+        if _is_api(request) or not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        from core.views import not_found
+
+        return not_found(request)

@@ -21,7 +21,14 @@ def favicon(request):
 def not_found(request, exception=None):
     if wants_json(request):
         return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
-    return render(request, "errors/404.html", status=404)
+    response = render(request, "errors/404.html", status=404)
+    response.styled = True  # StyledNotFoundMiddleware leaves it as it is
+    return response
+
+
+def coming_soon(request, *, page: str):
+    """A styled placeholder for a page another piece of work delivers (its route named as the real one's)."""
+    return render(request, "core/coming_soon.html", {"page": page})
 
 
 @requires_csrf_token

@@ -45,3 +45,23 @@ def next_trading_day(after: date) -> date:
     while day.weekday() >= 5 or day in holidays:
         day += timedelta(days=1)
     return day
+
+
+# The pre-open call auction before the equity and F&O sessions (orders collected, then matched at 09:15).
+PRE_OPEN = {"NSE": time(9, 0), "BSE": time(9, 0), "NFO": time(9, 0), "BFO": time(9, 0)}
+
+
+def session_state(exchange: str, moment: datetime) -> str:
+    """One of "open", "pre-open", "closed" or "holiday" (an exchange holiday on a weekday) at `moment`."""
+    local = moment.astimezone(IST)
+    if local.weekday() >= 5:
+        return "closed"
+    if local.date() in _holidays():
+        return "holiday"
+    start, end = SESSIONS.get(exchange, SESSIONS["NSE"])
+    if start <= local.time() < end:
+        return "open"
+    pre_open = PRE_OPEN.get(exchange)
+    if pre_open is not None and pre_open <= local.time() < start:
+        return "pre-open"
+    return "closed"

@@ -5,17 +5,16 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
+from core.htmx import partial
+from core.views import not_found
 
 from .selectors import instrument_get, instrument_get_by_key, instrument_search, watchlist_for_user
 from .services import watchlist_add, watchlist_remove
 
-# A partial re-rendered with an error: htmx swaps 422 (see the htmx-config meta in base.html).
-FORM_ERROR_STATUS = 422
 
-
-def _watchlist(request, error: str = "", status: int = 200):
+def _watchlist(request, error: str = ""):
     items = watchlist_for_user(user=request.user)
-    return render(request, "marketdata/_watchlist.html", {"items": items, "watchlist_error": error}, status=status)
+    return partial(request, "marketdata/_watchlist.html", {"items": items, "watchlist_error": error}, error=bool(error))
 
 
 @login_required
@@ -31,9 +30,9 @@ def watchlist_add_view(request):
         instrument = instrument_get(instrument_id=int(request.POST.get("instrument_id", "0")))
         watchlist_add(user=request.user, instrument=instrument)
     except ValueError:
-        return _watchlist(request, "Choose an instrument from the search results.", status=FORM_ERROR_STATUS)
+        return _watchlist(request, "Choose an instrument from the search results.")
     except DomainError as exc:
-        return _watchlist(request, exc.message, status=FORM_ERROR_STATUS)
+        return _watchlist(request, exc.message)
     return _watchlist(request)
 
 
@@ -47,9 +46,12 @@ def watchlist_remove_view(request, instrument_id: int):
 @login_required
 @require_GET
 def instrument_search_partial(request):
+    """Search results with a Buy/Sell and (for the watchlist) an Add button; `for=ticket` when the Orders
+    page's ticket searches, where a result is picked into the ticket."""
     text = request.GET.get("q", "").strip()[:64]
     results = list(instrument_search(search=text)[:12]) if text else []
-    return render(request, "marketdata/_search_results.html", {"results": results, "q": text})
+    purpose = "ticket" if request.GET.get("for") == "ticket" else "watchlist"
+    return render(request, "marketdata/_search_results.html", {"results": results, "q": text, "purpose": purpose})
 
 
 @login_required
@@ -58,7 +60,7 @@ def instrument_detail(request, exchange: str, symbol: str):
     try:
         instrument = instrument_get_by_key(exchange=exchange.upper(), symbol=symbol)
     except DomainError:
-        return render(request, "errors/404.html", status=404)
+        return not_found(request)
     return render(request, "marketdata/instrument.html", {"instrument": instrument, "intervals": INTERVAL_LABELS})
 
 

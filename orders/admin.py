@@ -1,9 +1,30 @@
 from django.contrib import admin, messages
 
 from core.errors import DomainError
+from core.formatting import price, rupees
 
 from .models import Funds, LedgerEntry, Order, OrderEvent, Position, Trade
 from .services import order_cancel
+
+
+def _money(field: str, label: str, *, signed: bool = False):
+    """An admin column showing a money field as traders read it: ₹12,34,567.50 (sortable by the field)."""
+
+    @admin.display(description=label, ordering=field)
+    def column(self, obj):
+        return rupees(getattr(obj, field), signed=signed)
+
+    column.__name__ = f"{field}_rupees"
+    return column
+
+
+def _price(field: str, label: str):
+    @admin.display(description=label, ordering=field)
+    def column(self, obj):
+        return price(getattr(obj, field))
+
+    column.__name__ = f"{field}_shown"
+    return column
 
 
 class ReadOnlyMixin:
@@ -29,8 +50,9 @@ class OrderEventInline(ReadOnlyMixin, admin.TabularInline):
 
 class TradeInline(ReadOnlyMixin, admin.TabularInline):
     model = Trade
-    fields = ("executed_at", "quantity", "price", "broker_trade_id")
+    fields = ("executed_at", "quantity", "price_shown", "broker_trade_id")
     readonly_fields = fields
+    price_shown = _price("price", "price")
     extra = 0
 
 
@@ -38,8 +60,10 @@ class TradeInline(ReadOnlyMixin, admin.TabularInline):
 class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "id", "created_at", "user", "instrument", "side", "quantity", "filled_quantity", "order_type", "product",
-        "price", "status", "client_order_id",
+        "price_shown", "status", "reserved_rupees", "client_order_id",
     )  # fmt: skip
+    price_shown = _price("price", "price")
+    reserved_rupees = _money("reserved_amount", "reserved")
     list_filter = ("status", "side", "order_type", "product", "source", "created_at")
     search_fields = ("=id", "client_order_id", "broker_order_id", "user__username", "instrument__symbol")
     list_select_related = ("user", "instrument")
@@ -66,7 +90,23 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Trade)
 class TradeAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("executed_at", "order", "account", "instrument", "side", "product", "quantity", "price")
+    list_display = (
+        "executed_at",
+        "order",
+        "account",
+        "instrument",
+        "side",
+        "product",
+        "quantity",
+        "price_shown",
+        "value",
+    )
+    price_shown = _price("price", "price")
+
+    @admin.display(description="value")
+    def value(self, obj):
+        return rupees(obj.quantity * obj.price)
+
     list_filter = ("side", "product", "executed_at")
     search_fields = ("=order__id", "broker_trade_id", "account__user__username", "instrument__symbol")
     list_select_related = ("order", "account__user", "instrument")
@@ -75,7 +115,9 @@ class TradeAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Position)
 class PositionAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("account", "instrument", "product", "net_quantity", "average_price", "realised_pnl", "updated_at")
+    list_display = ("account", "instrument", "product", "net_quantity", "average_shown", "realised", "updated_at")
+    average_shown = _price("average_price", "average price")
+    realised = _money("realised_pnl", "realised P&L", signed=True)
     list_filter = ("product",)
     search_fields = ("account__user__username", "instrument__symbol")
     list_select_related = ("account__user", "instrument")
@@ -84,26 +126,33 @@ class PositionAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class LedgerInline(ReadOnlyMixin, admin.TabularInline):
     model = LedgerEntry
     fk_name = "account"
-    fields = ("created_at", "kind", "amount", "balance_after", "note")
+    fields = ("created_at", "kind", "amount_rupees", "balance_rupees", "note")
     readonly_fields = fields
+    amount_rupees = _money("amount", "amount", signed=True)
+    balance_rupees = _money("balance_after", "balance after")
     extra = 0
     ordering = ("-created_at", "-id")
 
 
 @admin.register(Funds)
 class FundsAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("account", "cash", "reserved", "margin_used", "available", "updated_at")
+    list_display = ("account", "cash_rupees", "reserved_rupees", "margin_rupees", "available", "updated_at")
     search_fields = ("account__user__username",)
     list_select_related = ("account__user",)
+    cash_rupees = _money("cash", "cash")
+    reserved_rupees = _money("reserved", "reserved for orders")
+    margin_rupees = _money("margin_used", "margin used")
 
     @admin.display(description="available")
     def available(self, obj):
-        return obj.available
+        return rupees(obj.available)
 
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("created_at", "account", "kind", "amount", "balance_after", "note")
+    list_display = ("created_at", "account", "kind", "amount_rupees", "balance_rupees", "note")
+    amount_rupees = _money("amount", "amount", signed=True)
+    balance_rupees = _money("balance_after", "balance after")
     list_filter = ("kind", "created_at")
     search_fields = ("account__user__username", "note")
     list_select_related = ("account__user",)

@@ -3,17 +3,20 @@
 from django import forms
 
 from .models import OrderType, Product, Side, Validity
+from .validation import OrderParams
 
 PRICE_MESSAGES = {"invalid": "Enter a number, e.g. 1234.50."}
 
 
-class _PriceField(forms.DecimalField):
-    def __init__(self, **kwargs):
-        super().__init__(required=False, max_digits=16, decimal_places=4, error_messages=PRICE_MESSAGES, **kwargs)
-
+class _GroupedDecimalField(forms.DecimalField):
     def to_python(self, value):
         # Traders paste amounts as they read them: 1,234.50.
         return super().to_python(value.replace(",", "").strip() if isinstance(value, str) else value)
+
+
+class _PriceField(_GroupedDecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(required=False, max_digits=16, decimal_places=4, error_messages=PRICE_MESSAGES, **kwargs)
 
 
 class _QuantityField(forms.IntegerField):
@@ -33,6 +36,18 @@ class TicketForm(forms.Form):
     validity = forms.ChoiceField(choices=Validity.choices, required=False)
     price = _PriceField()
     trigger_price = _PriceField()
+
+    def params(self) -> OrderParams:
+        v = self.cleaned_data
+        return OrderParams(
+            side=v["side"],
+            quantity=v["quantity"],
+            order_type=v["order_type"],
+            product=v["product"],
+            validity=v["validity"] or Validity.DAY,
+            price=v["price"],
+            trigger_price=v["trigger_price"],
+        )
 
 
 class ModifyForm(forms.Form):
@@ -59,3 +74,14 @@ class ModifyForm(forms.Form):
 
 def form_errors(form: forms.Form) -> dict[str, list[str]]:
     return {field: [str(e) for e in errors] for field, errors in form.errors.items()}
+
+
+class FundsForm(forms.Form):
+    """Add or withdraw paper money. Only the parsing: the service checks the amount (with stable codes)."""
+
+    direction = forms.ChoiceField(
+        choices=[("deposit", "Add"), ("withdraw", "Withdraw")], error_messages={"required": "Add or withdraw?"}
+    )
+    amount = _GroupedDecimalField(
+        error_messages={"invalid": "Enter an amount in rupees, e.g. 50,000.", "required": "Enter an amount."}
+    )

@@ -67,6 +67,11 @@ class PositionView:
     stale: bool
 
     @property
+    def open_quantity(self) -> int:
+        """What closing the position takes, in units (long or short)."""
+        return abs(self.position.net_quantity)
+
+    @property
     def total_pnl(self) -> Decimal | None:
         if self.unrealised_pnl is None:
             return None
@@ -126,3 +131,66 @@ def instruments_in_play() -> set[int]:
     open_orders = Order.objects.exclude(status__in=TERMINAL).values_list("instrument_id", flat=True).distinct()
     held = Position.objects.exclude(net_quantity=0).values_list("instrument_id", flat=True).distinct()
     return set(open_orders) | set(held)
+
+
+@dataclass(frozen=True)
+class HoldingView:
+    """A delivery (CNC) holding valued at the last price; day change against the previous close."""
+
+    position: Position
+    ltp: Decimal | None
+    previous_close: Decimal | None
+    stale: bool
+
+    @property
+    def invested(self) -> Decimal:
+        return (self.position.net_quantity * self.position.average_price).quantize(CENTS)
+
+    @property
+    def current_value(self) -> Decimal | None:
+        return None if self.ltp is None else (self.position.net_quantity * self.ltp).quantize(CENTS)
+
+    @property
+    def pnl(self) -> Decimal | None:
+        return None if self.ltp is None else self.current_value - self.invested
+
+    @property
+    def pnl_percent(self) -> Decimal | None:
+        return _percent(self.pnl, self.invested)
+
+    @property
+    def day_change(self) -> Decimal | None:
+        if self.ltp is None or self.previous_close is None:
+            return None
+        return ((self.ltp - self.previous_close) * self.position.net_quantity).quantize(CENTS)
+
+    @property
+    def day_change_percent(self) -> Decimal | None:
+        if self.previous_close is None or self.ltp is None:
+            return None
+        return _percent(self.ltp - self.previous_close, self.previous_close)
+
+
+CENTS = Decimal("0.01")
+
+
+def _percent(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
+    if part is None or not whole:
+        return None
+    return (part * 100 / whole).quantize(CENTS)
+
+
+def holdings_for_user(*, user) -> list[HoldingView]:
+    """Delivery shares held (CNC, long), by symbol, at the last price."""
+    positions = list(
+        Position.objects.filter(account__user=user, product="CNC", net_quantity__gt=0)
+        .select_related("instrument")
+        .order_by("instrument__symbol")
+    )
+    found, degraded = quotes_get([p.instrument_id for p in positions])
+    views = []
+    for p in positions:
+        quote = found.get(p.instrument_id)
+        ltp, close = (quote.ltp, quote.close) if quote else (None, None)
+        views.append(HoldingView(p, ltp, close, quote is None or is_stale(quote, degraded)))
+    return views

@@ -41,7 +41,7 @@ def _isolated_cache():
 WIDE_RISK_LIMITS = {
     "max_order_value_equity": 10**12, "max_order_value_futures": 10**12, "max_order_value_options": 10**12,
     "max_quantity_equity": 10**9, "max_quantity_futures": 10**9, "max_quantity_options": 10**9,
-    "price_band_pct_equity": 99, "price_band_pct_futures": 99, "price_band_pct_options": 99,
+    "price_band_pct_equity": 999, "price_band_pct_futures": 999, "price_band_pct_options": 999,
     "max_open_orders": 10**6, "max_position_value": 10**12, "max_gross_exposure": 10**13,
     "max_orders_per_second": 10**6, "max_orders_per_minute": 10**6, "max_orders_per_day": 10**6,
     "daily_loss_limit": 10**12,

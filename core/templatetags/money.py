@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import template
 
-from core.formatting import as_decimal, format_indian
+from core.formatting import as_decimal, format_indian, rupees
 
 register = template.Library()
 
@@ -17,7 +17,13 @@ def inr(value, places=2):
 
 @register.filter
 def inr_signed(value):
-    """P&L: +1,234.50 / -1,234.50 / 0.00."""
+    """P&L in rupees: +₹1,234.50 / -₹1,234.50 / ₹0.00 (— when unknown)."""
+    return rupees(value, signed=True)
+
+
+@register.filter
+def signed(value):
+    """A signed figure that is not money (a percentage): +1.25 / -0.40 / 0.00."""
     return format_indian(value, 2, signed=True)
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.errors import RuleViolation
-from core.formatting import inr, price_text
+from core.formatting import inr, price
 from marketdata import limits
 from marketdata.models import Instrument
 from marketdata.quotes import CachedQuote
@@ -136,8 +136,8 @@ def check_prices(profile: RiskProfile, order: OrderUnderCheck, today) -> None:
         circuit = limits.circuit_limit_for(order.instrument.id, today)
         if circuit is not None and not circuit[0] <= value <= circuit[1]:
             raise RiskViolation(
-                f"The {field.replace('_', ' ')} {price_text(value)} is outside today's circuit limits "
-                f"{price_text(circuit[0])} to {price_text(circuit[1])}.",
+                f"The {field.replace('_', ' ')} {price(value)} is outside today's circuit limits "
+                f"{price(circuit[0])} to {price(circuit[1])}.",
                 code="risk_circuit_limit",
                 field=field,
             )
@@ -150,8 +150,8 @@ def _check_band(profile: RiskProfile, order: OrderUnderCheck, field: str, value:
     band = profile.for_class("price_band_pct", order.instrument_class)
     if abs(value - ltp) * 100 > band * ltp:
         raise RiskViolation(
-            f"The {field.replace('_', ' ')} {price_text(value)} is more than {band.normalize()}% away from the "
-            f"last price {price_text(ltp)}.",
+            f"The {field.replace('_', ' ')} {price(value)} is more than {band.normalize()}% away from the "
+            f"last price {price(ltp)}.",
             code="risk_price_band",
             field=field,
         )

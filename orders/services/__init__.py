@@ -1,11 +1,11 @@
 """Every write in orders, split by responsibility (see DESIGN.md):
 
-- placement: order_place, positions_close (square-off)
+- placement: order_place, positions_close (square-off), order_funds_required (what an order blocks)
 - modification: order_modify, order_cancel, orders_cancel_all (the trader's requests)
 - submission: order_submit, order_modify_submit, order_cancel_submit (the worker's broker calls)
 - broker_updates: order_apply_update, the one path fills and status changes take
 - positions: position_apply_fill, position_margin
-- funds: account_open, funds_set_capital
+- funds: account_open, funds_set_capital, funds_deposit, funds_withdraw
 - sweeps: orders_outbox_sweep, orders_reconcile
 - end_of_day: orders_expire_day, mis_orders_cancel, mis_positions_close
 - books: the locked unit of work and the ledger; dispatch: queueing tasks
@@ -13,23 +13,27 @@
 
 from .broker_updates import on_broker_update, order_apply_update, order_id_from_tag
 from .end_of_day import mis_orders_cancel, mis_positions_close, orders_expire_day
-from .funds import account_open, funds_set_capital
+from .funds import account_open, funds_deposit, funds_set_capital, funds_withdraw
 from .modification import MODIFIABLE, order_cancel, order_modify, orders_cancel_all
-from .placement import order_place, positions_close
+from .placement import FundsRequired, order_funds_required, order_place, positions_close
 from .positions import position_apply_fill, position_margin
 from .submission import order_cancel_submit, order_modify_submit, order_submit
 from .sweeps import orders_outbox_sweep, orders_reconcile
 
 __all__ = [
     "MODIFIABLE",
+    "FundsRequired",
     "account_open",
+    "funds_deposit",
     "funds_set_capital",
+    "funds_withdraw",
     "mis_orders_cancel",
     "mis_positions_close",
     "on_broker_update",
     "order_apply_update",
     "order_cancel",
     "order_cancel_submit",
+    "order_funds_required",
     "order_id_from_tag",
     "order_modify",
     "order_modify_submit",

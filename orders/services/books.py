@@ -65,11 +65,11 @@ def locked(account_id: int):
         _save_marked(*books.orders, books.funds)
 
 
-def ledger(funds: Funds, kind: str, amount: Decimal, *, trade: Trade | None = None, note: str = "") -> None:
+def ledger(funds: Funds, kind: str, amount: Decimal, *, trade: Trade | None = None, note: str = "") -> LedgerEntry:
     """Move cash: the one place cash changes, always with its ledger row."""
     funds.cash = money(funds.cash + amount)
     mark(funds, "cash")
-    LedgerEntry.objects.create(
+    return LedgerEntry.objects.create(
         account_id=funds.account_id, kind=kind, amount=money(amount), balance_after=funds.cash, trade=trade, note=note
     )
 

@@ -10,9 +10,10 @@ from decimal import Decimal
 
 from accounts.models import TradingAccount
 from brokers.base import BrokerOrder, BrokerStatus, BrokerTrade, OrderUpdate
+from core.formatting import price as format_price
 
 from ..models import TERMINAL, Funds, LedgerEntry, Order, OrderStatus, Trade, Validity
-from ..validation import margin_rate
+from ..validation import blocked_amount
 from .books import PRICE_PLACES, ZERO, end, event, ledger, locked, mark, money, move, release
 from .modification import send_queued_cancel
 from .positions import position_apply_fill
@@ -118,7 +119,15 @@ def trim_reservation(order: Order, funds: Funds) -> None:
     """After a refused modification, keep only what the order as it stands needs."""
     if order.price is None:
         return  # market-type orders keep their reservation until they end
-    required = money(order.pending_quantity * order.price * margin_rate(order.product))
+    required = money(
+        blocked_amount(
+            instrument=order.instrument,
+            side=order.side,
+            product=order.product,
+            quantity=order.pending_quantity,
+            price=order.price,
+        )
+    )
     if order.reserved_amount > required:
         release(order, funds, order.reserved_amount - required)
 
@@ -202,7 +211,7 @@ def _settle_status(order: Order, funds: Funds, bo: BrokerOrder, actor: str, fill
 
 
 def _fill_note(fills: list[Trade]) -> str:
-    return ", ".join(f"{t.quantity} @ {t.price.normalize()}" for t in fills)
+    return ", ".join(f"{t.quantity} @ {format_price(t.price)}" for t in fills)
 
 
 def _fill_data(fills: list[Trade]) -> dict:

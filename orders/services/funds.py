@@ -1,17 +1,20 @@
-"""Opening paper accounts and moving their capital."""
+"""Opening paper accounts and moving their capital: the administrator's setting and the trader's own moves."""
 
 from decimal import Decimal
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 
 from accounts.models import TradingAccount
-from core.errors import InvalidInput
+from core.errors import InvalidInput, RuleViolation
+from core.formatting import inr
 
 from ..models import Funds, LedgerEntry
 from .books import ZERO, ledger, locked, money
 
+PAISA = Decimal("0.01")
 CAPITAL_KINDS = [LedgerEntry.Kind.DEPOSIT, LedgerEntry.Kind.WITHDRAWAL, LedgerEntry.Kind.ADJUSTMENT]
 
 
@@ -44,5 +47,63 @@ def funds_set_capital(*, account: TradingAccount, amount: Decimal) -> Decimal:
         )
         change = money(amount - deposited)
         if change:
-            ledger(books.funds, LedgerEntry.Kind.ADJUSTMENT, change, note=f"Paper capital set to {amount}")
+            ledger(books.funds, LedgerEntry.Kind.ADJUSTMENT, change, note=f"Paper capital set to ₹{inr(amount)}")
     return change
+
+
+# --- A trader's own deposits and withdrawals (paper accounts) ------------------------------------
+
+MAX_FUNDS_MOVE = Decimal("100000000")  # ₹10 crore in one go: beyond it, a typo rather than an intent
+
+
+def funds_deposit(*, user, account: TradingAccount, amount: Decimal) -> LedgerEntry:
+    """Add paper money: one DEPOSIT ledger entry, recorded in the audit trail."""
+    _check_funds_move(account, amount)
+    with locked(account.id) as books:
+        entry = ledger(books.funds, LedgerEntry.Kind.DEPOSIT, amount, note=f"Deposit by {user.username}")
+        _audit(entry, user)
+    return entry
+
+
+def funds_withdraw(*, user, account: TradingAccount, amount: Decimal) -> LedgerEntry:
+    """Take paper money out, never more than is available (cash not blocked by orders or positions)."""
+    _check_funds_move(account, amount)
+    with locked(account.id) as books:
+        available = books.funds.available
+        if amount > available:
+            raise RuleViolation(
+                f"You can withdraw at most ₹{inr(max(available, ZERO))}: the rest is blocked by orders "
+                "and positions, or not there.",
+                code="insufficient_funds",
+                field="amount",
+            )
+        entry = ledger(books.funds, LedgerEntry.Kind.WITHDRAWAL, -amount, note=f"Withdrawal by {user.username}")
+        _audit(entry, user)
+    return entry
+
+
+def _check_funds_move(account: TradingAccount, amount: Decimal) -> None:
+    if account.mode != TradingAccount.Mode.PAPER:
+        raise RuleViolation(
+            "A live account's money moves at the broker; add or withdraw funds there.",
+            code="live_account_funds",
+            field="amount",
+        )
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
+        raise InvalidInput("Enter a positive amount of rupees.", code="invalid_amount", field="amount")
+    if amount != amount.quantize(PAISA):
+        raise InvalidInput("Enter rupees and paise: at most two decimals.", code="invalid_amount", field="amount")
+    if amount > MAX_FUNDS_MOVE:
+        raise InvalidInput(f"At most ₹{inr(MAX_FUNDS_MOVE)} in one go.", code="amount_too_large", field="amount")
+
+
+def _audit(entry: LedgerEntry, user) -> None:
+    """Ledger rows are not registered with auditlog (fills write them on the hot path); the trader's
+    own money moves are logged here, explicitly."""
+    LogEntry.objects.log_create(
+        entry,
+        force_log=True,
+        action=LogEntry.Action.CREATE,
+        actor=user,
+        changes={"kind": [None, entry.kind], "amount": [None, str(entry.amount)]},
+    )

@@ -12,7 +12,7 @@ from marketdata.quotes import is_stale, quotes_get
 
 from ..models import TERMINAL, Order, OrderStatus, OrderType
 from ..risk.checking import risk_refusal
-from ..validation import OrderParams, check_against_market, check_shape, margin_rate, reference_price
+from ..validation import OrderParams, blocked_amount, check_against_market, check_shape, reference_price
 from .books import ZERO, end, event, insufficient_funds_message, locked, mark, money, move, reserve
 from .dispatch import enqueue_on_commit
 
@@ -47,15 +47,11 @@ def order_modify(*, user, order: Order, changes: dict) -> Order:
         if extra:
             reserve(order, books.funds, extra)
         order.pending_changes = _pending_changes(order, params, required)
+        # The event keeps the values before the change too, so the order's history reads "old -> new".
+        history = {**order.pending_changes, "previous": _current_values(order)}
         actor = f"user:{user.username}"
-        move(
-            order,
-            OrderStatus.MODIFY_PENDING,
-            "Modification requested",
-            actor,
-            data=order.pending_changes,
-            fields=("pending_changes",),
-        )
+        reason = "Modification requested"
+        move(order, OrderStatus.MODIFY_PENDING, reason, actor, data=history, fields=("pending_changes",))
         enqueue_on_commit("broker_modify_order", order.id)
     return order
 
@@ -100,7 +96,19 @@ def _required_after_change(order: Order, params: OrderParams):
     quote = found.get(order.instrument_id)
     check_against_market(params, quote, quote is not None and is_stale(quote))
     pending = params.quantity - order.filled_quantity
-    return money(pending * reference_price(params, quote) * margin_rate(order.product))
+    at = reference_price(params, quote)
+    return money(
+        blocked_amount(instrument=order.instrument, side=order.side, product=order.product, quantity=pending, price=at)
+    )
+
+
+def _current_values(order: Order) -> dict:
+    return {
+        "quantity": order.quantity,
+        "order_type": order.order_type,
+        "price": None if order.price is None else str(order.price),
+        "trigger_price": None if order.trigger_price is None else str(order.trigger_price),
+    }
 
 
 def _pending_changes(order: Order, params: OrderParams, required) -> dict:

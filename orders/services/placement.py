@@ -5,7 +5,7 @@ The broker call happens later, in a Celery task queued on commit (submission.py)
 
 import hashlib
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError
@@ -15,7 +15,7 @@ from accounts.models import TradingAccount
 from accounts.selectors import trading_account_for
 from core import clock
 from core.errors import Conflict, NotFound, RuleViolation
-from core.formatting import inr
+from core.formatting import inr, quantity
 from marketdata import market_hours
 from marketdata.models import Instrument
 from marketdata.quotes import CachedQuote, is_stale, quotes_get
@@ -25,11 +25,11 @@ from ..risk.checking import SQUARE_OFF_SOURCE, risk_refusal, risk_rejection_reco
 from ..risk.checks import RiskViolation
 from ..validation import (
     OrderParams,
+    blocked_amount,
     check_against_market,
     check_instrument,
     check_product,
     check_shape,
-    margin_rate,
     reference_price,
 )
 from .books import event, insufficient_funds_message, locked, mark, money
@@ -118,17 +118,15 @@ def _reserve_and_store(
         # Checked again under the lock: concurrent requests with one key queue here.
         if key and (existing := _existing_for_key(user, key, fingerprint)):
             return existing, False
-        opening = _opening_quantity(account, instrument, params)
-        price = reference_price(params, quote)
+        need = order_funds_required(account=account, instrument=instrument, params=params, quote=quote)
         refused = risk_refusal(
-            account=account, instrument=instrument, params=params, quote=quote, reducing=opening == 0, price=price,
-            source=source,
+            account=account, instrument=instrument, params=params, quote=quote,
+            reducing=need.opening_quantity == 0, price=need.price, source=source,
         )  # fmt: skip
         new = dict(user=user, account=account, instrument=instrument, params=params, client_order_id=key or None,
                    request_fingerprint=fingerprint, tag=tag, source=source)  # fmt: skip
         if refused is None:
-            required = money(opening * price * margin_rate(params.product))
-            return _store_accepted(books, required=required, **new), True
+            return _store_accepted(books, required=need.amount, **new), True
         rejected = _store_refused(refused, **new) if refused.store else None
         risk_rejection_record(account_id=account.id, refused=refused, order_id=rejected and rejected.id)
     raise refused  # after the commit: the refused order and the account's new state are kept
@@ -162,6 +160,23 @@ def _store_refused(refused, *, user, **new) -> Order:
     return order
 
 
+@dataclass(frozen=True, kw_only=True)
+class FundsRequired:
+    opening_quantity: int  # the part that opens or adds to a position; closing needs no funds
+    price: Decimal  # what it is valued at (reference_price: the limit, or the market plus a buffer)
+    amount: Decimal
+
+
+def order_funds_required(
+    *, account: TradingAccount, instrument: Instrument, params: OrderParams, quote: CachedQuote | None
+) -> FundsRequired:
+    """What placing this order blocks now: placement runs exactly this under its lock; the ticket shows it."""
+    opening = _opening_quantity(account, instrument, params)
+    at = reference_price(params, quote)
+    amount = blocked_amount(instrument=instrument, side=params.side, product=params.product, quantity=opening, price=at)
+    return FundsRequired(opening_quantity=opening, price=at, amount=money(amount))
+
+
 def _committed_to_close(account, instrument, product: str, side: str) -> int:
     """Quantity that working orders on this side already commit (to closing a position)."""
     working = Order.objects.filter(account=account, instrument=instrument, product=product, side=side).exclude(
@@ -185,7 +200,8 @@ def _opening_quantity(account: TradingAccount, instrument: Instrument, params: O
         closable = max(0, abs(held) - _committed_to_close(account, instrument, params.product, params.side))
     if params.product == Product.CNC and params.side == Side.SELL and params.quantity > closable:
         raise RuleViolation(
-            f"You can sell at most {closable} of {instrument.symbol} in CNC (your holding, less open sell orders).",
+            f"You can sell at most {quantity(closable)} of {instrument.symbol} in CNC "
+            "(your holding, less open sell orders).",
             code="insufficient_holdings",
             field="quantity",
         )

@@ -2,8 +2,11 @@
 
 from decimal import Decimal
 
+from marketdata.models import Instrument
+from marketdata.selectors import instrument_cached_by_id
+
 from ..models import Position, Side
-from ..validation import margin_rate
+from ..validation import blocked_amount
 from .books import PRICE_PLACES, ZERO, money
 
 _MOVED_BY_A_FILL = [
@@ -18,9 +21,14 @@ _MOVED_BY_A_FILL = [
 ]
 
 
-def position_margin(product: str, net_quantity: int, average_price: Decimal) -> Decimal:
-    """Funds blocked by an open position: rounded per position, so a running total never drifts."""
-    return money(abs(net_quantity) * average_price * margin_rate(product))
+def position_margin(*, instrument: Instrument, product: str, net_quantity: int, average_price: Decimal) -> Decimal:
+    """Funds blocked by an open position (the order rule, for its direction): rounded per position,
+    so a running total never drifts."""
+    side = Side.BUY if net_quantity > 0 else Side.SELL
+    amount = blocked_amount(
+        instrument=instrument, side=side, product=product, quantity=abs(net_quantity), price=average_price
+    )
+    return money(amount)
 
 
 def _realise(position: Position, signed: int, price: Decimal) -> Decimal:
@@ -67,11 +75,17 @@ def position_apply_fill(
     position = Position.objects.select_for_update().filter(
         account_id=account_id, instrument_id=instrument_id, product=product
     ).first() or Position(account_id=account_id, instrument_id=instrument_id, product=product)
-    margin_before = position_margin(product, position.net_quantity, position.average_price)
+    instrument = instrument_cached_by_id(instrument_id)
+    margin_before = position_margin(
+        instrument=instrument, product=product, net_quantity=position.net_quantity, average_price=position.average_price
+    )
     realised = _realise(position, quantity if side == Side.BUY else -quantity, price)
     _add_turnover(position, side, quantity, price)
     if position.pk is None:
         position.save(force_insert=True)
     else:
         position.save(update_fields=_MOVED_BY_A_FILL)
-    return realised, position_margin(product, position.net_quantity, position.average_price) - margin_before
+    margin_after = position_margin(
+        instrument=instrument, product=product, net_quantity=position.net_quantity, average_price=position.average_price
+    )
+    return realised, margin_after - margin_before

@@ -9,4 +9,5 @@ register = template.Library()
 def order_ticket(context, instrument):
     from orders.views import TicketState, ticket_context
 
-    return {**ticket_context(context["request"], TicketState(instrument)), "csrf_token": context.get("csrf_token")}
+    state = TicketState(instrument=instrument)
+    return {**ticket_context(context["request"], state), "csrf_token": context.get("csrf_token")}

@@ -1,40 +1,157 @@
-// Candlestick chart with volume, fed by the candles API and updated as candles form.
+// Candlestick chart: candles with Indian digit grouping on the price axis, volume in its own pane below,
+// an OHLC + volume legend that follows the crosshair, the trader's working orders and average position
+// price as price lines. Fed by the candles API and updated as candles form.
 (function () {
   "use strict";
   const POLL_MS = 1000;
+  const LINES_MS = 3000;
   const IST_SHIFT = 19800; // lightweight-charts draws UTC: shift so the axis reads IST
+  const MIN_BAR_PX = 6; // at most one candle per this many pixels when filling the width
+  const UP = "#26a269";
+  const DOWN = "#e5484d";
+
+  function decimalsFor(tick) {
+    const text = String(tick || "0.05");
+    const places = text.includes(".") ? text.split(".")[1].replace(/0+$/, "").length : 0;
+    return Math.min(4, Math.max(2, places));
+  }
+
+  function formatters(tick) {
+    const places = decimalsFor(tick);
+    const price = new Intl.NumberFormat("en-IN", { minimumFractionDigits: places, maximumFractionDigits: places });
+    const whole = new Intl.NumberFormat("en-IN", { maximumFractionDigits: 0 });
+    const compact = new Intl.NumberFormat("en-IN", { notation: "compact", maximumFractionDigits: 1 });
+    return { price: (p) => price.format(p), volume: (v) => whole.format(v), axisVolume: (v) => compact.format(v) };
+  }
 
   function toBar(c) {
     const time = Date.parse(c.start) / 1000 + IST_SHIFT;
+    const up = Number(c.close) >= Number(c.open);
     return {
       bar: { time, open: Number(c.open), high: Number(c.high), low: Number(c.low), close: Number(c.close) },
-      volume: { time, value: c.volume, color: Number(c.close) >= Number(c.open) ? "rgba(38,162,105,.45)" : "rgba(229,72,77,.45)" },
+      volume: { time, value: c.volume, color: up ? "rgba(38,162,105,.55)" : "rgba(229,72,77,.55)" },
     };
   }
 
-  function setup(el) {
+  function storedInterval(symbol, buttons) {
+    try {
+      const saved = window.localStorage.getItem(`chart:interval:${symbol}`);
+      if (saved && buttons.some((b) => b.dataset.interval === saved)) return saved;
+    } catch (e) { /* storage may be off */ }
+    return null;
+  }
+
+  function remember(symbol, interval) {
+    try { window.localStorage.setItem(`chart:interval:${symbol}`, interval); } catch (e) { /* storage may be off */ }
+  }
+
+  function createChart(el, fmt) {
     const LC = window.LightweightCharts;
     const chart = LC.createChart(el, {
       autoSize: true,
-      layout: { background: { color: "#161b22" }, textColor: "#8b949e" },
+      layout: { background: { color: "#161b22" }, textColor: "#8b949e", panes: { separatorColor: "#2a3140" } },
       grid: { vertLines: { color: "#1f2633" }, horzLines: { color: "#1f2633" } },
       rightPriceScale: { borderColor: "#2a3140" },
-      timeScale: { borderColor: "#2a3140", timeVisible: true, secondsVisible: false },
+      timeScale: { borderColor: "#2a3140", timeVisible: true, secondsVisible: false, rightOffset: 2 },
       crosshair: { mode: LC.CrosshairMode.Normal },
     });
     const candles = chart.addSeries(LC.CandlestickSeries, {
-      upColor: "#26a269", downColor: "#e5484d", borderVisible: false, wickUpColor: "#26a269", wickDownColor: "#e5484d",
+      upColor: UP, downColor: DOWN, borderVisible: false, wickUpColor: UP, wickDownColor: DOWN,
+      priceFormat: { type: "custom", formatter: fmt.price, minMove: 0.0001 },
     });
-    const volume = chart.addSeries(LC.HistogramSeries, { priceFormat: { type: "volume" }, priceScaleId: "" });
-    volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+    // Volume on its own scale in a pane below the candles, never over them.
+    const volume = chart.addSeries(LC.HistogramSeries, {
+      priceFormat: { type: "custom", formatter: fmt.axisVolume, minMove: 1 }, lastValueVisible: false, priceLineVisible: false,
+    }, 1);
+    // What is on screen, for whoever checks that the candles fill the width.
+    chart.timeScale().subscribeVisibleLogicalRangeChange((range) => {
+      if (range) { el.dataset.visibleFrom = range.from.toFixed(1); el.dataset.visibleTo = range.to.toFixed(1); }
+    });
+    chart.panes()[0].setStretchFactor(3);
+    chart.panes()[1].setStretchFactor(1);
+    return { chart, candles, volume };
+  }
 
-    let interval = el.dataset.interval;
+  function legend(el, parts, fmt) {
+    const box = el.parentElement.querySelector("[data-chart-legend]");
+    let last = null;
+    function show(bar, vol) {
+      if (!box || !bar) return;
+      const change = bar.open ? ((bar.close - bar.open) / bar.open) * 100 : 0;
+      box.className = `chart-legend ${bar.close >= bar.open ? "up" : "down"}`;
+      box.textContent = "";
+      const items = [["O", fmt.price(bar.open)], ["H", fmt.price(bar.high)], ["L", fmt.price(bar.low)],
+        ["C", fmt.price(bar.close)], ["V", vol === undefined ? "—" : fmt.volume(vol)]];
+      for (const [label, value] of items) {
+        box.append(`${label} `);
+        const b = document.createElement("b");
+        b.textContent = value;
+        box.append(b, " ");
+      }
+      box.append(`${change >= 0 ? "+" : ""}${change.toFixed(2)}%`);
+      box.dataset.time = String(bar.time);
+    }
+    parts.chart.subscribeCrosshairMove((param) => {
+      const bar = param.time ? param.seriesData.get(parts.candles) : null;
+      if (bar) {
+        const vol = param.seriesData.get(parts.volume);
+        show(bar, vol && vol.value);
+      } else if (last) show(last.bar, last.volume);
+    });
+    return { latest(bar, vol) { last = { bar, volume: vol }; show(bar, vol); } };
+  }
+
+  function fill(el, chart, count) {
+    // Fill the visible width: every candle when they fit, else the latest that do, never a sliver.
+    const fits = Math.max(10, Math.floor(el.clientWidth / MIN_BAR_PX));
+    if (count <= fits) chart.timeScale().fitContent();
+    else chart.timeScale().setVisibleLogicalRange({ from: count - fits, to: count + 1 });
+  }
+
+  function priceLines(el, candles) {
+    const drawn = new Map();
+    async function refresh() {
+      const response = await fetch(el.dataset.linesUrl, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const wanted = new Map();
+      for (const line of (await response.json()).lines) {
+        wanted.set(`${line.kind}:${line.id || ""}:${line.price}:${line.label}`, line);
+      }
+      for (const [key, handle] of drawn) {
+        if (!wanted.has(key)) { candles.removePriceLine(handle); drawn.delete(key); }
+      }
+      for (const [key, line] of wanted) {
+        if (drawn.has(key)) continue;
+        const position = line.kind === "position";
+        drawn.set(key, candles.createPriceLine({
+          price: Number(line.price), title: line.label, lineWidth: position ? 2 : 1,
+          color: position ? "#4f8cff" : (line.side === "BUY" ? UP : DOWN),
+          lineStyle: position ? 0 : 2, axisLabelVisible: true,
+        }));
+      }
+      el.dataset.lines = String(drawn.size);
+    }
+    (function loop() { refresh().catch(() => {}).finally(() => setTimeout(loop, LINES_MS)); })();
+  }
+
+  function setup(el) {
+    const fmt = formatters(el.dataset.tick);
+    const parts = createChart(el, fmt);
+    const buttons = Array.from(document.querySelectorAll(".interval-switch [data-interval]"));
+    const symbol = el.dataset.symbol;
+    const info = legend(el, parts, fmt);
+    let interval = storedInterval(symbol, buttons) || el.dataset.interval;
     let lastStart = null;
     let count = 0;
     let generation = 0;
 
+    function markInterval() {
+      el.dataset.interval = interval;
+      buttons.forEach((b) => b.classList.toggle("active", b.dataset.interval === interval));
+    }
+
     async function fetchCandles(params) {
-      const query = new URLSearchParams({ symbol: el.dataset.symbol, interval, ...params });
+      const query = new URLSearchParams({ symbol, interval, ...params });
       const response = await fetch(`/api/v1/candles/?${query}`, { credentials: "same-origin" });
       if (!response.ok) throw new Error(`candles ${response.status}`);
       return (await response.json()).candles;
@@ -45,12 +162,13 @@
       const rows = await fetchCandles({});
       if (mine !== generation) return;
       const bars = rows.map(toBar);
-      candles.setData(bars.map((b) => b.bar));
-      volume.setData(bars.map((b) => b.volume));
+      parts.candles.setData(bars.map((b) => b.bar));
+      parts.volume.setData(bars.map((b) => b.volume));
       count = rows.length;
       lastStart = rows.length ? rows[rows.length - 1].start : null;
       el.dataset.candles = String(count);
-      chart.timeScale().scrollToRealTime();
+      fill(el, parts.chart, count);
+      if (bars.length) info.latest(bars[bars.length - 1].bar, bars[bars.length - 1].volume.value);
     }
 
     async function refresh() {
@@ -60,24 +178,28 @@
         if (mine !== generation) return;
         for (const row of rows) {
           const b = toBar(row);
-          candles.update(b.bar);
-          volume.update(b.volume);
+          parts.candles.update(b.bar);
+          parts.volume.update(b.volume);
           if (!lastStart || row.start > lastStart) { count += 1; lastStart = row.start; }
+          info.latest(b.bar, b.volume.value);
         }
         el.dataset.candles = String(count);
         if (rows.length) el.dataset.lastClose = rows[rows.length - 1].close;
       } catch (e) { /* keep the chart as it is and try again */ }
     }
 
-    document.querySelectorAll(".interval-switch [data-interval]").forEach((button) => {
+    buttons.forEach((button) => {
       button.addEventListener("click", () => {
-        document.querySelectorAll(".interval-switch .btn").forEach((b) => b.classList.toggle("active", b === button));
         interval = button.dataset.interval;
-        el.dataset.interval = interval;
+        remember(symbol, interval);
+        el.dataset.candles = "0"; // until this interval's candles are drawn
+        markInterval();
         load().catch(() => {});
       });
     });
+    markInterval();
     load().catch(() => {}).finally(function loop() { setTimeout(() => refresh().finally(loop), POLL_MS); });
+    if (el.dataset.linesUrl) priceLines(el, parts.candles);
   }
 
   document.addEventListener("DOMContentLoaded", () => {

@@ -1,9 +1,8 @@
-// Order ticket and modify form: the fields each order type takes, the side colour, the
-// estimated value as the price moves. Everything else (rules, funds) is the server's answer.
+// Order ticket and modify form: the fields each order type takes, the side colour, the lots.
+// What the order blocks is the server's answer (the estimate box asks as the inputs change).
 (function () {
   "use strict";
   const NEEDS = { price: ["LIMIT", "SL"], trigger: ["SL", "SL-M"] };
-  const money = new Intl.NumberFormat("en-IN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
   function orderType(form) {
     const checked = form.querySelector('input[name="order_type"]:checked');
@@ -36,41 +35,16 @@
     if (label) label.textContent = checked.value;
   }
 
-  function number(input) {
-    if (!input || input.disabled || input.value.trim() === "") return null;
-    const value = Number(input.value.replace(/,/g, ""));
-    return Number.isFinite(value) ? value : null;
-  }
-
-  function estimate(form) {
-    const valueCell = form.querySelector('[data-estimate="value"]');
-    if (!valueCell) return;
-    const marginCell = form.querySelector('[data-estimate="margin"]');
-    const quantityInput = form.querySelector('input[name="quantity"]');
-    const quantity = number(quantityInput);
+  function applyLots(form) {
+    const input = form.querySelector('input[name="quantity"]');
     const lots = form.querySelector("[data-lots]");
-    const lot = Number(quantityInput && quantityInput.dataset.lot) || 1;
-    if (lots) lots.textContent = lot > 1 && quantity ? ` · ${+(quantity / lot).toFixed(2)} lot${quantity === lot ? "" : "s"}` : "";
-    const quote = form.querySelector("[data-quote-key]");
-    const ltp = quote && quote.dataset.ltp ? Number(quote.dataset.ltp) : null;
-    const type = orderType(form);
-    let price = null;
-    if (type === "LIMIT" || type === "SL") price = number(form.querySelector('input[name="price"]'));
-    else if (type === "SL-M") price = number(form.querySelector('input[name="trigger_price"]')) || ltp;
-    else price = ltp;
-    const product = form.querySelector('input[name="product"]:checked');
-    const rate = product ? Number(product.dataset.margin) : 1;
-    if (quantity === null || quantity <= 0 || price === null) {
-      valueCell.textContent = "—";
-      if (marginCell) marginCell.textContent = "—";
-      return;
-    }
-    const value = quantity * price;
-    valueCell.textContent = `₹${money.format(value)}`;
-    if (marginCell) marginCell.textContent = `₹${money.format(value * rate)}`;
+    if (!input || !lots) return;
+    const lot = Number(input.dataset.lot) || 1;
+    const quantity = Number(input.value.replace(/,/g, ""));
+    lots.textContent = lot > 1 && quantity > 0 ? ` · ${+(quantity / lot).toFixed(2)} lot${quantity === lot ? "" : "s"}` : "";
   }
 
-  function refresh(form) { applySide(form); applyProduct(form); estimate(form); }
+  function refresh(form) { applySide(form); applyProduct(form); applyLots(form); }
 
   document.addEventListener("change", (event) => {
     const form = event.target.closest("[data-order-form]");
@@ -80,20 +54,24 @@
   });
   document.addEventListener("input", (event) => {
     const form = event.target.closest("[data-order-form]");
-    if (form) estimate(form);
+    if (form && event.target.name === "quantity") applyLots(form);
   });
-  // quotes.js announces every new price on the element that shows it.
-  document.addEventListener("quote", (event) => {
-    const form = event.target.closest && event.target.closest("[data-order-form]");
-    if (form) estimate(form);
-  });
+
+  // Enter in the ticket's instrument search picks the first result, or asks for the best match;
+  // it never submits an order.
   document.addEventListener("keydown", (event) => {
-    // Enter in the symbol box looks the instrument up; it must never submit an order.
-    if (event.key === "Enter" && event.target.matches("[data-symbol-input]")) {
-      event.preventDefault();
-      event.target.dispatchEvent(new Event("change", { bubbles: true }));
-    }
+    if (event.key !== "Enter" || !event.target.matches("[data-symbol-input]")) return;
+    event.preventDefault();
+    const form = event.target.closest("form");
+    const pick = form.querySelector("#ticket-search-results [data-pick]");
+    if (pick) { pick.click(); return; }
+    const text = event.target.value.trim();
+    if (!text || !window.htmx) return;
+    const query = new URLSearchParams({ symbol: text, mode: "search" });
+    if (form.querySelector('input[name="sheet"]')) query.set("sheet", "1");
+    window.htmx.ajax("GET", `/trading/orders/ticket/?${query}`, { target: form, swap: "outerHTML" });
   });
+
   document.addEventListener("click", (event) => {
     const close = event.target.closest("[data-modify-close]");
     if (!close) return;
@@ -103,7 +81,7 @@
 
   function init(root) {
     const forms = root.matches && root.matches("[data-order-form]") ? [root] : [];
-    root.querySelectorAll && forms.push(...root.querySelectorAll("[data-order-form]"));
+    if (root.querySelectorAll) forms.push(...root.querySelectorAll("[data-order-form]"));
     forms.forEach(refresh);
   }
   document.addEventListener("DOMContentLoaded", () => {

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.templatetags.money import inr, inr_signed, plain, pnl_class, price, qty
+from core.templatetags.money import inr, inr_signed, plain, pnl_class, price, qty, signed
 
 
 @pytest.mark.parametrize(
@@ -29,9 +29,11 @@ def test_inr_groups_digits_the_indian_way(value, expected):
 
 
 def test_signed_amounts_prices_and_quantities():
-    assert inr_signed(Decimal("1234.5")) == "+1,234.50"
-    assert inr_signed(Decimal("-1234.5")) == "-1,234.50"
-    assert inr_signed(Decimal("0")) == "0.00"
+    assert inr_signed(Decimal("1234.5")) == "+₹1,234.50"
+    assert inr_signed(Decimal("-1234.5")) == "-₹1,234.50"
+    assert inr_signed(Decimal("0")) == "₹0.00"
+    assert inr_signed(None) == "—"
+    assert signed(Decimal("1.255")) == "+1.26"
     assert price(Decimal("26150.000000")) == "26,150.00"
     assert price(Decimal("0.0025")) == "0.0025"
     assert price(Decimal("1234.565")) == "1,234.565"

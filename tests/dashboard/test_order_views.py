@@ -87,23 +87,34 @@ def test_an_order_placed_from_the_ticket_is_a_dashboard_order_and_refreshes_the_
     assert Order.objects.count() == 1
 
 
-def test_the_symbol_field_resolves_instruments_and_explains_unknown_ones(client, trader, market):
-    response = client.get("/trading/orders/ticket/", {"symbol": "nse:SBIN-EQ"})
-    assert f'name="instrument_id" value="{market["SBIN-EQ"].id}"' in response.content.decode()
-    response = client.get("/trading/orders/ticket/", {"symbol": "NSE:NOPE-EQ"})
+def test_the_ticket_finds_instruments_by_key_or_by_search_and_explains_unknown_ones(client, trader, market):
+    for text in ("nse:SBIN-EQ", "SBIN", "sbin"):  # EXCHANGE:SYMBOL in any case, or the search's best match
+        response = client.get("/trading/orders/ticket/", {"symbol": text, "mode": "search"})
+        assert f'name="instrument_id" value="{market["SBIN-EQ"].id}"' in response.content.decode(), text
+    response = client.get("/trading/orders/ticket/", {"symbol": "NSE:NOPE-EQ", "mode": "search"})
     assert 'data-testid="ticket-error-symbol">No listed instrument NSE:NOPE-EQ.' in response.content.decode()
-    response = client.post(
-        "/trading/orders/place/", {**ticket(market["SBIN-EQ"]), "mode": "symbol", "symbol": "SBIN"}, **HTMX
-    )
+    response = client.get("/trading/orders/ticket/", {"symbol": "ZZZNOPE"})  # no search box: at the top
+    assert 'data-testid="ticket-error">No instrument matches “ZZZNOPE”.' in response.content.decode()
+
+
+def test_the_ticket_opens_pre_filled_from_a_row(client, trader, market):
+    sbin = market["SBIN-EQ"]
+    query = {"instrument_id": sbin.id, "side": "SELL", "quantity": "7", "product": "MIS", "sheet": "1"}
+    html = client.get("/trading/orders/ticket/", query).content.decode()
+    assert 'data-side="SELL"' in html and 'value="7" data-testid="ticket-quantity"' in html
+    assert 'name="sheet" value="1"' in html and 'data-testid="ticket-close"' in html
+    assert 'value="MIS" data-hint="Intraday: squared off before the close" checked' in html
+    # A product the instrument does not take falls back to the first it does.
+    html = client.get("/trading/orders/ticket/", {**query, "product": "NRML"}).content.decode()
+    assert 'value="CNC" data-hint="Delivery: shares held overnight" checked' in html
+
+
+def test_placing_without_a_chosen_instrument_places_nothing(client, trader, market):
+    body = {k: v for k, v in ticket(market["SBIN-EQ"]).items() if k != "instrument_id"}
+    response = client.post("/trading/orders/place/", {**body, "mode": "search", "q": "SBIN"}, **HTMX)
     assert response.status_code == 422
-    assert 'data-testid="ticket-error-symbol">&#x27;SBIN&#x27; is not EXCHANGE:SYMBOL' in response.content.decode()
-
-
-def test_a_symbol_changed_after_the_ticket_was_drawn_places_nothing(client, trader, market):
-    body = {**ticket(market["SBIN-EQ"]), "mode": "symbol", "symbol": "NFO:NIFTY29DEC26FUT"}
-    response = client.post("/trading/orders/place/", body, **HTMX)
-    assert response.status_code == 200
-    assert 'data-testid="ticket-notice">Check the ticket for NFO:NIFTY29DEC26FUT' in response.content.decode()
+    assert 'data-testid="ticket-error-symbol">Choose an instrument' in response.content.decode()
+    assert 'value="SBIN"' in response.content.decode()  # what was typed stays
     assert not Order.objects.exists()
 
 
@@ -128,7 +139,7 @@ def test_someone_elses_order_is_a_404_everywhere(client, trader, market):
     ):
         response = getattr(client, method)(url)
         assert response.status_code == 404, url
-        assert "Error 404" in response.content.decode()
+        assert "That page does not exist" in response.content.decode()
     assert Order.objects.get(id=theirs.id).status == OrderStatus.NEW
 
 

@@ -1,11 +1,22 @@
-"""Browser tests: Playwright driving Debian's chromium against a live server."""
+"""Browser tests: Playwright driving Debian's chromium against a live server.
+
+One browser and one live server serve the whole session; each test gets fresh
+browser contexts (cookies, viewport). Screenshots land in the run's artefacts
+folder (var/test/artifacts/screenshots/, outside git) for a reviewer to look at.
+"""
 
 import os
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+# Waits are Playwright's auto-waiting `expect`; on a loaded 2-core machine 5 s (its default) is short.
+EXPECT_TIMEOUT_MS = 10_000
 
 # Playwright's sync API runs an event loop in this thread; the live server and
 # the ORM calls in tests are synchronous and safe here.
@@ -14,12 +25,18 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
+
+
+PHONE = {"width": 390, "height": 844}
+DESK = {"width": 1440, "height": 900}
+SCREENSHOTS = Path(settings.VAR_DIR) / "artifacts" / "screenshots"
 
 
 @pytest.fixture
@@ -29,6 +46,48 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """open_page(viewport, touch=False): a page in a fresh context of that size (a phone taps)."""
+    contexts = []
+
+    def make(viewport: dict, *, touch: bool = False):
+        context = browser.new_context(
+            base_url=live_server.url, timezone_id="Asia/Kolkata", viewport=viewport, has_touch=touch, is_mobile=touch
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())  # "Cancel order #3...?", "Square off ...?"
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def page_width(page) -> tuple[int, int]:
+    """(document width, viewport width): equal when nothing makes the page scroll sideways."""
+    return tuple(page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_status_cache():
+    """The top bar remembers the feed's heartbeat for two seconds; tests must not see another's."""
+    from orders.context_processors import feed_cache_clear
+
+    feed_cache_clear()
+    yield
+    feed_cache_clear()
 
 
 def login(page, username: str, password: str) -> None:
@@ -48,3 +107,42 @@ def feed(transactional_db):
     process.start()
     yield process
     process.stop()
+
+
+WATCHED = ("NSE:SBIN-EQ", "NSE:INFY-EQ", "NFO:NIFTY29DEC26FUT")
+
+
+@pytest.fixture
+def trader(user):
+    """A trader with ₹10,00,000 on an always-open paper account, watching what the tests trade.
+
+    Watching matters: the feed ticks watched instruments, so MARKET orders have a fresh price.
+    """
+    from marketdata.demo import demo_history_backfill, demo_instruments_import
+    from marketdata.selectors import instrument_get_by_key
+    from marketdata.services import watchlist_add
+    from orders.services import account_open
+
+    demo_instruments_import()
+    demo_history_backfill(session_minutes=30, days=5)
+    account_open(user=user, starting_funds=Decimal("1000000"), always_open=True)
+    for key in WATCHED:
+        exchange, symbol = key.split(":")
+        watchlist_add(user=user, instrument=instrument_get_by_key(exchange=exchange, symbol=symbol))
+    return user
+
+
+@pytest.fixture
+def worker(exclusive_workers):
+    """A real Celery worker process of this test's own (the shared one, if running, steps aside).
+
+    Not the session's shared worker: each transactional test ends with a flush
+    that recreates the content types under new ids, and a worker that lived
+    through one keeps the old ids cached; its first audit-log row in the next
+    test (auditlog records Order changes) then fails its foreign key at commit
+    and the order stays SUBMITTED. Nothing is in flight at the end of a test, so
+    a kill is safe and skips the 5-15 s of a warm shutdown.
+    """
+    process = exclusive_workers()
+    yield process
+    process.kill()

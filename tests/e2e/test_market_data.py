@@ -29,7 +29,7 @@ def test_a_trader_watches_an_instrument_sees_it_move_and_opens_its_chart(page, u
     expect(ltp).not_to_have_text(first, timeout=15_000)
 
     row.get_by_test_id("watch-symbol").click()
-    expect(page.get_by_role("heading", name=re.compile("INFY-EQ"))).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=re.compile("INFY-EQ"))).to_be_visible()
     chart = page.get_by_test_id("chart")
     expect(chart.locator("canvas").first).to_be_visible()
     expect(chart).to_have_attribute("data-candles", re.compile(r"^[1-9]\d*$"))

@@ -12,50 +12,14 @@ import pytest
 from playwright.sync_api import expect
 
 from core.templatetags.money import format_indian
-from marketdata.demo import demo_history_backfill, demo_instruments_import
-from marketdata.selectors import instrument_get_by_key
-from marketdata.services import watchlist_add
 from orders.models import Order
-from orders.services import account_open
 from tests.e2e.conftest import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 PRICE = re.compile(r"^[\d,]+\.\d{2,4}$")
-SIGNED = re.compile(r"^[+-]?[\d,]+\.\d{2}$")
+SIGNED = re.compile(r"^[+-]?₹[\d,]+\.\d{2}$")
 BROKER_WAIT = 15_000  # ms: worker -> paper broker -> matching engine -> back
-WATCHED = ("NSE:SBIN-EQ", "NSE:INFY-EQ", "NFO:NIFTY29DEC26FUT")
-
-
-@pytest.fixture
-def trader(user):
-    """A trader with ₹10,00,000 on an always-open paper account, watching what the tests trade.
-
-    Watching matters: the feed ticks watched instruments, so MARKET orders have a fresh price.
-    """
-    demo_instruments_import()
-    demo_history_backfill(session_minutes=30, days=5)
-    account_open(user=user, starting_funds=Decimal("1000000"), always_open=True)
-    for key in WATCHED:
-        exchange, symbol = key.split(":")
-        watchlist_add(user=user, instrument=instrument_get_by_key(exchange=exchange, symbol=symbol))
-    return user
-
-
-@pytest.fixture
-def worker(exclusive_workers):
-    """A real Celery worker process of this test's own (the shared one, if running, steps aside).
-
-    Not the session's shared worker: each transactional test ends with a flush
-    that recreates the content types under new ids, and a worker that lived
-    through one keeps the old ids cached; its first audit-log row in the next
-    test (auditlog records Order changes) then fails its foreign key at commit
-    and the order stays SUBMITTED. Nothing is in flight at the end of a test, so
-    a kill is safe and skips the 5-15 s of a warm shutdown.
-    """
-    process = exclusive_workers()
-    yield process
-    process.kill()
 
 
 @pytest.fixture
@@ -157,13 +121,15 @@ def test_a_limit_buy_far_below_the_market_rests_is_modified_and_cancelled(tradin
     expect(form.get_by_test_id("modify-price")).to_have_value(format(limit.normalize(), "f"))
     form.get_by_test_id("modify-price").fill(str(lower))
     form.get_by_test_id("modify-submit").click()
-    expect(page.get_by_test_id("action-message")).to_contain_text(f"Modification of order #{order_id} sent")
+    # The notice follows the request to its end: "Modifying..." gives way to the outcome.
+    expect(page.get_by_test_id("action-message")).to_contain_text(f"Order #{order_id} modified", timeout=BROKER_WAIT)
     expect(form).to_have_count(0)
     expect(row.get_by_test_id("order-price")).to_have_text(format_indian(lower), timeout=BROKER_WAIT)
     expect(row.get_by_test_id("order-status")).to_have_text("Open", timeout=BROKER_WAIT)
 
-    row.get_by_test_id("order-cancel").click()
+    row.get_by_test_id("order-cancel").click()  # confirmed by the trading_page fixture's dialog handler
     expect(row.get_by_test_id("order-status")).to_have_text("Cancelled", timeout=BROKER_WAIT)
+    expect(page.get_by_test_id("action-message")).to_have_text(re.compile(rf"Order #{order_id} cancelled\."))
     expect(row.get_by_test_id("order-cancel")).to_have_count(0)
     expect(row.get_by_test_id("order-modify")).to_have_count(0)
     order = Order.objects.get(id=order_id)

@@ -50,3 +50,13 @@ def test_money_cannot_be_edited_or_added_in_the_admin(admin_client, trader):
     assert admin_client.get("/admin/orders/ledgerentry/add/").status_code == 403
     page = admin_client.get(f"/admin/orders/funds/{funds_id}/change/")
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+
+
+def test_admin_shows_money_in_rupees_with_indian_grouping(admin_client, market, trader):
+    services.order_place(user=trader, instrument=market["SBIN-EQ"], params=params(quantity=3))
+    funds = admin_client.get("/admin/orders/funds/").content.decode()
+    assert "₹10,00,000.00" in funds  # cash
+    ledger = admin_client.get("/admin/orders/ledgerentry/").content.decode()
+    assert "+₹10,00,000.00" in ledger and "1000000.0000" not in ledger
+    orders = admin_client.get("/admin/orders/order/").content.decode()
+    assert "₹2,424.15" in orders  # reserved: 3 x 800.05 (the ask) plus 1%

@@ -341,7 +341,15 @@ def test_margin_used_stays_the_sum_of_each_positions_margin_however_fills_round(
         run(services.order_submit, order_id=order.id)
         funds = Funds.objects.get(account__user=trader)
         recount = sum(
-            (services.position_margin(p.product, p.net_quantity, p.average_price) for p in Position.objects.all()),
+            (
+                services.position_margin(
+                    instrument=p.instrument,
+                    product=p.product,
+                    net_quantity=p.net_quantity,
+                    average_price=p.average_price,
+                )
+                for p in Position.objects.all()
+            ),
             D(0),
         )
         assert funds.margin_used == recount, (symbol, side, quantity, price)

@@ -34,7 +34,12 @@ def test_positions_and_realised_pnl_follow_a_hand_computed_sequence(trader):  # 
         position = Position.objects.get(account_id=account_id, instrument=instrument, product="MIS")
         margin += margin_change
         # The running margin equals a recount from the stored position, step by step.
-        assert margin == position_margin("MIS", position.net_quantity, position.average_price)
+        assert margin == position_margin(
+            instrument=instrument,
+            product="MIS",
+            net_quantity=position.net_quantity,
+            average_price=position.average_price,
+        )
         assert (position.net_quantity, position.average_price, got, position.realised_pnl) == (
             net,
             D(average),

@@ -1,0 +1,49 @@
+"""Dashboard views for orders, positions, holdings and funds, split by responsibility:
+
+- ticket, ticket_state, estimate: the order ticket, what it shows, what an order would block
+- book: the Orders page, cancelling, and notices that follow a request to its end
+- detail: one order's page and its modify form
+- positions, holdings, funds: the account's positions and trades, delivery holdings, money
+- home: the dashboard home and the top bar's status strip; chart: the trader's lines on the chart
+
+Each parses the input, calls the same services and selectors as the API and
+answers through core.htmx (a partial for htmx, a message and a redirect otherwise).
+"""
+
+from .book import order_book_partial, order_cancel_view, order_notice_partial, orders_cancel_all_view, orders_page
+from .chart import chart_lines
+from .detail import order_detail, order_modify_view
+from .estimate import ticket_estimate
+from .funds import funds_move_view, funds_page
+from .holdings import holdings_page, holdings_partial
+from .home import dashboard, status_partial
+from .positions import position_close_view, positions_close_all_view, positions_page, positions_partial, trades_partial
+from .ticket import order_place_view, ticket_partial
+from .ticket_state import TicketState, ticket_context
+
+__all__ = [
+    "TicketState",
+    "chart_lines",
+    "dashboard",
+    "funds_move_view",
+    "funds_page",
+    "holdings_page",
+    "holdings_partial",
+    "order_book_partial",
+    "order_cancel_view",
+    "order_detail",
+    "order_modify_view",
+    "order_notice_partial",
+    "order_place_view",
+    "orders_cancel_all_view",
+    "orders_page",
+    "position_close_view",
+    "positions_close_all_view",
+    "positions_page",
+    "positions_partial",
+    "status_partial",
+    "ticket_context",
+    "ticket_estimate",
+    "ticket_partial",
+    "trades_partial",
+]

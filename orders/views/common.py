@@ -1,0 +1,54 @@
+"""What the dashboard's order views share: sizes, the statuses that offer actions, small lookups."""
+
+from accounts.selectors import trading_account_for
+from core.errors import NotFound
+from core.views import not_found
+
+from .. import selectors, services
+from ..models import OrderStatus
+
+# The event every live table on the page listens for (see core.htmx.partial).
+ORDERS_CHANGED = "ordersChanged"
+ORDER_BOOK_SIZE = 100
+TRADES_SHOWN = 50
+LEDGER_SHOWN = 50
+# Cancel is offered on NEW too: the service cancels at once an order no broker has seen yet.
+CANCELLABLE = services.MODIFIABLE | {OrderStatus.NEW}
+PENDING = {OrderStatus.MODIFY_PENDING, OrderStatus.CANCEL_PENDING}
+
+__all__ = [
+    "CANCELLABLE",
+    "LEDGER_SHOWN",
+    "ORDERS_CHANGED",
+    "ORDER_BOOK_SIZE",
+    "PENDING",
+    "TRADES_SHOWN",
+    "funds_or_none",
+    "not_found",
+    "split_errors",
+    "trading_account_for",
+    "with_value",
+]
+
+
+def funds_or_none(user):
+    try:
+        return selectors.funds_for_user(user=user)
+    except NotFound:
+        return None  # no trading account yet: the page says so
+
+
+def with_value(trades) -> list:
+    trades = list(trades)
+    for trade in trades:
+        trade.value = trade.quantity * trade.price
+    return trades
+
+
+def split_errors(fields: dict[str, list[str]], shown: tuple[str, ...], message: str = "") -> tuple[dict, list]:
+    """Errors beside the fields the form shows; the rest (or the message) at the top."""
+    beside = {f: msgs for f, msgs in fields.items() if f in shown}
+    top = [m for f, msgs in fields.items() if f not in shown for m in msgs]
+    if not beside and not top and message:
+        top = [message]
+    return beside, top
