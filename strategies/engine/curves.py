@@ -6,8 +6,6 @@ here: the curve is for charts and ratios; the final equity and every trade
 are exact Decimals from the book.
 """
 
-import itertools
-
 import numpy as np
 
 from .runner import RunResult
@@ -46,16 +44,13 @@ def drawdown(equity: np.ndarray) -> np.ndarray:
     return equity / peak - 1.0
 
 
-def downsample(times: np.ndarray, values: np.ndarray, limit: int) -> np.ndarray:
+def downsample(values: np.ndarray, limit: int) -> np.ndarray:
     """Indices of at most `limit` points keeping each bucket's lowest and highest (drawdowns stay visible)."""
     n = len(values)
     if n <= limit:
         return np.arange(n)
-    buckets = max(1, limit // 2)
-    edges = np.linspace(0, n, buckets + 1).astype(int)
-    keep = [0, n - 1]
-    for a, b in itertools.pairwise(edges):
-        if b > a:
-            chunk = values[a:b]
-            keep += [a + int(np.argmin(chunk)), a + int(np.argmax(chunk))]
-    return np.unique(keep)
+    size = -(-n // max(1, limit // 2 - 1))
+    padded = np.concatenate([values, np.full(-n % size, values[-1])]).reshape(-1, size)
+    offsets = np.arange(len(padded)) * size
+    keep = np.concatenate([[0, n - 1], offsets + padded.argmin(axis=1), offsets + padded.argmax(axis=1)])
+    return np.unique(np.minimum(keep, n - 1))

@@ -49,7 +49,14 @@ def build_report(result: RunResult) -> dict:
     equity, exposed = equity[first:], exposed[first:]
     times = result.timeline[first:steps]
     if not len(equity):
-        return {"metrics": _empty_metrics(result), "equity": [], "trades": [], "open_trades": []}
+        empty = {"time": [], "equity": [], "drawdown": []}
+        return {
+            "metrics": _empty_metrics(result),
+            "equity": empty,
+            "trades": [],
+            "trades_truncated": 0,
+            "open_trades": [],
+        }
     dd = drawdown(equity)
     closed = [t for t in result.book.trades if _in_window(result, t, first)]
     metrics = {
@@ -67,12 +74,14 @@ def build_report(result: RunResult) -> dict:
         if metrics["cagr"] is not None and metrics["max_drawdown"]
         else None
     )
-    keep = downsample(times, equity, MAX_POINTS)
+    keep = downsample(equity, MAX_POINTS)
     return {
         "metrics": metrics,
-        "equity": [
-            {"time": iso(times[i]), "equity": f"{equity[i]:.2f}", "drawdown": round(100 * dd[i], 4)} for i in keep
-        ],
+        "equity": {
+            "time": times[keep].tolist(),
+            "equity": [f"{x:.2f}" for x in equity[keep].tolist()],
+            "drawdown": np.round(100 * dd[keep], 4).tolist(),
+        },
         "trades": [_trade_row(result, t) for t in closed[:MAX_TRADES]],
         "trades_truncated": max(0, len(closed) - MAX_TRADES),
         "open_trades": [_trade_row(result, t) for t in result.book.open_trades()],
