@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("marketdata.api_urls")),
     path("", include("orders.api_urls")),
+    path("", include("strategies.api_urls")),
 ]
 
 urlpatterns = [

@@ -56,6 +56,8 @@ class RunResult:
     seconds: float
     config: RunConfig
     orders: int = 0
+    bars_done: int = 0  # over all instruments
+    bars_total: int = 0
 
 
 class Backtest:
@@ -110,14 +112,21 @@ class Backtest:
                 step(done, end)
                 done = end
                 if self.config.progress:
-                    self.config.progress(done, total)
+                    self.config.progress(self._bars_seen(), self._bars_total())
             for ctx in self.contexts:
                 ctx.strategy.on_stop()
         except Exception as exc:  # a strategy's bug ends its run, never the process running it
             error = self._describe(exc)
             done = self._steps_seen()
         return RunResult(self.series, self.book, self.timeline, done, error, self.logs,
-                         time.perf_counter() - started, self.config, self._order_id)  # fmt: skip
+                         time.perf_counter() - started, self.config, self._order_id,
+                         self._bars_seen(), self._bars_total())  # fmt: skip
+
+    def _bars_seen(self) -> int:
+        return sum(ctx._bar.index + 1 for ctx in self.contexts)
+
+    def _bars_total(self) -> int:
+        return sum(len(s) for s in self.series)
 
     def _describe(self, exc: Exception) -> str:
         where = ""
