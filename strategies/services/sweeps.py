@@ -143,7 +143,7 @@ def sweep_run_chunk(*, sweep_id: int, first: int, last: int) -> None:
         return
     spec = spec_from_row(sweep)
     series = series_load(spec.instruments, spec.interval, spec.start, spec.end)
-    todo = sweep.results.filter(index__gte=first, index__lte=last, metrics=None, error="").order_by("index")
+    todo = sweep.results.filter(index__gte=first, index__lte=last, metrics__isnull=True, error="").order_by("index")
     for row in todo:
         try:
             result, report = run_and_report(spec, series, params=row.params)
@@ -165,7 +165,7 @@ def score_of(metrics: dict | None, metric: str) -> float | None:
 
 @transaction.atomic
 def _save_result(sweep: Sweep, row: SweepResult, metrics, error: str, detail=None, score=None, params=None) -> None:
-    updated = SweepResult.objects.filter(id=row.id, metrics=None, error="").update(
+    updated = SweepResult.objects.filter(id=row.id, metrics__isnull=True, error="").update(
         metrics=metrics, error=error or ("" if metrics is not None else "no result"),
         score=score if score is not None or error else score_of(metrics, sweep.metric),
         detail=detail, params=row.params if params is None else params,

@@ -80,7 +80,7 @@ def walkforward_run_window(*, sweep_id: int, index: int) -> None:
     sweep = sweep_claim(sweep_id)
     if sweep is None:
         return
-    row = sweep.results.filter(index=index, metrics=None, error="").first()
+    row = sweep.results.filter(index=index, metrics__isnull=True, error="").first()
     if row is None:
         sweep_finish_if_complete(sweep_id)
         return
