@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import pytest
 
-from strategies.base import LookaheadError
 from strategies.engine.costs import FlatCosts, IndiaCosts, cost_model_from
 from strategies.engine.report import build_report
 from strategies.engine.sizing import Sizing

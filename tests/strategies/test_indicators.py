@@ -1,5 +1,6 @@
 """Incremental indicators against plain recomputation over the whole window."""
 
+import itertools
 import math
 import random
 from decimal import Decimal
@@ -57,7 +58,7 @@ def test_ema_seeds_with_the_sma_then_smooths(prices):
 
 def test_rsi_is_wilders(prices):
     rsi = RSI(14)
-    changes = [b - a for a, b in zip(prices, prices[1:], strict=False)]
+    changes = [b - a for a, b in itertools.pairwise(prices)]
     gain = sum(max(c, 0) for c in changes[:14]) / 14
     loss = sum(max(-c, 0) for c in changes[:14]) / 14
     for i, price in enumerate(prices[:400]):

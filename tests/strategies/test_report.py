@@ -1,7 +1,6 @@
 """The report's numbers on a run small enough to work out by hand."""
 
 import math
-from decimal import Decimal
 
 import pytest
 
