@@ -29,7 +29,11 @@ def money(value: Decimal) -> str:
 
 
 def price(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value.normalize():f}" if value != value.to_integral() else f"{value:.2f}"
+    """Two places, or more when the price has them (currency, options)."""
+    if value is None:
+        return None
+    rounded = value.quantize(PAISA)
+    return f"{rounded:f}" if rounded == value else f"{value.normalize():f}"
 
 
 def ratio(value: float | None) -> float | None:
