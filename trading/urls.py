@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("market/", include("marketdata.urls")),
     path("trading/", include("orders.urls")),
+    path("strategies/", include("strategies.urls")),
     path("admin/", admin.site.urls),
     path("health/", include("monitoring.urls")),
     path("api/v1/", include(api_v1)),
