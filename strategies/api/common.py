@@ -37,7 +37,8 @@ class RunInput(StrictSerializer):
 
 class TradeSerializer(serializers.Serializer):
     symbol = serializers.CharField()
-    side = serializers.ChoiceField(choices=["LONG", "SHORT"])
+    # Text, not an enum: the schema has an order `side` (BUY/SELL) already, and one name per enum.
+    side = serializers.CharField(help_text="LONG or SHORT")
     quantity = serializers.IntegerField()
     entry_time = serializers.DateTimeField()
     entry_price = serializers.DecimalField(max_digits=18, decimal_places=6)

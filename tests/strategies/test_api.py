@@ -157,3 +157,30 @@ def test_a_redelivered_task_does_nothing_once_the_backtest_is_done(user, sbin):
     services.backtest_run(backtest_id=backtest.id)
     backtest.refresh_from_db()
     assert backtest.attempts == 1 and backtest.finished_at == finished
+
+
+def test_a_backtest_whose_worker_died_is_queued_again_and_finished(user, sbin, monkeypatch):
+    from datetime import timedelta
+
+    from core import clock
+
+    backtest = services.backtest_create(user=user, **BODY)
+    long_ago = clock.now() - timedelta(minutes=10)
+    Backtest.objects.filter(id=backtest.id).update(status="RUNNING", heartbeat_at=long_ago, attempts=1)
+    queued = []
+    monkeypatch.setattr("strategies.tasks.backtest_run.delay", lambda backtest_id: queued.append(backtest_id))
+    assert services.backtests_recover() == 1 and queued == [backtest.id]
+    services.backtest_run(backtest_id=backtest.id)
+    backtest.refresh_from_db()
+    assert backtest.status == "DONE" and backtest.attempts == 2
+
+
+def test_a_running_backtest_with_a_live_worker_is_left_alone(user, sbin):
+    from core import clock
+
+    backtest = services.backtest_create(user=user, **BODY)
+    Backtest.objects.filter(id=backtest.id).update(status="RUNNING", heartbeat_at=clock.now(), attempts=1)
+    assert services.backtests_recover() == 0
+    services.backtest_run(backtest_id=backtest.id)  # a duplicate delivery while the first still runs
+    backtest.refresh_from_db()
+    assert backtest.status == "RUNNING" and backtest.attempts == 1
