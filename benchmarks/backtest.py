@@ -25,7 +25,6 @@ our 1M-bar backtest (peak RSS, the interpreter and libraries included).
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -44,7 +43,6 @@ import django  # noqa: E402
 django.setup()
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 from benchmarks._common import machine_info, pin_to_one_core, progress, run  # noqa: E402
 from strategies.engine.data import Series, series_from_frame  # noqa: E402
@@ -52,7 +50,6 @@ from strategies.engine.report import build_report  # noqa: E402
 from strategies.engine.runner import Backtest, RunConfig  # noqa: E402
 from strategies.engine.sizing import Sizing  # noqa: E402
 from strategies.registry import strategy_get  # noqa: E402
-from tests.strategies.reference import SmaCross, run_reference  # noqa: E402
 
 NAME = "backtest"
 TARGET_SPEEDUP = 3.0
@@ -82,7 +79,9 @@ def minute_bars(count: int, seed: int = 11) -> Series:
     return Series("NSE:SYNTH-EQ", times, *rounded, rng.integers(100, 10_000, count), 1, Decimal("0.05"))
 
 
-def frame_of(series: Series) -> pd.DataFrame:
+def frame_of(series: Series):
+    import pandas as pd
+
     return pd.DataFrame(
         {"Open": series.open, "High": series.high, "Low": series.low, "Close": series.close, "Volume": series.volume},
         index=pd.to_datetime(series.times, unit="s"),
@@ -98,7 +97,10 @@ def run_ours(series: Series):
     return result, report
 
 
-def run_theirs(frame: pd.DataFrame):
+def run_theirs(frame):
+    # Imported here: the memory probe's process should hold our engine, not pandas and backtesting.py.
+    from tests.strategies.reference import SmaCross, run_reference
+
     return run_reference(frame, SmaCross, CASH, fast=PARAMS["fast"], slow=PARAMS["slow"])
 
 
@@ -166,9 +168,15 @@ def linearity(bars: int, rounds: int) -> dict:
 
 
 def memory_probe(bars: int) -> None:
-    """Child process: one 1M-bar backtest, then print peak RSS in MB."""
+    """Child process: one 1M-bar backtest, then print its peak RSS in MB.
+
+    VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across exec, so a child would
+    report the parent's peak (pandas, backtesting.py and its results) instead of its own.
+    """
     result, _ = run_ours(minute_bars(bars))
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, len(result.book.trades))
+    status = Path("/proc/self/status").read_text()
+    peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    print(peak_kb / 1024, len(result.book.trades))
 
 
 def measure_memory(bars: int) -> float:

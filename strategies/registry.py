@@ -15,8 +15,7 @@ def register(cls: type[Strategy]) -> type[Strategy]:
 
 
 def _load_builtins() -> None:
-    if not _registry:
-        from . import builtin  # noqa: F401 - registers on import
+    from . import builtin  # noqa: F401 - registers on first import
 
 
 def strategies_all() -> list[type[Strategy]]:
