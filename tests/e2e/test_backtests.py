@@ -20,6 +20,7 @@ def test_a_trader_runs_a_backtest_and_reads_its_report(page, user, password, cel
     page.set_viewport_size({"width": width, "height": 900})
     login(page, user.username, password)
     page.get_by_test_id("nav-backtests").click()
+    page.wait_for_load_state("load")  # htmx has wired the form up, as for a person
 
     page.get_by_label("Strategy").select_option("rsi_reversion")
     expect(page.get_by_label("Oversold")).to_have_value("30.0")  # the form follows the strategy's schema
