@@ -3,7 +3,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination, iso_utc
+from core.api import Pagination, StrictSerializer, iso_utc
 from strategies import selectors, services
 from strategies.models import RunStatus, Sweep, SweepMode
 from strategies.services.sweeps import RANKABLE
@@ -116,6 +116,17 @@ class SweepListCreateApi(APIView):
 
 
 class SweepDetailApi(APIView):
+    class InputSerializer(StrictSerializer):
+        label = serializers.CharField(max_length=120, allow_blank=True)
+
     @extend_schema(operation_id="sweeps_retrieve", tags=["sweeps"], responses={200: SweepDetailSerializer})
     def get(self, request, sweep_id: int):
         return Response(sweep_json(selectors.sweep_get_for_user(user=request.user, sweep_id=sweep_id)))
+
+    @extend_schema(operation_id="sweeps_update", tags=["sweeps"], request=InputSerializer,
+                   responses={200: SweepSummarySerializer}, description="Label a sweep.")  # fmt: skip
+    def patch(self, request, sweep_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sweep = services.sweep_update(user=request.user, sweep_id=sweep_id, **data.validated_data)
+        return Response(sweep_summary(sweep))

@@ -127,6 +127,15 @@ def _enqueue_chunks(sweep_id: int, total: int) -> None:
     transaction.on_commit(lambda: [tasks.sweep_run_chunk.delay(sweep_id, a, b) for a, b in chunks])
 
 
+def sweep_update(*, user, sweep_id: int, label: str) -> Sweep:
+    from strategies.selectors import sweep_get_for_user
+
+    sweep = sweep_get_for_user(user=user, sweep_id=sweep_id)
+    sweep.label = _label(label)
+    sweep.save(update_fields=["label"])
+    return sweep
+
+
 def sweep_claim(sweep_id: int) -> Sweep | None:
     """The sweep, RUNNING from its first task on; None once it is finished (a redelivered task)."""
     now = clock.now()

@@ -72,6 +72,19 @@ def test_a_grid_is_split_into_tasks_ranked_and_mapped(
     assert Backtest.objects.get(id=backtest.id).metrics["final_equity"] == best["metrics"]["final_equity"]
 
 
+def test_a_sweep_is_labelled_by_its_owner_only(auth_client, user, sbin, monkeypatch):
+    from tests.accounts.factories import UserFactory
+
+    monkeypatch.setattr("strategies.tasks.sweep_run_chunk.delay", lambda *a: None)
+    mine = services.sweep_create(user=user, grid={"fast": [5, 10]}, **BODY)
+    theirs = services.sweep_create(user=UserFactory(), grid={"fast": [5, 10]}, **BODY)
+    response = auth_client.patch(f"/api/v1/sweeps/{mine.id}/", {"label": "fast only"}, format="json")
+    assert response.status_code == 200 and response.json()["label"] == "fast only"
+    assert auth_client.patch(f"/api/v1/sweeps/{theirs.id}/", {"label": "x"}, format="json").status_code == 404
+    assert auth_client.get(f"/api/v1/sweeps/{theirs.id}/").status_code == 404
+    assert [s["id"] for s in auth_client.get("/api/v1/sweeps/").json()["results"]] == [mine.id]
+
+
 def test_a_redelivered_chunk_runs_nothing_twice(user, sbin, django_capture_on_commit_callbacks, monkeypatch):
     monkeypatch.setattr("strategies.tasks.sweep_run_chunk.delay", lambda *a: None)
     with django_capture_on_commit_callbacks(execute=True):
