@@ -9,13 +9,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import login
+from tests.strategies.conftest import own_worker  # noqa: F401 - a fixture
 from tests.strategies.factories import instrument_with_candles
 
 pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.usefixtures("own_worker")
 @pytest.mark.parametrize("width", [1280, 390])
-def test_a_trader_runs_a_backtest_and_reads_its_report(page, user, password, celery_worker, width):
+def test_a_trader_runs_a_backtest_and_reads_its_report(page, user, password, width):
     instrument_with_candles("SBIN-EQ", count=500)
     page.set_viewport_size({"width": width, "height": 900})
     login(page, user.username, password)

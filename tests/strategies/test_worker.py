@@ -31,14 +31,14 @@ def wait_for(read, done, timeout=60):
     raise AssertionError(f"not done within {timeout} s: {value}")
 
 
-def test_a_worker_runs_a_queued_backtest_to_done(celery_worker, auth_client):
+def test_a_worker_runs_a_queued_backtest_to_done(own_worker, auth_client):
     instrument_with_candles("SBIN-EQ", count=700)
     response = auth_client.post("/api/v1/backtests/", BODY, format="json")
     assert response.status_code == 202
     backtest_id = response.json()["id"]
 
     row = wait_for(lambda: Backtest.objects.get(id=backtest_id), lambda b: b.status in ("DONE", "FAILED"))
-    assert row.status == "DONE", (row.error, celery_worker.log_tail())
+    assert row.status == "DONE", (row.error, own_worker.log_tail())
     assert row.progress == 100 and row.bars_processed == row.bars_total == 700
     assert row.attempts == 1 and row.metrics["num_trades"] == len(row.trades) > 0
 
@@ -46,7 +46,7 @@ def test_a_worker_runs_a_queued_backtest_to_done(celery_worker, auth_client):
     assert detail["status"] == "DONE" and detail["metrics"]["final_equity"] == row.metrics["final_equity"]
 
 
-def test_a_sweep_is_split_across_worker_tasks(celery_worker, auth_client):
+def test_a_sweep_is_split_across_worker_tasks(own_worker, auth_client):
     instrument_with_candles("SBIN-EQ", count=700)
     body = {**BODY, "grid": {"fast": [3, 5, 8, 13], "slow": [21, 34]}, "metric": "sharpe"}
     del body["params"]
