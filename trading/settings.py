@@ -298,7 +298,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "DEFAULT_GENERATOR_CLASS": "core.schema.SchemaGenerator",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "strategies.models.RunStatus",
+    },
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui/favicon-32x32.png",
 }
@@ -462,6 +464,7 @@ CELERY_BEAT_SCHEDULE = {
     "orders-outbox-sweep": {"task": "orders.tasks.outbox_sweep", "schedule": 2.0},
     "orders-reconcile": {"task": "orders.tasks.reconcile", "schedule": 15.0},
     "orders-risk-daily-loss": {"task": "orders.tasks.risk_daily_loss_sweep", "schedule": 5.0},
+    "strategies-recover": {"task": "strategies.tasks.backtests_recover", "schedule": 60.0},
     "orders-square-off-mis": {"task": "orders.tasks.square_off_mis", "schedule": _weekday_crontab(MIS_SQUARE_OFF_IST)},
     "orders-expire-day": {"task": "orders.tasks.expire_day_orders", "schedule": _weekday_crontab(DAY_ORDER_EXPIRY_IST)},
 }

@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -11,18 +10,8 @@ api_v1 = [
     path("", include("marketdata.api_urls")),
     path("", include("brokers.api_urls")),
     path("", include("orders.api_urls")),
+    path("", include("strategies.api_urls")),
 ]
-
-# Placeholders until the strategies app brings its pages: swap this for include("strategies.urls"),
-# which names its pages "home" and "backtests" in the "strategies" namespace (the top bar links them).
-_coming_soon = login_required(core_views.coming_soon)
-strategies_placeholder = (
-    [
-        path("", _coming_soon, {"page": "strategies"}, name="home"),
-        path("backtests/", _coming_soon, {"page": "backtests"}, name="backtests"),
-    ],
-    "strategies",
-)
 
 urlpatterns = [
     path("", orders_views.dashboard, name="dashboard"),
@@ -30,7 +19,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("market/", include("marketdata.urls")),
     path("trading/", include("orders.urls")),
-    path("strategies/", include(strategies_placeholder)),
+    path("strategies/", include("strategies.urls")),
     path("admin/", admin.site.urls),
     path("health/", include("monitoring.urls")),
     path("api/v1/", include(api_v1)),

@@ -1,0 +1,54 @@
+"""How many units an order without a quantity gets, decided when it fills, at the fill price.
+
+Always whole lots: the quantity is rounded down to a multiple of the lot
+size, and an order that rounds to nothing is rejected (`insufficient_size`).
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+
+from core.errors import InvalidInput
+
+MODES = ("percent_equity", "fixed_quantity", "fixed_value")
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class Sizing:
+    mode: str = "percent_equity"
+    value: Decimal = HUNDRED
+
+    def quantity(self, *, equity: Decimal, price: Decimal, lot_size: int) -> int:
+        if self.mode == "fixed_quantity":
+            units = int(self.value)
+        else:
+            budget = self.value if self.mode == "fixed_value" else equity * self.value / HUNDRED
+            if budget <= 0 or price <= 0:
+                return 0
+            units = int((budget / price).to_integral_value(rounding=ROUND_FLOOR))
+        return units - units % lot_size
+
+    def describe(self) -> dict:
+        return {"mode": self.mode, "value": str(self.value)}
+
+
+def sizing_from(spec: dict | None) -> Sizing:
+    """`{"mode": "percent_equity", "value": 100}` and the like, checked."""
+    from core.formatting import as_decimal
+
+    spec = dict(spec or {})
+    mode = spec.pop("mode", "percent_equity")
+    if mode not in MODES:
+        raise InvalidInput(f"sizing.mode must be one of {', '.join(MODES)}.", field="sizing.mode")
+    value = as_decimal(spec.pop("value", 100 if mode == "percent_equity" else None))
+    if spec:
+        name = sorted(spec)[0]
+        raise InvalidInput(f"sizing.{name} is not a sizing setting.", code="unknown_field", field=f"sizing.{name}")
+    if value is None or not value.is_finite() or value <= 0:
+        raise InvalidInput("sizing.value must be a positive number.", field="sizing.value")
+    if mode == "percent_equity" and value > 100:
+        # Above 100% would borrow; the backtester models a cash account (no leverage).
+        raise InvalidInput("sizing.value is a percentage of equity: at most 100.", field="sizing.value")
+    if mode == "fixed_quantity" and value != value.to_integral_value():
+        raise InvalidInput("sizing.value must be a whole number of units.", field="sizing.value")
+    return Sizing(mode, value)

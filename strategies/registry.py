@@ -1,0 +1,34 @@
+"""The strategies a backtest (or run) can name: the built-ins, and any registered in an AppConfig.ready."""
+
+from core.errors import InvalidInput
+
+from .base import Strategy
+
+_registry: dict[str, type[Strategy]] = {}
+
+
+def register(cls: type[Strategy]) -> type[Strategy]:
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} needs a `name`")
+    _registry[cls.name] = cls
+    return cls
+
+
+def _load_builtins() -> None:
+    from . import builtin  # noqa: F401 - registers on first import
+
+
+def strategies_all() -> list[type[Strategy]]:
+    _load_builtins()
+    return sorted(_registry.values(), key=lambda cls: cls.name)
+
+
+def strategy_get(name: str, *, field: str = "strategy") -> type[Strategy]:
+    _load_builtins()
+    cls = _registry.get(name) if isinstance(name, str) else None
+    if cls is None:
+        known = ", ".join(sorted(_registry))
+        raise InvalidInput(
+            f"Unknown strategy {str(name)[:60]!r}; available: {known}.", code="unknown_strategy", field=field
+        )
+    return cls
