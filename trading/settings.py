@@ -410,6 +410,8 @@ MARKET_HOLIDAYS = env_list("MARKET_HOLIDAYS", [])
 # than the grace period are looked up at the broker by their tag.
 OUTBOX_RESEND_AFTER_SECONDS = float(env("OUTBOX_RESEND_AFTER_SECONDS", "3"))
 ORDER_SUBMIT_GRACE_SECONDS = float(env("ORDER_SUBMIT_GRACE_SECONDS", "90"))
+# Reconciliation with the brokers (one order-book read per live account per run).
+RECONCILE_INTERVAL_SECONDS = float(env("RECONCILE_INTERVAL_SECONDS", "5"))
 FAULTS = set(env_list("TRADING_FAULTS", []))
 # End of day, IST: MIS square-off and DAY order expiry (Celery beat, weekdays).
 MIS_SQUARE_OFF_IST = env("MIS_SQUARE_OFF_IST", "15:20")
@@ -431,7 +433,7 @@ def _weekday_crontab(hhmm_ist: str):
 
 CELERY_BEAT_SCHEDULE = {
     "orders-outbox-sweep": {"task": "orders.tasks.outbox_sweep", "schedule": 2.0},
-    "orders-reconcile": {"task": "orders.tasks.reconcile", "schedule": 15.0},
+    "orders-reconcile": {"task": "orders.tasks.reconcile", "schedule": RECONCILE_INTERVAL_SECONDS},
     "orders-square-off-mis": {"task": "orders.tasks.square_off_mis", "schedule": _weekday_crontab(MIS_SQUARE_OFF_IST)},
     "orders-expire-day": {"task": "orders.tasks.expire_day_orders", "schedule": _weekday_crontab(DAY_ORDER_EXPIRY_IST)},
 }
