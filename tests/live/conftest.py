@@ -10,7 +10,7 @@ from orders.services import account_open
 from tests.accounts.factories import UserFactory
 from tests.brokers.conftest import fake, fake_server, forget_broker_state  # noqa: F401 - fixtures
 from tests.fakes.angelone import TEST_CLIENT
-from tests.orders.conftest import market, run, set_quote  # noqa: F401 - fixtures
+from tests.orders.conftest import market, run, set_quote, trader  # noqa: F401 - fixtures
 
 
 def live_trader(*, funds: str = "1000000", **credentials):
