@@ -94,7 +94,10 @@ def order_submit(*, order_id: int) -> None:
         return
     # Sent and accepted, not yet recorded: a crash here is what reconciliation by tag is for.
     faults.point("order_submit.after_broker_call")
-    apply_with_trades(order.account, broker, result, actor="worker")
+    try:
+        apply_with_trades(order.account, broker, result, actor="worker")
+    except BrokerError as exc:  # reading its fills failed: it stays SUBMITTED, reconciliation finds it by tag
+        logger.warning("order %s was accepted but its state could not be read: %s", order_id, exc)
 
 
 def _back_from_submitted(order: Order, to_status: str, reason: str, *, code: str) -> None:

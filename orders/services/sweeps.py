@@ -43,11 +43,15 @@ def orders_outbox_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Queue again what a lost message or a dead worker left behind. Duplicates are harmless:
     each task claims its order first. Requests a worker already took to the broker are left to
     reconciliation."""
-    stale = (now or clock.now()) - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS)
+    now = now or clock.now()
+    stale = now - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS)
     counts = {}
     for status, task in _PENDING_TASKS.items():
         waiting = Order.objects.filter(status=status, updated_at__lt=stale, request_sent_at__isnull=True)
         ids = list(waiting.values_list("id", flat=True)[:_BATCH])
+        # Queued again at most once a period: behind a backlog, every sweep re-queueing every waiting
+        # order would multiply the backlog.
+        Order.objects.filter(id__in=ids, status=status).update(updated_at=now)
         for order_id in ids:
             enqueue(task, order_id)
         counts[status] = len(ids)
@@ -113,7 +117,7 @@ class _Trades:
         if not found.filled_quantity:
             return ()
         if self._by_order is None:
-            self._by_order = {}
+            self._by_order = {}  # read once: if the read fails, completed orders wait for the next sweep
             for trade in self.broker.trades():
                 self._by_order.setdefault(trade.broker_order_id, []).append(trade)
         return tuple(self._by_order.get(found.broker_order_id, ()))
