@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from accounts.models import TradingAccount
 from core.api import StrictSerializer
 from core.errors import NotFound
+from core.schema import ERRORS
 
 from . import services
 from .models import BrokerAccount
@@ -46,12 +47,19 @@ def _mine(request) -> BrokerAccount:
 class BrokerAccountApi(APIView):
     class InputSerializer(StrictSerializer):
         client_code = serializers.CharField(max_length=32)
-        static_ip = serializers.IPAddressField(required=False, allow_null=True)
+        static_ip = serializers.IPAddressField(
+            protocol="IPv4", required=False, allow_null=True, help_text="The IPv4 address registered with the broker."
+        )
         api_key = serializers.CharField(max_length=200, required=False, allow_blank=True, write_only=True)
         pin = serializers.CharField(max_length=32, required=False, allow_blank=True, write_only=True)
         totp_secret = serializers.CharField(max_length=128, required=False, allow_blank=True, write_only=True)
 
-    @extend_schema(operation_id="broker_account_get", tags=["brokers"], responses={200: BrokerAccountOutput})
+    @extend_schema(
+        operation_id="broker_account_get",
+        tags=["brokers"],
+        responses={200: BrokerAccountOutput, 404: ERRORS[404]},
+        description="404 `broker_account_not_found` until credentials are saved.",
+    )
     def get(self, request):
         return Response(BrokerAccountOutput(_mine(request)).data)
 
@@ -59,8 +67,9 @@ class BrokerAccountApi(APIView):
         operation_id="broker_account_save",
         tags=["brokers"],
         request=InputSerializer,
-        responses={200: BrokerAccountOutput},
-        description="Save Angel One credentials. API key, PIN and TOTP secret are write-only: they are "
+        responses={200: BrokerAccountOutput, 404: ERRORS[404], 422: ERRORS[422]},
+        description="Save Angel One credentials (the first save needs all three: 422 `credentials_incomplete`). "
+        "API key, PIN and TOTP secret are write-only: they are "
         "never returned; leave one out (or blank) to keep what is stored.",
     )
     def put(self, request):
@@ -83,7 +92,7 @@ class BrokerAccountConnectApi(APIView):
         operation_id="broker_account_connect",
         tags=["brokers"],
         request=None,
-        responses={200: OutputSerializer},
+        responses={200: OutputSerializer, 404: ERRORS[404]},
         description="Log in now. The result is in `status` and `status_message`; the outgoing address is "
         "compared with the registered static IP.",
     )
@@ -97,7 +106,10 @@ class BrokerAccountConnectApi(APIView):
 
 class BrokerAccountDisconnectApi(APIView):
     @extend_schema(
-        operation_id="broker_account_disconnect", tags=["brokers"], request=None, responses={200: BrokerAccountOutput}
+        operation_id="broker_account_disconnect",
+        tags=["brokers"],
+        request=None,
+        responses={200: BrokerAccountOutput, 404: ERRORS[404]},
     )
     def post(self, request):
         return Response(BrokerAccountOutput(services.broker_account_disconnect(broker_account=_mine(request))).data)

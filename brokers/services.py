@@ -7,7 +7,7 @@ from django.db.models import F
 
 from accounts.models import TradingAccount
 from core import clock
-from core.errors import InvalidInput
+from core.errors import RuleViolation
 
 from .base import BrokerError
 from .models import BrokerAccount
@@ -21,7 +21,8 @@ def _reset_session(broker_account: BrokerAccount, *, status: str, message: str) 
     broker_account.status = status
     broker_account.status_message = message
     broker_account.status_changed_at = clock.now()
-    broker_account.session_version = F("session_version") + 1
+    # Every process holding the old session sees the version move and drops it; a new row starts at 1.
+    broker_account.session_version = F("session_version") + 1 if broker_account.pk else 1
 
 
 @transaction.atomic
@@ -49,7 +50,7 @@ def broker_account_save(
             setattr(broker_account, name, value)
     if not broker_account.has_credentials:
         missing = [name for name in ("client_code", *secrets) if not getattr(broker_account, name)]
-        raise InvalidInput(f"Give {', '.join(missing)}.", code="credentials_incomplete", field=missing[0])
+        raise RuleViolation(f"Give {', '.join(missing)}.", code="credentials_incomplete", field=missing[0])
     if changed:  # new credentials: the old session and any "disconnected" verdict no longer apply
         _reset_session(broker_account, status=BrokerAccount.Status.NEW, message="")
     broker_account.save()

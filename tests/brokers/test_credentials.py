@@ -146,7 +146,7 @@ def test_the_api_refuses_unknown_fields_and_incomplete_credentials(db):
     incomplete = client.put("/api/v1/broker-account/", {"client_code": "A1", "pin": "1"}, format="json")
 
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (400, "unknown_field")
-    assert (incomplete.status_code, incomplete.json()["error"]["code"]) == (400, "credentials_incomplete")
+    assert (incomplete.status_code, incomplete.json()["error"]["code"]) == (422, "credentials_incomplete")
     assert client.get("/api/v1/broker-account/").json()["error"]["code"] == "broker_account_not_found"
 
 
@@ -201,3 +201,17 @@ def test_no_secret_or_token_reaches_the_logs_during_logins_calls_and_failures(db
     assert caplog.records, "nothing was logged: the test would prove nothing"
     for secret in [*SECRETS.values(), "975310", *tokens]:
         assert secret not in logged
+
+
+def test_the_first_save_through_the_api_stores_the_credentials(db):
+    """Found by the schema fuzzer: a first save (a new row) answered 500."""
+    from orders.services import account_open
+    from tests.accounts.factories import UserFactory
+    from tests.conftest import jwt_client
+
+    user = UserFactory()
+    account_open(user=user)
+    body = {"client_code": "A123", "static_ip": "10.0.0.7", "api_key": "k-1", "pin": "1234", "totp_secret": "JBSWY3DP"}
+    response = jwt_client(user).put("/api/v1/broker-account/", body, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["has_pin"] is True and "pin" not in response.json()
