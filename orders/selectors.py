@@ -126,3 +126,16 @@ def instruments_in_play() -> set[int]:
     open_orders = Order.objects.exclude(status__in=TERMINAL).values_list("instrument_id", flat=True).distinct()
     held = Position.objects.exclude(net_quantity=0).values_list("instrument_id", flat=True).distinct()
     return set(open_orders) | set(held)
+
+
+def external_orders_for_user(*, user):
+    """Orders at the user's broker that the platform did not place."""
+    from .models import ExternalOrder
+
+    return ExternalOrder.objects.filter(account__user=user)
+
+
+def notifications_unread_for_user(*, user):
+    from .models import Notification
+
+    return Notification.objects.filter(user=user, read_at=None)

@@ -4,6 +4,9 @@ import os
 
 import pytest
 
+from tests.brokers.conftest import fake, fake_server  # noqa: F401 - the fake Angel One, for the live-trading page
+from tests.orders.conftest import market  # noqa: F401 - demo instruments with fresh quotes
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
