@@ -1,64 +1,48 @@
-"""Typed events a lower layer emits and a higher one subscribes to, without importing it.
+"""Typed domain events, published by the app that knows and received by whoever subscribed.
 
-The orders app emits `PositionMismatchFound` and `OrderRejectedByBroker`;
-monitoring (or anything else) subscribes in its AppConfig.ready with
-`subscribe(PositionMismatchFound, handler)`. A failing subscriber is logged
-and never undoes the write that emitted the event.
+A lower layer must not import a higher one, and monitoring imports no domain
+app: an app defines its events as subclasses of `Event` (a frozen dataclass
+with a dotted `name`), publishes them here, and anyone subscribes by name
+("risk.rejected") or by prefix ("risk."). Handlers run in the publishing
+thread, after the fact; one that fails is logged and never undoes the event.
 """
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
+from typing import ClassVar
+
+from . import clock
 
 logger = logging.getLogger(__name__)
-_subscribers: dict[type, list[Callable[[Any], None]]] = defaultdict(list)
 
 
-@dataclass(frozen=True, slots=True)
-class PositionMismatchFound:
-    """Our position and the broker's differ (recorded as orders.PositionMismatch `mismatch_id`)."""
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    name: ClassVar[str] = "event"
+    account_id: int | None = None
+    at: datetime = field(default_factory=clock.now)
 
-    mismatch_id: int
-    account_id: int
-    exchange: str
-    symbol: str
-    product: str
-    platform_quantity: int
-    broker_quantity: int
-    platform_average: Decimal | None
-    broker_average: Decimal | None
-    detected_at: datetime
+    def payload(self) -> dict:
+        """The event's fields as plain data (for logs, alerts, notifications)."""
+        return {k: v for k, v in self.__dict__.items() if k != "at"}
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRejectedByBroker:
-    """The broker refused an order, at once or after accepting it (`late`)."""
-
-    order_id: int
-    account_id: int
-    user_id: int
-    code: str
-    message: str
-    late: bool
+Handler = Callable[[Event], None]
+_handlers: list[tuple[str, Handler]] = []
 
 
-def subscribe(event_type: type, handler: Callable[[Any], None]) -> None:
-    if handler not in _subscribers[event_type]:
-        _subscribers[event_type].append(handler)
+def subscribe(name: str, handler: Handler) -> None:
+    """`name` is an event name, or a prefix ending in "." for a family ("risk.")."""
+    if (name, handler) not in _handlers:
+        _handlers.append((name, handler))
 
 
-def unsubscribe(event_type: type, handler: Callable[[Any], None]) -> None:
-    if handler in _subscribers[event_type]:
-        _subscribers[event_type].remove(handler)
-
-
-def emit(event: object) -> None:
-    for handler in list(_subscribers[type(event)]):
-        try:
-            handler(event)
-        except Exception:
-            logger.exception("event subscriber %r failed for %s", handler, type(event).__name__)
+def publish(event: Event) -> None:
+    for name, handler in list(_handlers):
+        if event.name == name or (name.endswith(".") and event.name.startswith(name)) or name == "*":
+            try:
+                handler(event)
+            except Exception:
+                logger.exception("event handler %s failed for %s", getattr(handler, "__name__", handler), event.name)

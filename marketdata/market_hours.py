@@ -1,6 +1,6 @@
 """Exchange sessions in IST. Orders outside them are refused unless the paper account is "always open"."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 
@@ -37,3 +37,11 @@ def closed_message(exchange: str, moment: datetime) -> str:
         f"The {exchange} market is closed ({local:%a %H:%M} IST); it trades {start:%H:%M} to {end:%H:%M} IST "
         "on weekdays that are not holidays."
     )
+
+
+def next_trading_day(after: date) -> date:
+    """The first weekday after `after` that is not an exchange holiday."""
+    day, holidays = after + timedelta(days=1), _holidays()
+    while day.weekday() >= 5 or day in holidays:
+        day += timedelta(days=1)
+    return day

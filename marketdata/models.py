@@ -170,3 +170,53 @@ class LiveInterest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_id} until {self.until:%H:%M:%S}"
+
+
+# --- Exchange limits the risk checks read (loaded from the exchanges' daily files) -----------------
+
+
+class FreezeQuantity(models.Model):
+    """The most the exchange takes in one F&O order for an underlying (NSE's published freeze list)."""
+
+    underlying = models.CharField(max_length=64, unique=True, help_text="As instruments name it: NIFTY, SBIN, ...")
+    quantity = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["underlying"]
+        verbose_name_plural = "freeze quantities"
+
+    def __str__(self) -> str:
+        return f"{self.underlying}: {self.quantity}"
+
+
+class FnoBan(models.Model):
+    """A stock in the F&O ban period on a day: its derivatives take only orders that reduce a position."""
+
+    underlying = models.CharField(max_length=64)
+    day = models.DateField(help_text="IST trading day.")
+
+    class Meta:
+        ordering = ["-day", "underlying"]
+        constraints = [models.UniqueConstraint(fields=["underlying", "day"], name="fno_ban_underlying_day")]
+        verbose_name = "F&O ban entry"
+        verbose_name_plural = "F&O ban list"
+
+    def __str__(self) -> str:
+        return f"{self.underlying} ({self.day})"
+
+
+class CircuitLimit(models.Model):
+    """The day's price band of an instrument: orders priced outside it are refused by the exchange."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="IST trading day.")
+    lower = models.DecimalField(max_digits=18, decimal_places=6)
+    upper = models.DecimalField(max_digits=18, decimal_places=6)
+
+    class Meta:
+        ordering = ["-day", "instrument"]
+        constraints = [models.UniqueConstraint(fields=["instrument", "day"], name="circuit_limit_instrument_day")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} {self.day}: {self.lower}-{self.upper}"

@@ -146,3 +146,6 @@ class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("level", "code")
     search_fields = ("user__username", "message", "=order__id")
     list_select_related = ("user",)
+
+
+from .risk import admin as risk_admin  # noqa: E402, F401 - registers the risk models

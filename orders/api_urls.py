@@ -3,6 +3,7 @@ from django.urls import path
 from core.routing import route
 
 from .api import funds, live, orders, positions
+from .risk import api as risk
 
 urlpatterns = [
     path("orders/", route(get=orders.OrderListApi, post=orders.OrderCreateApi), name="orders"),
@@ -22,4 +23,7 @@ urlpatterns = [
     path("account/mode/", route(get=live.AccountModeApi, post=live.AccountModeSwitchApi), name="account-mode"),
     path("notifications/", live.NotificationListApi.as_view(), name="notifications"),
     path("notifications/read/", live.NotificationReadApi.as_view(), name="notifications-read"),
+    path("risk/", risk.RiskApi.as_view(), name="risk"),
+    path("risk/kill-switch/", risk.KillSwitchApi.as_view(), name="risk-kill-switch"),
+    path("risk/reactivate/", risk.ReactivateApi.as_view(), name="risk-reactivate"),
 ]

@@ -20,7 +20,13 @@ class OrdersConfig(AppConfig):
         # The feed must tick whatever has open orders or positions, watched or not.
         register_subscription_provider("orders-and-positions", instruments_in_play)
         # Orders and money keep their own complete history (OrderEvent, the ledger);
-        # auditlog covers what people edit by hand (accounts, instruments).
+        # auditlog covers what people edit by hand (accounts, instruments, risk limits).
+        from auditlog.registry import auditlog
+
+        from .risk.models import PlatformRisk, RiskProfile
+
+        auditlog.register(RiskProfile, exclude_fields=["updated_at"])
+        auditlog.register(PlatformRisk)
 
 
 def _reconcile_on_start(sender=None, **kwargs) -> None:

@@ -6,9 +6,17 @@ from django.db.models import Q
 
 from accounts.models import TradingAccount
 from brokers.base import OrderType, Product, Side, Validity
+from core import clock
 from marketdata.models import Instrument
 
 MONEY = {"max_digits": 20, "decimal_places": 4}
+
+
+def clock_now():
+    """core.clock.now, looked up at each call (tests replace it)."""
+    return clock.now()
+
+
 PRICE = {"max_digits": 18, "decimal_places": 6}
 
 
@@ -68,9 +76,10 @@ class Order(models.Model):
     # A cancel asked for while the broker was still answering (placement, modification): {"reason", "actor"},
     # sent as soon as the order is working at the broker again.
     queued_cancel = models.JSONField(null=True, blank=True)
-    source = models.CharField(max_length=16, default="api", help_text="api, dashboard, system, strategy")
+    source = models.CharField(max_length=16, default="api", help_text="api, dashboard, system, strategy, square_off")
     submit_attempts = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The platform's clock (tests move it): risk's order-rate windows count by this time.
+    created_at = models.DateTimeField(default=clock_now, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
 
@@ -89,6 +98,7 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="order_user_created"),
             models.Index(fields=["status", "updated_at"], name="order_status_updated"),
+            models.Index(fields=["account", "created_at"], name="order_account_created"),  # risk's rate counts
         ]
 
     def __str__(self) -> str:
@@ -311,3 +321,6 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.code}: {self.message[:40]}"
+
+
+from .risk.models import PlatformRisk, RiskEvent, RiskProfile  # noqa: E402, F401 - the app's models, registered here

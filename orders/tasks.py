@@ -56,3 +56,10 @@ def square_off_mis() -> int:
 @shared_task(name="orders.tasks.square_off_mis_close")
 def square_off_mis_close() -> int:
     return services.mis_positions_close()
+
+
+@shared_task(name="orders.tasks.risk_daily_loss_sweep")
+def risk_daily_loss_sweep() -> dict:
+    from .risk.services import risk_daily_loss_sweep as sweep
+
+    return sweep()

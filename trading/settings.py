@@ -7,6 +7,7 @@ environment (see README.md, "Configuration").
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -413,6 +414,32 @@ ORDER_SUBMIT_GRACE_SECONDS = float(env("ORDER_SUBMIT_GRACE_SECONDS", "90"))
 # Reconciliation with the brokers (one order-book read per live account per run).
 RECONCILE_INTERVAL_SECONDS = float(env("RECONCILE_INTERVAL_SECONDS", "5"))
 FAULTS = set(env_list("TRADING_FAULTS", []))
+# Pre-trade risk: the limits a new account starts with (admins tune them per account), sensible for a
+# retail trader with a few lakh rupees. Order values: equity and options at the order's price, futures notional.
+RISK_DEFAULTS = {
+    "max_order_value_equity": Decimal(env("RISK_MAX_ORDER_VALUE_EQUITY", "500000")),
+    "max_order_value_futures": Decimal(env("RISK_MAX_ORDER_VALUE_FUTURES", "3000000")),
+    "max_order_value_options": Decimal(env("RISK_MAX_ORDER_VALUE_OPTIONS", "200000")),
+    "max_quantity_equity": env_int("RISK_MAX_QUANTITY_EQUITY", 10_000),
+    "max_quantity_futures": env_int("RISK_MAX_QUANTITY_FUTURES", 1_800),
+    "max_quantity_options": env_int("RISK_MAX_QUANTITY_OPTIONS", 1_800),
+    "price_band_pct_equity": Decimal(env("RISK_PRICE_BAND_PCT_EQUITY", "5")),
+    "price_band_pct_futures": Decimal(env("RISK_PRICE_BAND_PCT_FUTURES", "3")),
+    "price_band_pct_options": Decimal(env("RISK_PRICE_BAND_PCT_OPTIONS", "40")),
+    "max_open_orders": env_int("RISK_MAX_OPEN_ORDERS", 50),
+    "max_position_value": Decimal(env("RISK_MAX_POSITION_VALUE", "5000000")),
+    "max_gross_exposure": Decimal(env("RISK_MAX_GROSS_EXPOSURE", "10000000")),
+    "max_orders_per_second": env_int("RISK_MAX_ORDERS_PER_SECOND", 10),
+    "max_orders_per_minute": env_int("RISK_MAX_ORDERS_PER_MINUTE", 200),
+    "max_orders_per_day": env_int("RISK_MAX_ORDERS_PER_DAY", 2_000),
+    "daily_loss_limit": Decimal(env("RISK_DAILY_LOSS_LIMIT", "50000")),
+    "allowed_exchanges": env_list("RISK_ALLOWED_EXCHANGES", ["NSE", "BSE", "NFO", "BFO"]),
+    "allowed_products": env_list("RISK_ALLOWED_PRODUCTS", ["CNC", "MIS", "NRML"]),
+    "allowed_instrument_classes": env_list("RISK_ALLOWED_INSTRUMENT_CLASSES", ["equity", "futures", "options"]),
+}
+# Off only to measure what the checks cost (benchmarks/orders.py); never in production.
+RISK_CHECKS_ENABLED = env_bool("RISK_CHECKS_ENABLED", True)
+
 # End of day, IST: MIS square-off and DAY order expiry (Celery beat, weekdays).
 MIS_SQUARE_OFF_IST = env("MIS_SQUARE_OFF_IST", "15:20")
 DAY_ORDER_EXPIRY_IST = env("DAY_ORDER_EXPIRY_IST", "15:30")
@@ -434,6 +461,7 @@ def _weekday_crontab(hhmm_ist: str):
 CELERY_BEAT_SCHEDULE = {
     "orders-outbox-sweep": {"task": "orders.tasks.outbox_sweep", "schedule": 2.0},
     "orders-reconcile": {"task": "orders.tasks.reconcile", "schedule": RECONCILE_INTERVAL_SECONDS},
+    "orders-risk-daily-loss": {"task": "orders.tasks.risk_daily_loss_sweep", "schedule": 5.0},
     "orders-square-off-mis": {"task": "orders.tasks.square_off_mis", "schedule": _weekday_crontab(MIS_SQUARE_OFF_IST)},
     "orders-expire-day": {"task": "orders.tasks.expire_day_orders", "schedule": _weekday_crontab(DAY_ORDER_EXPIRY_IST)},
 }

@@ -12,6 +12,7 @@ from accounts.models import TradingAccount
 from brokers.base import Broker, BrokerError, BrokerOrder, Product
 from core import events
 
+from ..events import PositionMismatchFound
 from ..models import TERMINAL, ExternalOrder, Notification, Order, Position, PositionMismatch
 from .notices import notification_create
 
@@ -165,8 +166,8 @@ def _mismatch_record(account, key: Key, mine, broker_side, row: PositionMismatch
         **figures,
     )
     logger.warning("position mismatch for account %s: %s", account.id, row)
-    events.emit(
-        events.PositionMismatchFound(
+    events.publish(
+        PositionMismatchFound(
             mismatch_id=row.id,
             account_id=account.id,
             exchange=exchange,
@@ -176,7 +177,6 @@ def _mismatch_record(account, key: Key, mine, broker_side, row: PositionMismatch
             broker_quantity=broker_side[0],
             platform_average=figures["platform_average"],
             broker_average=figures["broker_average"],
-            detected_at=now,
         )
     )
     return 1

@@ -11,6 +11,7 @@ from core.errors import Conflict, InvalidInput, RuleViolation
 from marketdata.quotes import is_stale, quotes_get
 
 from ..models import TERMINAL, Order, OrderStatus, OrderType
+from ..risk.checking import risk_refusal
 from ..validation import OrderParams, check_against_market, check_shape, margin_rate, reference_price
 from .books import ZERO, end, event, insufficient_funds_message, locked, mark, money, move, reserve
 from .dispatch import enqueue_on_commit
@@ -38,6 +39,8 @@ def order_modify(*, user, order: Order, changes: dict) -> Order:
         params = _modified_params(order, changes)
         required = _required_after_change(order, params)
         extra = max(ZERO, required - order.reserved_amount)
+        if refused := _risk_refusal(order, params):
+            raise refused
         if extra > books.funds.available:
             message = insufficient_funds_message(extra, books.funds.available, extra=True)
             raise RuleViolation(message, code="insufficient_funds", field="quantity")
@@ -80,6 +83,16 @@ def _modified_params(order: Order, changes: dict) -> OrderParams:
             field="quantity",
         )
     return params
+
+
+def _risk_refusal(order: Order, params: OrderParams):
+    """The same limits a new order meets (not the rate limits: a modification is not a new order)."""
+    found, _ = quotes_get([order.instrument_id])
+    quote = found.get(order.instrument_id)
+    return risk_refusal(
+        account=order.account, instrument=order.instrument, params=params, quote=quote,
+        reducing=order.reserved_amount == 0, price=reference_price(params, quote), source=order.source, placing=False,
+    )  # fmt: skip
 
 
 def _required_after_change(order: Order, params: OrderParams):

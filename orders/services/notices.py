@@ -4,6 +4,7 @@ from django.db import transaction
 
 from core import clock, events
 
+from ..events import OrderRejectedByBroker
 from ..models import Notification, Order
 
 
@@ -30,7 +31,7 @@ def order_rejection_notify(order: Order, *, code: str, message: str, late: bool)
     notification_create(
         user_id=order.user_id, code=code, message=text, level=Notification.Level.ERROR, order_id=order.id
     )
-    event = events.OrderRejectedByBroker(
+    event = OrderRejectedByBroker(
         order_id=order.id, account_id=order.account_id, user_id=order.user_id, code=code, message=message, late=late
     )
-    transaction.on_commit(lambda: events.emit(event))
+    transaction.on_commit(lambda: events.publish(event))

@@ -21,6 +21,8 @@ from marketdata.models import Instrument
 from marketdata.quotes import CachedQuote, is_stale, quotes_get
 
 from ..models import TERMINAL, Order, OrderStatus, OrderType, Position, Product, Side, Validity
+from ..risk.checking import SQUARE_OFF_SOURCE, risk_refusal, risk_rejection_record
+from ..risk.checks import RiskViolation
 from ..validation import (
     OrderParams,
     check_against_market,
@@ -53,7 +55,7 @@ def order_place(
     broker_ready(account)  # live: breaker open, session expired or not connected -> refused before storing
     fingerprint = _fingerprint(instrument, params, tag)
     if client_order_id and (existing := _existing_for_key(user, client_order_id, fingerprint)):
-        return existing, False
+        return _repeat(existing), False
     quote = _check_order(account, instrument, params)
     request = dict(user=user, account=account, instrument=instrument, params=params, quote=quote)
     try:
@@ -63,7 +65,14 @@ def order_place(
         existing = client_order_id and _existing_for_key(user, client_order_id, fingerprint)
         if not existing:
             raise
-        return existing, False
+        return _repeat(existing), False
+
+
+def _repeat(existing: Order) -> Order:
+    """The first answer again: the order, or the risk refusal it met (as the same 422)."""
+    if existing.status == OrderStatus.REJECTED and existing.rejection_code.startswith("risk_"):
+        raise RiskViolation(existing.rejection_reason, code=existing.rejection_code)
+    return existing
 
 
 def _account_of(user) -> TradingAccount:
@@ -108,32 +117,51 @@ def _reserve_and_store(
     *, user, account, instrument, params, quote, key, fingerprint, tag, source
 ) -> tuple[Order, bool]:
     with locked(account.id) as books:
-        funds = books.funds
         # Checked again under the lock: concurrent requests with one key queue here.
         if key and (existing := _existing_for_key(user, key, fingerprint)):
             return existing, False
         opening = _opening_quantity(account, instrument, params)
-        required = money(opening * reference_price(params, quote) * margin_rate(params.product))
-        if required > funds.available:
-            raise RuleViolation(
-                insufficient_funds_message(required, funds.available), code="insufficient_funds", field="quantity"
-            )
-        order = Order.objects.create(
-            user=user,
-            account_id=account.id,
-            instrument=instrument,
-            **asdict(params),
-            client_order_id=key or None,
-            request_fingerprint=fingerprint,
-            tag=tag,
+        price = reference_price(params, quote)
+        refused = risk_refusal(
+            account=account, instrument=instrument, params=params, quote=quote, reducing=opening == 0, price=price,
             source=source,
-            reserved_amount=required,
+        )  # fmt: skip
+        new = dict(user=user, account=account, instrument=instrument, params=params, client_order_id=key or None,
+                   request_fingerprint=fingerprint, tag=tag, source=source)  # fmt: skip
+        if refused is None:
+            required = money(opening * price * margin_rate(params.product))
+            return _store_accepted(books, required=required, **new), True
+        rejected = _store_refused(refused, **new) if refused.store else None
+        risk_rejection_record(account_id=account.id, refused=refused, order_id=rejected and rejected.id)
+    raise refused  # after the commit: the refused order and the account's new state are kept
+
+
+def _new_order(*, account, instrument, params, **fields) -> Order:
+    return Order.objects.create(account_id=account.id, instrument=instrument, **asdict(params), **fields)
+
+
+def _store_accepted(books, *, required, user, **new) -> Order:
+    funds = books.funds
+    if required > funds.available:
+        raise RuleViolation(
+            insufficient_funds_message(required, funds.available), code="insufficient_funds", field="quantity"
         )
-        funds.reserved = money(funds.reserved + required)
-        mark(funds, "reserved")
-        event(order, "", OrderStatus.NEW, f"Accepted; ₹{inr(required)} reserved", f"user:{user.username}")
-        enqueue_on_commit("broker_place_order", order.id)
-    return order, True
+    order = _new_order(user=user, reserved_amount=required, **new)
+    funds.reserved = money(funds.reserved + required)
+    mark(funds, "reserved")
+    event(order, "", OrderStatus.NEW, f"Accepted; ₹{inr(required)} reserved", f"user:{user.username}")
+    enqueue_on_commit("broker_place_order", order.id)
+    return order
+
+
+def _store_refused(refused, *, user, **new) -> Order:
+    """Kept in the book as REJECTED, with the limit that refused it in its history."""
+    order = _new_order(
+        user=user, status=OrderStatus.REJECTED, rejection_code=refused.code, rejection_reason=refused.message[:300],
+        **new,
+    )  # fmt: skip
+    event(order, "", OrderStatus.REJECTED, f"Refused by risk checks: {refused.message}", "risk")
+    return order
 
 
 def _committed_to_close(account, instrument, product: str, side: str) -> int:
@@ -195,6 +223,8 @@ def positions_close(*, user, instrument: Instrument | None = None, product: str 
             price=None,
             trigger_price=None,
         )
-        order, _ = order_place(user=user, instrument=position.instrument, params=params, tag="square-off")
+        order, _ = order_place(
+            user=user, instrument=position.instrument, params=params, tag="square-off", source=SQUARE_OFF_SOURCE
+        )
         orders.append(order)
     return orders

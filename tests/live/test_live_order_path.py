@@ -19,6 +19,7 @@ from core import events
 from core.errors import RuleViolation, ServiceUnavailable
 from marketdata.models import Instrument
 from orders import services
+from orders.events import OrderRejectedByBroker, PositionMismatchFound
 from orders.models import ExternalOrder, Notification, Order, OrderStatus, Position, PositionMismatch
 from tests.conftest import jwt_client
 from tests.orders.conftest import params
@@ -55,14 +56,12 @@ def history(order) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def captured():
-    """The typed events monitoring will subscribe to, by type."""
-    seen = {events.OrderRejectedByBroker: [], events.PositionMismatchFound: []}
-    for kind, found in seen.items():
-        events.subscribe(kind, found.append)
-    yield seen
-    for kind, found in seen.items():
-        events.unsubscribe(kind, found.append)
+def captured(monkeypatch):
+    """The typed events monitoring will subscribe to ("orders."), by type."""
+    monkeypatch.setattr(events, "_handlers", list(events._handlers))  # subscriptions end with the test
+    seen = {OrderRejectedByBroker: [], PositionMismatchFound: []}
+    events.subscribe("orders.", lambda event: seen[type(event)].append(event))
+    return seen
 
 
 def test_a_live_market_order_fills_at_the_broker_and_becomes_a_position(live, market, fake, run):
@@ -90,7 +89,7 @@ def test_a_late_rejection_ends_the_order_rejected_with_the_brokers_text_and_tell
     ]
     notice = Notification.objects.get(user=live, order=order)
     assert notice.level == "error" and "after accepting it: RMS:Margin Exceeds" in notice.message
-    assert [(e.order_id, e.code, e.late) for e in captured[events.OrderRejectedByBroker]] == [
+    assert [(e.order_id, e.code, e.late) for e in captured[OrderRejectedByBroker]] == [
         (order.id, "broker_rejected", True)
     ]
     assert order.account.funds.reserved == 0
@@ -163,7 +162,7 @@ def test_positions_that_disagree_are_recorded_with_both_sides_and_never_overwrit
     )  # fmt: skip
     assert mismatch.broker_average == Decimal("1400.5") and mismatch.resolved_at is None
     assert not Position.objects.filter(account__user=live, instrument=market["INFY-EQ"]).exists()
-    assert [(e.symbol, e.platform_quantity, e.broker_quantity) for e in captured[events.PositionMismatchFound]] == [
+    assert [(e.symbol, e.platform_quantity, e.broker_quantity) for e in captured[PositionMismatchFound]] == [
         ("INFY-EQ", 0, 10)
     ]
     assert reconcile(run)["mismatches"] == 0  # still open: one record, one alert

@@ -83,3 +83,21 @@ def test_concurrent_submissions_of_one_order_reach_the_broker_once(market, trade
     assert PaperOrder.objects.filter(tag=order.broker_tag).count() == 1
     order.refresh_from_db()
     assert order.status == OrderStatus.FILLED and order.filled_quantity == 5
+
+
+def test_50_concurrent_orders_that_fit_alone_never_take_the_exposure_past_its_limit(market, trader):
+    from orders.risk.profiles import risk_profile_for
+
+    profile = risk_profile_for(trader.trading_account.id)
+    profile.max_gross_exposure = D("80000.00")  # room for 10 of the orders below (8,000 each at 800.00)
+    profile.save()
+    body = {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 10, "order_type": "LIMIT",
+            "price": "800.00", "product": "CNC"}  # fmt: skip
+
+    responses = burst(50, lambda i: jwt_client(trader).post(URL, body, format="json"))
+
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] * 10 + [422] * 40
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 422} == {"risk_max_gross_exposure"}
+    accepted = Order.objects.filter(account=trader.trading_account).exclude(status=OrderStatus.REJECTED)
+    assert sum(o.quantity * o.price for o in accepted) <= profile.max_gross_exposure

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_tradingaccount'),
-        ('orders', '0002_order_request_claim_and_queued_cancel'),
+        ('orders', '0003_risk'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,138 @@
+"""The kill switch, reactivation, the platform-wide halt and the daily-loss sweep."""
+
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from django.db import transaction
+
+from accounts.models import TradingAccount
+from core import clock, events
+from core.errors import RuleViolation
+from marketdata.market_hours import next_trading_day
+
+from ..models import Order, Position
+from ..services import orders_cancel_all, positions_close
+from ..services.books import locked
+from .events import DailyLossLimitReached, KillSwitchActivated
+from .models import PlatformRisk, RiskEvent, RiskProfile, TradingState
+from .profiles import risk_profile_for, trading_state_set
+from .usage import day_start, usage_for
+
+
+@dataclass(frozen=True)
+class KillSwitchResult:
+    cancelled: list[Order]
+    closing: list[Order]
+
+
+def kill_switch_activate(*, account: TradingAccount, actor: str, square_off: bool, by_admin: bool = False):
+    """HALT the account (cancels only), cancel every open order and, if asked, square everything off.
+
+    The trader's own switch can be undone by the trader from the next trading day; an admin's only by an admin.
+    """
+    reactivate_after = None if by_admin else datetime.combine(next_trading_day(clock.ist_date()), time(0), clock.IST)
+    with locked(account.id):  # under the account's lock: no order slips in between
+        profile = risk_profile_for(account.id, lock=True)
+        reason = f"Kill switch ({actor})"
+        trading_state_set(
+            profile, state=TradingState.HALTED, code="risk_kill_switch", reason=reason, actor=actor,
+            reactivate_after=reactivate_after,
+        )  # fmt: skip
+        RiskEvent.objects.create(
+            account_id=account.id, kind=RiskEvent.Kind.KILL_SWITCH, code="risk_kill_switch", message=reason,
+            actor=actor, data={"square_off": square_off, "by_admin": by_admin},
+        )  # fmt: skip
+    cancelled = orders_cancel_all(user=account.user)
+    closing = positions_close(user=account.user) if square_off else []
+    events.publish(KillSwitchActivated(account_id=account.id, actor=actor, square_off=square_off))
+    return KillSwitchResult(cancelled, closing)
+
+
+def trading_state_reactivate(*, account: TradingAccount, actor: str, by_admin: bool = False) -> RiskProfile:
+    """Back to ACTIVE: a deliberate step, recorded. The trader may undo their own halt from the next trading day."""
+    with transaction.atomic():
+        profile = risk_profile_for(account.id, lock=True)
+        if profile.state == TradingState.ACTIVE:
+            return profile
+        if not by_admin:
+            _check_trader_may_reactivate(profile)
+        trading_state_set(
+            profile, state=TradingState.ACTIVE, code="risk_reactivated", reason="Reactivated", actor=actor
+        )
+    return profile
+
+
+def _check_trader_may_reactivate(profile: RiskProfile) -> None:
+    if profile.state == TradingState.REDUCING and profile.state_code == "risk_daily_loss_limit":
+        raise RuleViolation(
+            "The daily loss limit holds until the next trading day.", code="risk_reactivation_not_allowed"
+        )
+    if profile.reactivate_after is None:
+        raise RuleViolation("An administrator halted this account; ask them to reactivate it.",
+                            code="risk_reactivation_not_allowed")  # fmt: skip
+    if clock.now() < profile.reactivate_after:
+        when = profile.reactivate_after.astimezone(clock.IST)
+        raise RuleViolation(
+            f"Your kill switch holds until {when:%a %d %b %Y, %H:%M} IST.", code="risk_reactivation_not_yet"
+        )
+
+
+def platform_halt(*, actor: str, reason: str, square_off: bool = False) -> int:
+    """The platform-wide kill switch: no account takes new orders, every account is halted. Returns accounts halted."""
+    PlatformRisk.objects.update_or_create(
+        pk=1, defaults={"halted": True, "reason": reason[:200], "changed_at": clock.now(), "changed_by": actor}
+    )
+    accounts = TradingAccount.objects.select_related("user")
+    for account in accounts:
+        kill_switch_activate(account=account, actor=actor, square_off=square_off, by_admin=True)
+    events.publish(KillSwitchActivated(account_id=None, actor=actor, square_off=square_off, platform=True))
+    return len(accounts)
+
+
+def platform_resume(*, actor: str) -> None:
+    """Lift the platform-wide halt (accounts stay halted until reactivated one by one)."""
+    PlatformRisk.objects.update_or_create(
+        pk=1, defaults={"halted": False, "reason": "", "changed_at": clock.now(), "changed_by": actor}
+    )
+
+
+def risk_daily_loss_sweep() -> dict[str, int]:
+    """Without waiting for an order: accounts whose day's loss reached the limit move to REDUCING (and square
+    off if configured); accounts held REDUCING by yesterday's loss start the new day ACTIVE."""
+    counts = {"reducing": 0, "reset": 0}
+    today = day_start()
+    stale = RiskProfile.objects.filter(
+        state=TradingState.REDUCING, state_code="risk_daily_loss_limit", state_changed_at__lt=today
+    )
+    for profile in stale:
+        trading_state_set(
+            profile, state=TradingState.ACTIVE, code="risk_new_day", reason="A new trading day", actor="risk"
+        )
+        counts["reset"] += 1
+    exposed = set(Position.objects.exclude(net_quantity=0).values_list("account_id", flat=True))
+    for profile in RiskProfile.objects.filter(account_id__in=exposed, state=TradingState.ACTIVE):
+        if _loss_limit_reached(profile):
+            counts["reducing"] += 1
+    return counts
+
+
+def _loss_limit_reached(profile: RiskProfile) -> bool:
+    usage = usage_for(profile.account_id)
+    if usage.day_pnl > -profile.daily_loss_limit:
+        return False
+    with transaction.atomic():
+        locked_profile = risk_profile_for(profile.account_id, lock=True)
+        if locked_profile.state != TradingState.ACTIVE:
+            return False
+        trading_state_set(
+            locked_profile, state=TradingState.REDUCING, code="risk_daily_loss_limit",
+            reason=f"Daily loss limit reached (P&L {usage.day_pnl:.2f})", actor="risk",
+        )  # fmt: skip
+    reached = DailyLossLimitReached(
+        account_id=profile.account_id, day_pnl=usage.day_pnl, limit=profile.daily_loss_limit
+    )
+    events.publish(reached)
+    if profile.square_off_on_daily_loss:
+        account = TradingAccount.objects.select_related("user").get(id=profile.account_id)
+        positions_close(user=account.user)
+    return True
