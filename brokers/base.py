@@ -106,6 +106,11 @@ class BrokerOrder:
     updated_at: datetime | None = None
     # The exchange's algorithm identifier the order was sent under (live brokers; see BROKER_ALGO_ID).
     algo_id: str = ""
+    # What the order is for: needed to show an order the platform did not place (external orders).
+    exchange: str = ""
+    symbol: str = ""
+    side: str = ""
+    product: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,17 @@ from django.contrib import admin, messages
 from core.errors import DomainError
 from core.formatting import price, rupees
 
-from .models import Funds, LedgerEntry, Order, OrderEvent, Position, Trade
+from .models import (
+    ExternalOrder,
+    Funds,
+    LedgerEntry,
+    Notification,
+    Order,
+    OrderEvent,
+    Position,
+    PositionMismatch,
+    Trade,
+)
 from .services import order_cancel
 
 
@@ -157,6 +167,34 @@ class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("account__user__username", "note")
     list_select_related = ("account__user",)
     date_hierarchy = "created_at"
+
+
+@admin.register(ExternalOrder)
+class ExternalOrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Orders found at the broker that the platform did not place (the broker's own app)."""
+
+    list_display = ("first_seen_at", "account", "broker_order_id", "symbol", "side", "quantity", "filled_quantity",
+                    "price", "status", "message")  # fmt: skip
+    list_filter = ("status", "side", "exchange")
+    search_fields = ("broker_order_id", "symbol", "account__user__username")
+    list_select_related = ("account__user",)
+
+
+@admin.register(PositionMismatch)
+class PositionMismatchAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("detected_at", "account", "symbol", "product", "platform_quantity", "broker_quantity",
+                    "platform_average", "broker_average", "last_seen_at", "resolved_at")  # fmt: skip
+    list_filter = ("product", ("resolved_at", admin.EmptyFieldListFilter))
+    search_fields = ("symbol", "account__user__username")
+    list_select_related = ("account__user",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("created_at", "user", "level", "code", "message", "order", "read_at")
+    list_filter = ("level", "code")
+    search_fields = ("user__username", "message", "=order__id")
+    list_select_related = ("user",)
 
 
 from .risk import admin as risk_admin  # noqa: E402, F401 - registers the risk models

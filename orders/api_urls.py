@@ -2,11 +2,12 @@ from django.urls import path
 
 from core.routing import route
 
-from .api import funds, orders, positions
+from .api import funds, live, orders, positions
 from .risk import api as risk
 
 urlpatterns = [
     path("orders/", route(get=orders.OrderListApi, post=orders.OrderCreateApi), name="orders"),
+    path("orders/external/", live.ExternalOrderListApi.as_view(), name="orders-external"),
     path("orders/cancel-all/", orders.OrderCancelAllApi.as_view(), name="orders-cancel-all"),
     path(
         "orders/<int:order_id>/",
@@ -19,6 +20,9 @@ urlpatterns = [
     path("positions/close/", positions.PositionCloseApi.as_view(), name="positions-close"),
     path("funds/", funds.FundsApi.as_view(), name="funds"),
     path("funds/ledger/", funds.LedgerListApi.as_view(), name="funds-ledger"),
+    path("account/mode/", route(get=live.AccountModeApi, post=live.AccountModeSwitchApi), name="account-mode"),
+    path("notifications/", live.NotificationListApi.as_view(), name="notifications"),
+    path("notifications/read/", live.NotificationReadApi.as_view(), name="notifications-read"),
     path("risk/", risk.RiskApi.as_view(), name="risk"),
     path("risk/kill-switch/", risk.KillSwitchApi.as_view(), name="risk-kill-switch"),
     path("risk/reactivate/", risk.ReactivateApi.as_view(), name="risk-reactivate"),

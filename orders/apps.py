@@ -13,6 +13,10 @@ class OrdersConfig(AppConfig):
         from .services import on_broker_update
 
         order_updates.subscribe(on_broker_update)
+        # A worker that starts reconciles at once: whatever happened while none was running is settled first.
+        from celery.signals import worker_ready
+
+        worker_ready.connect(_reconcile_on_start, weak=False, dispatch_uid="orders-reconcile-on-start")
         # The feed must tick whatever has open orders or positions, watched or not.
         register_subscription_provider("orders-and-positions", instruments_in_play)
         # Orders and money keep their own complete history (OrderEvent, the ledger);
@@ -23,3 +27,14 @@ class OrdersConfig(AppConfig):
 
         auditlog.register(RiskProfile, exclude_fields=["updated_at"])
         auditlog.register(PlatformRisk)
+
+
+def _reconcile_on_start(sender=None, **kwargs) -> None:
+    from .tasks import reconcile
+
+    try:
+        reconcile.delay()
+    except Exception:  # the queue is away: beat queues the next sweep in a few seconds
+        import logging
+
+        logging.getLogger(__name__).exception("could not queue reconciliation at worker start")

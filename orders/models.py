@@ -237,4 +237,90 @@ class LedgerEntry(models.Model):
         return f"{self.kind} {self.amount}"
 
 
+class ExternalOrder(models.Model):
+    """An order at the broker that the platform did not place (the broker's own app, another tool).
+
+    Recorded by reconciliation as the broker reports it, and shown in the order book: never ignored.
+    """
+
+    account = models.ForeignKey(TradingAccount, on_delete=models.CASCADE, related_name="external_orders")
+    broker_order_id = models.CharField(max_length=64)
+    tag = models.CharField(max_length=20, blank=True)
+    exchange = models.CharField(max_length=8, blank=True)
+    symbol = models.CharField(max_length=64, blank=True)
+    side = models.CharField(max_length=4, blank=True)
+    product = models.CharField(max_length=4, blank=True)
+    order_type = models.CharField(max_length=6, blank=True)
+    quantity = models.PositiveIntegerField(default=0)
+    filled_quantity = models.PositiveIntegerField(default=0)
+    price = models.DecimalField(**PRICE, null=True, blank=True)
+    average_price = models.DecimalField(**PRICE, null=True, blank=True)
+    status = models.CharField(max_length=16, help_text="The broker's status: open, complete, cancelled, ...")
+    message = models.CharField(max_length=200, blank=True)
+    first_seen_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-first_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "broker_order_id"], name="external_order_account_broker_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"external {self.broker_order_id} {self.side} {self.quantity} {self.symbol} {self.status}"
+
+
+class PositionMismatch(models.Model):
+    """Our position and the broker's disagree: both sides recorded for an alert, neither overwritten."""
+
+    account = models.ForeignKey(TradingAccount, on_delete=models.CASCADE, related_name="position_mismatches")
+    exchange = models.CharField(max_length=8)
+    symbol = models.CharField(max_length=64)
+    product = models.CharField(max_length=4, choices=Product.choices)
+    platform_quantity = models.IntegerField()
+    broker_quantity = models.IntegerField()
+    platform_average = models.DecimalField(**PRICE, null=True, blank=True)
+    broker_average = models.DecimalField(**PRICE, null=True, blank=True)
+    detected_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True, help_text="When both sides agreed again.")
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "exchange", "symbol", "product"],
+                condition=Q(resolved_at__isnull=True),
+                name="position_mismatch_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} {self.product}: ours {self.platform_quantity}, broker {self.broker_quantity}"
+
+
+class Notification(models.Model):
+    """Something the trader must know at once (a late rejection, a lost session), shown on the dashboard."""
+
+    class Level(models.TextChoices):
+        INFO = "info"
+        WARNING = "warning"
+        ERROR = "error"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
+    code = models.CharField(max_length=64)
+    message = models.CharField(max_length=400)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread", condition=Q(read_at=None))]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.code}: {self.message[:40]}"
+
+
 from .risk.models import PlatformRisk, RiskEvent, RiskProfile  # noqa: E402, F401 - the app's models, registered here

@@ -187,10 +187,22 @@ def holdings_for_user(*, user) -> list[HoldingView]:
         .select_related("instrument")
         .order_by("instrument__symbol")
     )
-    found, degraded = quotes_get([p.instrument_id for p in positions])
+    found, _ = quotes_get([p.instrument_id for p in positions])
     views = []
     for p in positions:
         quote = found.get(p.instrument_id)
         ltp, close = (quote.ltp, quote.close) if quote else (None, None)
-        views.append(HoldingView(p, ltp, close, quote is None or is_stale(quote, degraded)))
+        views.append(HoldingView(p, ltp, close, quote is None or is_stale(quote)))
     return views
+
+def external_orders_for_user(*, user):
+    """Orders at the user's broker that the platform did not place."""
+    from .models import ExternalOrder
+
+    return ExternalOrder.objects.filter(account__user=user)
+
+
+def notifications_unread_for_user(*, user):
+    from .models import Notification
+
+    return Notification.objects.filter(user=user, read_at=None)

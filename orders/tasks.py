@@ -1,8 +1,11 @@
 """Celery tasks: an id in, reload, call one service. Services check state, so a redelivered task is a no-op."""
 
 from celery import shared_task
+from django.core.cache import cache
 
 from . import services
+
+_RECONCILE_LOCK = "orders:reconcile:running"
 
 
 @shared_task(name="orders.tasks.broker_place_order", acks_late=True)
@@ -27,7 +30,14 @@ def outbox_sweep() -> dict:
 
 @shared_task(name="orders.tasks.reconcile")
 def reconcile() -> dict:
-    return services.orders_reconcile()
+    # One run at a time across workers (beat, and every worker's start): each reads every live
+    # account's order book, and those reads are rate-limited at the broker.
+    if not cache.add(_RECONCILE_LOCK, 1, timeout=120):
+        return {"skipped": 1}
+    try:
+        return services.orders_reconcile()
+    finally:
+        cache.delete(_RECONCILE_LOCK)
 
 
 @shared_task(name="orders.tasks.expire_day_orders")

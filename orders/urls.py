@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import broker_views, views
 
 app_name = "orders"
 
@@ -15,6 +15,14 @@ urlpatterns = [
     path("orders/<int:order_id>/modify/", views.order_modify_view, name="modify"),
     path("orders/<int:order_id>/cancel/", views.order_cancel_view, name="cancel"),
     path("orders/<int:order_id>/notice/", views.order_notice_partial, name="notice"),
+    path("orders/external/", broker_views.external_orders_partial, name="external"),
+    path("broker/", broker_views.broker_page, name="broker"),
+    path("broker/save/", broker_views.broker_save_view, name="broker-save"),
+    path("broker/connect/", broker_views.broker_connect_view, name="broker-connect"),
+    path("broker/disconnect/", broker_views.broker_disconnect_view, name="broker-disconnect"),
+    path("broker/mode/", broker_views.account_mode_view, name="account-mode"),
+    path("notices/", broker_views.notices_partial, name="notices"),
+    path("notices/read/", broker_views.notices_read_view, name="notices-read"),
     path("positions/", views.positions_page, name="positions"),
     path("positions/live/", views.positions_partial, name="positions-live"),
     path("positions/trades/", views.trades_partial, name="trades"),

@@ -415,6 +415,8 @@ MARKET_HOLIDAYS = env_list("MARKET_HOLIDAYS", [])
 # than the grace period are looked up at the broker by their tag.
 OUTBOX_RESEND_AFTER_SECONDS = float(env("OUTBOX_RESEND_AFTER_SECONDS", "3"))
 ORDER_SUBMIT_GRACE_SECONDS = float(env("ORDER_SUBMIT_GRACE_SECONDS", "90"))
+# Reconciliation with the brokers (one order-book read per live account per run).
+RECONCILE_INTERVAL_SECONDS = float(env("RECONCILE_INTERVAL_SECONDS", "5"))
 FAULTS = set(env_list("TRADING_FAULTS", []))
 # Pre-trade risk: the limits a new account starts with (admins tune them per account), sensible for a
 # retail trader with a few lakh rupees. Order values: equity and options at the order's price, futures notional.
@@ -462,7 +464,7 @@ def _weekday_crontab(hhmm_ist: str):
 
 CELERY_BEAT_SCHEDULE = {
     "orders-outbox-sweep": {"task": "orders.tasks.outbox_sweep", "schedule": 2.0},
-    "orders-reconcile": {"task": "orders.tasks.reconcile", "schedule": 15.0},
+    "orders-reconcile": {"task": "orders.tasks.reconcile", "schedule": RECONCILE_INTERVAL_SECONDS},
     "orders-risk-daily-loss": {"task": "orders.tasks.risk_daily_loss_sweep", "schedule": 5.0},
     "strategies-recover": {"task": "strategies.tasks.backtests_recover", "schedule": 60.0},
     "orders-square-off-mis": {"task": "orders.tasks.square_off_mis", "schedule": _weekday_crontab(MIS_SQUARE_OFF_IST)},

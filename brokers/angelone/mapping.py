@@ -99,6 +99,10 @@ def order_from_row(row: dict) -> BrokerOrder:
         order_type=ORDER_TYPES_BACK.get(str(row.get("ordertype") or "").upper()),
         message=str(row.get("text") or "")[:200],
         updated_at=parse_update_time(row.get("updatetime") or row.get("exchtime")),
+        exchange=str(row.get("exchange") or ""),
+        symbol=str(row.get("tradingsymbol") or ""),
+        side=str(row.get("transactiontype") or "").upper(),
+        product=PRODUCTS_BACK.get(str(row.get("producttype") or "").upper(), ""),
     )
 
 

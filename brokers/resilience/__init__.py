@@ -13,7 +13,7 @@ failures, its internal errors) with `broker_health_failure = True`: only those
 count towards opening the breaker; a refused order or a wrong PIN do not.
 """
 
-from .breaker import breaker_for, breaker_reset_all, breaker_state, guarded
+from .breaker import breaker_for, breaker_refusing, breaker_reset_all, breaker_state, guarded
 from .ratelimit import Rate, RateLimitExceeded, limiter, parse_rates
 from .retry import retry_read
 
@@ -21,6 +21,7 @@ __all__ = [
     "Rate",
     "RateLimitExceeded",
     "breaker_for",
+    "breaker_refusing",
     "breaker_reset_all",
     "breaker_state",
     "guarded",

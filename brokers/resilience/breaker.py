@@ -3,6 +3,7 @@
 import logging
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import pybreaker
@@ -81,3 +82,14 @@ def breaker_reset_all() -> None:
             except Exception:  # Redis away: nothing to close
                 logger.warning("could not close breaker %s", breaker.name)
         _breakers.clear()
+
+
+def breaker_refusing(broker: str, account_key: str | int) -> bool:
+    """Whether a call now would be refused without trying: open, and not yet due for its trial call."""
+    breaker = breaker_for(broker, account_key)
+    if breaker.current_state != pybreaker.STATE_OPEN:
+        return False
+    opened_at = breaker._state_storage.opened_at  # pybreaker's own record (its clock, not ours)
+    if opened_at is None:
+        return True
+    return (datetime.now(UTC) - opened_at).total_seconds() < breaker.reset_timeout

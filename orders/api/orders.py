@@ -27,7 +27,8 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     location=OpenApiParameter.HEADER,
     description="Same as client_order_id: a repeated request returns the first order (200).",
 )
-PLACEMENT_ERRORS = {404: ERRORS[404], 409: ERRORS[409], 422: ERRORS[422]}
+# 503 `broker_unavailable`: a live account whose broker breaker is open (refused before anything is stored).
+PLACEMENT_ERRORS = {404: ERRORS[404], 409: ERRORS[409], 422: ERRORS[422], 503: ERRORS[503]}
 QUANTITY_CODES = {("quantity", "min_value"): "invalid_quantity", ("quantity", "max_value"): "quantity_too_large"}
 
 

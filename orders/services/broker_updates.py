@@ -16,6 +16,7 @@ from ..models import TERMINAL, Funds, LedgerEntry, Order, OrderStatus, Trade, Va
 from ..validation import blocked_amount
 from .books import PRICE_PLACES, ZERO, end, event, ledger, locked, mark, money, move, release
 from .modification import send_queued_cancel
+from .notices import order_rejection_notify
 from .positions import position_apply_fill
 
 logger = logging.getLogger(__name__)
@@ -71,13 +72,13 @@ def apply_with_trades(account: TradingAccount, broker, result: BrokerOrder, *, a
     paper exchange publishes a fill before it answers), and nothing is applied.
     """
     order_id = order_id_from_tag(result.tag)
-    if _already_applied(order_id, result):
+    if already_applied(order_id, result):
         return
     trades = tuple(broker.trades(result.broker_order_id)) if result.filled_quantity else ()
     order_apply_update(update=OrderUpdate(account_id=account.id, order=result, trades=trades), actor=actor)
 
 
-def _already_applied(order_id: int | None, result: BrokerOrder) -> bool:
+def already_applied(order_id: int | None, result: BrokerOrder) -> bool:
     """Whether our order already says what the broker answered (then there is nothing to apply)."""
     ours = Order.objects.filter(id=order_id, filled_quantity=result.filled_quantity).values_list("status", flat=True)
     return bool(ours) and ours[0] in _AGREES[result.status]
@@ -222,8 +223,12 @@ def _settle_ended(order: Order, funds: Funds, bo: BrokerOrder, actor: str) -> No
     """The broker ended the order before it filled completely: say why, release the rest."""
     pending = order.pending_changes or {}
     if bo.status == BrokerStatus.REJECTED:
-        reason, status, code = f"Rejected by the broker: {bo.message}", OrderStatus.REJECTED, "broker_rejected"
-        end(order, funds, status, reason, actor, code=code)
+        # Accepted first and refused afterwards (the broker's risk system, a circuit limit) is "late":
+        # the trader must hear of it at once, it was never done.
+        late = order.status not in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN)
+        message = bo.message or "no reason given"
+        end(order, funds, OrderStatus.REJECTED, f"Rejected by the broker: {message}", actor, code="broker_rejected")
+        order_rejection_notify(order, code="broker_rejected", message=message, late=late)
     elif order.validity == Validity.IOC and order.status != OrderStatus.CANCEL_PENDING:
         end(order, funds, OrderStatus.EXPIRED, bo.message or "IOC remainder cancelled", actor)
     elif pending.get("expire"):

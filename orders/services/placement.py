@@ -32,6 +32,7 @@ from ..validation import (
     check_shape,
     reference_price,
 )
+from .account_mode import broker_ready
 from .books import event, insufficient_funds_message, locked, mark, money
 from .dispatch import enqueue_on_commit
 
@@ -51,6 +52,7 @@ def order_place(
     creates nothing; with a different request it is a Conflict.
     """
     account = _account_of(user)
+    broker_ready(account)  # live: breaker open, session expired or not connected -> refused before storing
     fingerprint = _fingerprint(instrument, params, tag)
     if client_order_id and (existing := _existing_for_key(user, client_order_id, fingerprint)):
         return _repeat(existing), False

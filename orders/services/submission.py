@@ -14,6 +14,7 @@ from django.db.models import F
 
 from brokers.base import (
     BrokerAmbiguous,
+    BrokerError,
     BrokerRejected,
     BrokerUnavailable,
     ModifyOrderRequest,
@@ -31,6 +32,7 @@ from ..models import TERMINAL, Order, OrderStatus
 from .books import end, event, locked, move
 from .broker_updates import apply_with_trades, trim_reservation
 from .modification import send_queued_cancel
+from .notices import notification_create, order_rejection_notify
 
 logger = logging.getLogger(__name__)
 
@@ -80,21 +82,29 @@ def order_submit(*, order_id: int) -> None:
         return
     except BrokerUnavailable as exc:
         # Definitely not sent: back to NEW for the outbox sweep to send later.
-        _back_from_submitted(order, OrderStatus.NEW, f"Broker unavailable, will retry: {exc.message}")
+        reason = f"Broker unavailable, will retry: {exc.message}"
+        _back_from_submitted(order, OrderStatus.NEW, reason, code=exc.code)
         return
     except Exception as exc:  # timeout after sending, 5xx, anything we cannot interpret
-        reason = exc.message if isinstance(exc, BrokerAmbiguous) else f"{type(exc).__name__}: {exc}"
-        _back_from_submitted(order, OrderStatus.UNKNOWN, f"Ambiguous broker answer; reconciling: {reason}")
+        ambiguous = isinstance(exc, BrokerAmbiguous)
+        reason = exc.message if ambiguous else f"{type(exc).__name__}: {exc}"
+        code = exc.code if ambiguous else "broker_malformed_answer"
+        _back_from_submitted(order, OrderStatus.UNKNOWN, f"Ambiguous broker answer; reconciling: {reason}", code=code)
         logger.warning("order %s is UNKNOWN after a broker error: %s", order_id, reason)
         return
-    apply_with_trades(order.account, broker, result, actor="worker")
+    # Sent and accepted, not yet recorded: a crash here is what reconciliation by tag is for.
+    faults.point("order_submit.after_broker_call")
+    try:
+        apply_with_trades(order.account, broker, result, actor="worker")
+    except BrokerError as exc:  # reading its fills failed: it stays SUBMITTED, reconciliation finds it by tag
+        logger.warning("order %s was accepted but its state could not be read: %s", order_id, exc)
 
 
-def _back_from_submitted(order: Order, to_status: str, reason: str) -> None:
+def _back_from_submitted(order: Order, to_status: str, reason: str, *, code: str) -> None:
     with locked(order.account_id) as books:
         current = books.lock_order(order.id)
         if current.status == OrderStatus.SUBMITTED:
-            move(current, to_status, reason, "worker")
+            move(current, to_status, reason, "worker", data={"code": code})
             send_queued_cancel(current, books.funds)
 
 
@@ -103,6 +113,7 @@ def _settle_rejection(order: Order, code: str, message: str) -> None:
         current = books.lock_order(order.id)
         if current.status not in TERMINAL:
             end(current, books.funds, OrderStatus.REJECTED, f"Rejected by the broker: {message}", "broker", code=code)
+            order_rejection_notify(current, code=code, message=message, late=False)
 
 
 def _claim_request(order_id: int, status: str) -> Order | None:
@@ -159,7 +170,25 @@ def _modify_refused(order: Order, message: str, broker) -> None:
         move(current, previous, f"Modification refused: {message}", "broker", fields=("pending_changes",))
         trim_reservation(current, books.funds)
         send_queued_cancel(current, books.funds)
-    apply_with_trades(order.account, broker, broker.order_status(order.broker_order_id), actor="reconciler")
+    try:
+        apply_with_trades(order.account, broker, broker.order_status(order.broker_order_id), actor="reconciler")
+    except BrokerError as exc:  # reconciliation brings the broker's state later
+        logger.warning("order %s: cannot read its state after a refused modification: %s", order.id, exc)
+
+
+def _request_refused(order: Order, exc: BrokerError) -> None:
+    """A cancellation the broker refused, and whose order it cannot even report (the session is gone): the
+    order is still working there. Back to where it was, with the reason, and the trader is told."""
+    with locked(order.account_id) as books:
+        current = books.lock_order(order.id)
+        if current.status != OrderStatus.CANCEL_PENDING:
+            return
+        previous = (current.pending_changes or {}).get("from_status", OrderStatus.OPEN)
+        current.pending_changes = None
+        reason = f"Cancellation refused by the broker: {exc.message}"
+        move(current, previous, reason, "broker", data={"code": exc.code}, fields=("pending_changes",))
+        text = f"Order #{current.id} could not be cancelled and may still be working at the broker: {exc.message}"
+        notification_create(user_id=current.user_id, code=exc.code, message=text, level="error", order_id=current.id)
 
 
 def order_cancel_submit(*, order_id: int) -> None:
@@ -169,9 +198,13 @@ def order_cancel_submit(*, order_id: int) -> None:
     broker = broker_for_account(order.account)
     try:
         result = broker.cancel_order(order.broker_order_id)
-    except BrokerRejected:
+    except BrokerRejected as exc:
         # Most often: it filled first. Take the broker's word for what happened.
-        result = broker.order_status(order.broker_order_id)
+        try:
+            result = broker.order_status(order.broker_order_id)
+        except BrokerError:
+            _request_refused(order, exc)  # e.g. the session expired: the broker cannot even be asked
+            return
     except BrokerUnavailable:
         _unclaim(order)
         return

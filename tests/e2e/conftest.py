@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.brokers.conftest import fake, fake_server  # noqa: F401 - the fake Angel One, for the live-trading page
+from tests.orders.conftest import market  # noqa: F401 - demo instruments with fresh quotes
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
