@@ -195,6 +195,7 @@ def holdings_for_user(*, user) -> list[HoldingView]:
         views.append(HoldingView(p, ltp, close, quote is None or is_stale(quote)))
     return views
 
+
 def external_orders_for_user(*, user):
     """Orders at the user's broker that the platform did not place."""
     from .models import ExternalOrder

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import broker_views, views
+from .views import risk as risk_views
 
 app_name = "orders"
 
@@ -30,6 +31,10 @@ urlpatterns = [
     path("positions/close-all/", views.positions_close_all_view, name="positions-close-all"),
     path("holdings/", views.holdings_page, name="holdings"),
     path("holdings/live/", views.holdings_partial, name="holdings-live"),
+    path("risk/", risk_views.risk_page, name="risk"),
+    path("risk/panel/", risk_views.risk_panel_partial, name="risk-panel"),
+    path("risk/kill-switch/", risk_views.kill_switch_view, name="kill-switch"),
+    path("risk/reactivate/", risk_views.reactivate_view, name="reactivate"),
     path("funds/", views.funds_page, name="funds"),
     path("funds/move/", views.funds_move_view, name="funds-move"),
     path("chart/<int:instrument_id>/lines/", views.chart_lines, name="chart-lines"),
