@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from core.clock import IST
+
 from .models import INDEX_TYPES, Exchange
 
 PAISE = Decimal(100)
@@ -115,7 +117,7 @@ def parse_row(raw: object) -> ScripRow:
     expiry_text = _text(raw, "expiry", 16, required=False)
     if expiry_text:
         try:
-            expiry = datetime.strptime(expiry_text.upper(), "%d%b%Y").date()
+            expiry = datetime.strptime(expiry_text.upper(), "%d%b%Y").replace(tzinfo=IST).date()  # an IST date
         except ValueError:
             raise _Bad(f"expiry {expiry_text!r} is not like 28MAR2024") from None
     return ScripRow(

@@ -1,6 +1,6 @@
 """Every order rule answers with its own code, a 4xx, and changes nothing."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -108,7 +108,7 @@ def test_an_expired_contract_cannot_be_traded(market, trader):
     from marketdata.models import Instrument
 
     future = Instrument.objects.get(symbol="SBIN29DEC26FUT")
-    future.expiry = datetime(2020, 1, 30).date()
+    future.expiry = date(2020, 1, 30)
     future.save(update_fields=["expiry"])
     set_quote("NFO", "SBIN29DEC26FUT", "800")
     response = jwt_client(trader).post(
