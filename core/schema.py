@@ -31,6 +31,7 @@ _ALWAYS = {
     "413": "The request body is too large (request_too_large).",
     "429": "Rate limited; see Retry-After.",
 }
+NO_NUL = "^[^\\u0000]*$"
 ERRORS = {
     404: error_response("No such object, or it belongs to someone else."),
     409: error_response("The request conflicts with the object's current state."),
@@ -59,6 +60,16 @@ class AutoSchema(SpectacularAutoSchema):
             if getattr(serializer, "min_fields", 0):
                 schema["minProperties"] = serializer.min_fields
         return schema
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        if isinstance(field, serializers.CharField) and schema.get("type") == "string" and not field.read_only:
+            schema.setdefault("pattern", NO_NUL)  # DRF's CharField refuses NUL characters (400)
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        # A PATCH body is partial, but one with `min_fields` is still required: an empty one is a 400.
+        return schema, required or bool(getattr(serializer, "min_fields", 0))
 
     def get_serializer_name(self, serializer, direction) -> str:
         # Views nest their serializers (OrderCreateApi.InputSerializer): name the

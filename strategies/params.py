@@ -8,17 +8,17 @@ A strategy declares its parameters as class attributes:
 The API publishes `schema()` so clients (and the dashboard form) know each
 parameter's type, default and range; `clean()` turns untrusted input (JSON
 values, command-line strings, form fields) into typed values or raises an
-InvalidInput naming the parameter.
+SpecInvalid naming the parameter.
 """
 
 import math
 from typing import Any
 
-from core.errors import InvalidInput
+from strategies.errors import SpecInvalid
 
 
-def param_error(name: str, message: str, code: str = "invalid_param") -> InvalidInput:
-    return InvalidInput(f"params.{name}: {message}", code=code, field=f"params.{name}")
+def param_error(name: str, message: str, code: str = "invalid_param") -> SpecInvalid:
+    return SpecInvalid(f"params.{name}: {message}", code=code, field=f"params.{name}")
 
 
 class Param:
@@ -40,7 +40,7 @@ class Param:
     def schema(self) -> dict[str, Any]:
         return {"type": self.json_type, "default": self.default, "title": self.label, "description": self.help}
 
-    def _error(self, message: str, code: str = "invalid_param") -> InvalidInput:
+    def _error(self, message: str, code: str = "invalid_param") -> SpecInvalid:
         return param_error(self.name, message, code)
 
 
@@ -134,11 +134,11 @@ def params_clean(declared: dict[str, Param], given: dict[str, Any] | None) -> di
     """Every declared parameter, typed: the given value or its default. Unknown names are refused."""
     given = given or {}
     if not isinstance(given, dict):
-        raise InvalidInput("`params` must be an object of name: value.", code="invalid_param", field="params")
+        raise SpecInvalid("`params` must be an object of name: value.", code="invalid_param", field="params")
     unknown = sorted(set(given) - set(declared))
     if unknown:
         known = ", ".join(declared) or "none"
-        raise InvalidInput(
+        raise SpecInvalid(
             f"Unknown parameter {unknown[0]!r} (this strategy takes: {known}).",
             code="unknown_param",
             fields={f"params.{name}": ["Unknown parameter."] for name in unknown},

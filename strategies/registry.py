@@ -1,6 +1,6 @@
 """The strategies a backtest (or run) can name: the built-ins, and any registered in an AppConfig.ready."""
 
-from core.errors import InvalidInput
+from strategies.errors import SpecInvalid
 
 from .base import Strategy
 
@@ -28,7 +28,7 @@ def strategy_get(name: str, *, field: str = "strategy") -> type[Strategy]:
     cls = _registry.get(name) if isinstance(name, str) else None
     if cls is None:
         known = ", ".join(sorted(_registry))
-        raise InvalidInput(
+        raise SpecInvalid(
             f"Unknown strategy {str(name)[:60]!r}; available: {known}.", code="unknown_strategy", field=field
         )
     return cls

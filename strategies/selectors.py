@@ -2,7 +2,7 @@
 
 from django.db.models import F, QuerySet
 
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, NotFound, RuleViolation
 
 from .models import Backtest, RunStatus, Sweep, SweepResult
 
@@ -32,14 +32,14 @@ def backtests_for_compare(*, user, ids: list[int]) -> list[Backtest]:
     """Two to six of the caller's finished backtests, in the order asked."""
     ids = list(dict.fromkeys(ids))
     if not 2 <= len(ids) <= MAX_COMPARE:
-        raise InvalidInput(f"Compare 2 to {MAX_COMPARE} backtests (`ids=1,2`).", code="invalid_compare", field="ids")
+        raise RuleViolation(f"Compare 2 to {MAX_COMPARE} backtests (`ids=1,2`).", code="invalid_compare", field="ids")
     found = {b.id: b for b in Backtest.objects.filter(user=user, id__in=ids).defer("trades", "open_trades", "logs")}
     missing = [i for i in ids if i not in found]
     if missing:
         raise NotFound(f"You have no backtest #{missing[0]}.", code="backtest_not_found")
     unfinished = [i for i in ids if found[i].status != RunStatus.DONE]
     if unfinished:
-        raise InvalidInput(f"Backtest #{unfinished[0]} has not finished.", code="backtest_not_done", field="ids")
+        raise Conflict(f"Backtest #{unfinished[0]} has not finished.", code="backtest_not_done", field="ids")
     return [found[i] for i in ids]
 
 

@@ -10,11 +10,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from core.errors import InvalidInput, RuleViolation
+from core.errors import DomainError, RuleViolation
 from core.formatting import as_decimal
 from marketdata.intervals import INTERVALS
 from marketdata.models import Candle, Instrument
 from marketdata.selectors import instrument_get_by_key, parse_symbol_key
+from strategies.errors import SpecInvalid
 
 from . import conf
 from .base import Strategy
@@ -75,7 +76,7 @@ def parse_moment(value, *, field: str, end: bool = False) -> datetime:
             else:
                 moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise InvalidInput(
+            raise SpecInvalid(
                 f"`{field}` must be a date (2024-01-31) or an ISO date-time.", code="invalid_datetime", field=field
             ) from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=IST)).astimezone(UTC)
@@ -83,26 +84,29 @@ def parse_moment(value, *, field: str, end: bool = False) -> datetime:
 
 def instruments_resolve(symbols) -> list[Instrument]:
     if not isinstance(symbols, list) or not symbols:
-        raise InvalidInput('Give `symbols`: a list such as ["NSE:SBIN-EQ"].', field="symbols")
+        raise SpecInvalid('Give `symbols`: a list such as ["NSE:SBIN-EQ"].', field="symbols")
     if len(symbols) > conf.max_symbols():
-        raise InvalidInput(
+        raise SpecInvalid(
             f"At most {conf.max_symbols()} instruments per backtest.", code="too_many_symbols", field="symbols"
         )
     keys = list(dict.fromkeys(str(s).strip() for s in symbols))
     out = []
     for key in keys:
-        exchange, symbol = parse_symbol_key(key, field="symbols")
+        try:
+            exchange, symbol = parse_symbol_key(key, field="symbols")
+        except DomainError as exc:
+            raise SpecInvalid(exc.message, code=exc.code, field="symbols") from exc
         try:
             out.append(instrument_get_by_key(exchange=exchange, symbol=symbol))
         except Exception as exc:
-            raise InvalidInput(f"No listed instrument {key}.", code="unknown_symbol", field="symbols") from exc
+            raise SpecInvalid(f"No listed instrument {key}.", code="unknown_symbol", field="symbols") from exc
     return out
 
 
 def _cash(value) -> Decimal:
     cash = as_decimal(value)
     if cash is None or not cash.is_finite() or cash <= 0 or cash >= MAX_CASH:
-        raise InvalidInput('`initial_cash` must be a positive decimal string, e.g. "1000000".', field="initial_cash")
+        raise SpecInvalid('`initial_cash` must be a positive decimal string, e.g. "1000000".', field="initial_cash")
     return cash
 
 
@@ -112,7 +116,7 @@ def _check_products(costs: CostModel, instruments: list[Instrument]) -> None:
     for instrument in instruments:
         allowed = ("MIS", "NRML") if instrument.is_derivative else ("CNC", "MIS")
         if costs.product not in allowed:
-            raise InvalidInput(
+            raise SpecInvalid(
                 f"costs.product {costs.product} does not apply to {instrument.key} (use {' or '.join(allowed)}).",
                 code="product_not_allowed",
                 field="costs.product",
@@ -149,16 +153,16 @@ def spec_build(
     clean = cls.clean_params(params)
     instruments = instruments_resolve(symbols)
     if interval not in INTERVALS:
-        raise InvalidInput(
+        raise SpecInvalid(
             f"`interval` must be one of {', '.join(INTERVALS)}.", code="invalid_interval", field="interval"
         )
     begin, finish = parse_moment(start, field="start"), parse_moment(end, field="end", end=True)
     if finish <= begin:
-        raise InvalidInput("`end` must be after `start`.", code="invalid_range", field="end")
+        raise SpecInvalid("`end` must be after `start`.", code="invalid_range", field="end")
     cost_model = cost_model_from(costs)
     _check_products(cost_model, instruments)
     if not isinstance(slippage_ticks, int) or isinstance(slippage_ticks, bool) or not 0 <= slippage_ticks <= 100:
-        raise InvalidInput("`slippage_ticks` must be a whole number from 0 to 100.", field="slippage_ticks")
+        raise SpecInvalid("`slippage_ticks` must be a whole number from 0 to 100.", field="slippage_ticks")
     spec = BacktestSpec(cls, clean, instruments, interval, begin, finish, _cash(initial_cash), cost_model,
                         sizing_from(sizing), slippage_ticks)  # fmt: skip
     spec.bars = bars_count(instruments, interval, begin, finish)

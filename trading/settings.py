@@ -300,6 +300,8 @@ SPECTACULAR_SETTINGS = {
     "DEFAULT_GENERATOR_CLASS": "core.schema.SchemaGenerator",
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "strategies.models.RunStatus",
+        "AccountModeEnum": "accounts.models.TradingAccount.Mode",
+        "SweepModeEnum": "strategies.models.SweepMode",
     },
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui/favicon-32x32.png",

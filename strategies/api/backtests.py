@@ -1,15 +1,18 @@
-from drf_spectacular.types import OpenApiTypes
+import re
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination, StrictSerializer, iso_utc
+from core.api import StrictSerializer, iso_utc, validated
 from core.errors import InvalidInput
+from core.schema import ERRORS
 from strategies import selectors, services
 from strategies.models import Backtest, RunStatus
 
-from .common import EquityPointSerializer, RunInput, TradeSerializer, equity_rows, inputs_json
+from .common import EquityPointSerializer, LabelInput, RunInput, TradeSerializer, equity_rows, inputs_json
 
 
 def backtest_summary(b: Backtest) -> dict:
@@ -75,38 +78,38 @@ class BacktestDetailSerializer(BacktestSummarySerializer):
     logs = serializers.ListField(child=serializers.CharField())
 
 
-class BacktestListCreateApi(APIView):
-    InputSerializer = RunInput
+class BacktestListCreateApi(ListAPIView):
+    """Your backtests, newest first, a page at a time (`page`, `page_size`); POST queues a new one."""
+
+    serializer_class = BacktestSummarySerializer
 
     class FilterSerializer(StrictSerializer):
         status = serializers.ChoiceField(choices=RunStatus.choices, required=False)
         strategy = serializers.CharField(max_length=64, required=False)
         label = serializers.CharField(max_length=120, required=False)
-        page = serializers.IntegerField(required=False)
-        page_size = serializers.IntegerField(required=False)
 
-    @extend_schema(
-        operation_id="backtests_list",
-        tags=["backtests"],
-        parameters=[FilterSerializer],
-        responses={200: BacktestSummarySerializer(many=True)},
-    )
-    def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        f = filters.validated_data
-        rows = selectors.backtest_list_for_user(
-            user=request.user, status=f.get("status", ""), strategy=f.get("strategy", ""), label=f.get("label", "")
+    @extend_schema(operation_id="backtests_list", tags=["backtests"], parameters=[FilterSerializer])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        query = self.request.query_params.copy()
+        for name in ("page", "page_size"):  # the paginator's, checked there
+            query.pop(name, None)
+        f = validated(self.FilterSerializer, query, codes={"status": "invalid_status"})
+        return selectors.backtest_list_for_user(
+            user=self.request.user, status=f.get("status", ""), strategy=f.get("strategy", ""), label=f.get("label", "")
         )
-        paginator = Pagination()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response([backtest_summary(b) for b in page])
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([backtest_summary(b) for b in page])
 
     @extend_schema(
         operation_id="backtests_create",
         tags=["backtests"],
         request=RunInput,
-        responses={202: BacktestSummarySerializer},
+        responses={202: BacktestSummarySerializer, 422: ERRORS[422]},
         description="Validate and queue a backtest; 202 with its id. Poll GET /api/v1/backtests/{id}/ for "
         "status and progress. Codes: unknown_strategy, unknown_param, invalid_param, param_out_of_range, "
         "unknown_symbol, no_candles (422), range_too_large (422), product_not_allowed.",
@@ -119,8 +122,7 @@ class BacktestListCreateApi(APIView):
 
 
 class BacktestDetailApi(APIView):
-    class InputSerializer(StrictSerializer):
-        label = serializers.CharField(max_length=120, allow_blank=True)
+    InputSerializer = LabelInput
 
     @extend_schema(operation_id="backtests_retrieve", tags=["backtests"], responses={200: BacktestDetailSerializer})
     def get(self, request, backtest_id: int):
@@ -140,12 +142,14 @@ class BacktestDetailApi(APIView):
         return Response(backtest_summary(backtest))
 
 
+IDS_PATTERN = r"^[0-9]{1,12}(,[0-9]{1,12}){1,5}$"
+
+
 def parse_ids(raw: str) -> list[int]:
-    try:
-        return [int(part) for part in raw.split(",") if part.strip()]
-    except ValueError:
-        raise InvalidInput("`ids` must be comma-separated backtest ids, e.g. 3,7.", code="invalid_compare",
-                           field="ids") from None  # fmt: skip
+    if not re.fullmatch(IDS_PATTERN, raw):
+        raise InvalidInput("`ids` must be 2 to 6 comma-separated backtest ids, e.g. 3,7.", code="invalid_compare",
+                           field="ids")  # fmt: skip
+    return [int(part) for part in raw.split(",")]
 
 
 class BacktestCompareApi(APIView):
@@ -156,8 +160,12 @@ class BacktestCompareApi(APIView):
     @extend_schema(
         operation_id="backtests_compare",
         tags=["backtests"],
-        parameters=[OpenApiParameter("ids", OpenApiTypes.STR, required=True, description="2 to 6 ids: 3,7")],
-        responses={200: OutputSerializer},
+        parameters=[
+            OpenApiParameter(
+                "ids", {"type": "string", "pattern": IDS_PATTERN}, required=True, description="2 to 6 backtest ids: 3,7"
+            )
+        ],
+        responses={200: OutputSerializer, 404: ERRORS[404], 409: ERRORS[409], 422: ERRORS[422]},
         description="Finished backtests side by side: their inputs and metrics, and their equity curves.",
     )
     def get(self, request):

@@ -4,22 +4,31 @@ from datetime import UTC, datetime
 
 from rest_framework import serializers
 
-from core.api import StrictSerializer, iso_utc
+from core.api import DecimalInputField, StrictSerializer, iso_utc
 from marketdata.intervals import INTERVALS
 
 
 class RunInput(StrictSerializer):
     """What a backtest (and a sweep) runs on. Semantic checks happen in strategies.spec."""
 
-    strategy = serializers.CharField(max_length=64, help_text="A name from GET /api/v1/strategies/.")
+    # Text is taken as sent (no trimming): the spec check says what is wrong with it (422).
+    strategy = serializers.CharField(
+        max_length=64, trim_whitespace=False, help_text="A name from GET /api/v1/strategies/."
+    )
     params = serializers.DictField(required=False, default=dict, help_text="Parameter name -> value.")
     symbols = serializers.ListField(
-        child=serializers.CharField(max_length=80), min_length=1, help_text='e.g. ["NSE:SBIN-EQ"]'
+        child=serializers.CharField(max_length=80, trim_whitespace=False),
+        min_length=1,
+        help_text='e.g. ["NSE:SBIN-EQ"]',
     )
     interval = serializers.ChoiceField(choices=INTERVALS)
-    start = serializers.CharField(max_length=40, help_text="Date (IST) or ISO date-time, e.g. 2020-01-01.")
-    end = serializers.CharField(max_length=40, help_text="Date (IST, inclusive) or ISO date-time (exclusive).")
-    initial_cash = serializers.DecimalField(max_digits=20, decimal_places=4, help_text='Rupees, e.g. "1000000".')
+    start = serializers.CharField(
+        max_length=40, trim_whitespace=False, help_text="Date (IST) or ISO date-time, e.g. 2020-01-01."
+    )
+    end = serializers.CharField(
+        max_length=40, trim_whitespace=False, help_text="Date (IST, inclusive) or ISO date-time (exclusive)."
+    )
+    initial_cash = DecimalInputField(help_text='Rupees, e.g. "1000000".')
     costs = serializers.DictField(
         required=False,
         default=dict,
@@ -33,6 +42,13 @@ class RunInput(StrictSerializer):
     )
     slippage_ticks = serializers.IntegerField(required=False, default=0, min_value=0, max_value=100)
     label = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
+
+
+class LabelInput(StrictSerializer):
+    """PATCH body of a backtest or a sweep: only the label changes."""
+
+    min_fields = 1
+    label = serializers.CharField(max_length=120, allow_blank=True)
 
 
 class TradeSerializer(serializers.Serializer):

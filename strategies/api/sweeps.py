@@ -1,16 +1,23 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination, StrictSerializer, iso_utc
+from core.api import StrictSerializer, iso_utc
+from core.schema import ERRORS
 from strategies import selectors, services
 from strategies.models import RunStatus, Sweep, SweepMode
 from strategies.services.sweeps import RANKABLE
 
-from .common import RunInput, inputs_json
+from .common import LabelInput, RunInput, inputs_json
 
 MAX_RESULTS = 500
+
+
+class WalkForwardInput(StrictSerializer):
+    train_days = serializers.IntegerField(min_value=1, max_value=3650, help_text="Days each window optimises on.")
+    test_days = serializers.IntegerField(min_value=1, max_value=3650, help_text="Days it then trades unseen.")
 
 
 class SweepInput(RunInput):
@@ -19,7 +26,7 @@ class SweepInput(RunInput):
     )
     metric = serializers.ChoiceField(choices=RANKABLE, default="sharpe", help_text="What results are ranked by.")
     mode = serializers.ChoiceField(choices=SweepMode.choices, default=SweepMode.GRID)
-    walk_forward = serializers.DictField(
+    walk_forward = WalkForwardInput(
         required=False,
         allow_null=True,
         default=None,
@@ -93,18 +100,27 @@ class SweepDetailSerializer(SweepSummarySerializer):
     )
 
 
-class SweepListCreateApi(APIView):
-    @extend_schema(operation_id="sweeps_list", tags=["sweeps"], responses={200: SweepSummarySerializer(many=True)})
-    def get(self, request):
-        paginator = Pagination()
-        page = paginator.paginate_queryset(selectors.sweep_list_for_user(user=request.user), request, view=self)
-        return paginator.get_paginated_response([sweep_summary(s) for s in page])
+class SweepListCreateApi(ListAPIView):
+    """Your sweeps, newest first, a page at a time (`page`, `page_size`); POST queues a new one."""
+
+    serializer_class = SweepSummarySerializer
+
+    @extend_schema(operation_id="sweeps_list", tags=["sweeps"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.sweep_list_for_user(user=self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([sweep_summary(s) for s in page])
 
     @extend_schema(
         operation_id="sweeps_create",
         tags=["sweeps"],
         request=SweepInput,
-        responses={202: SweepSummarySerializer},
+        responses={202: SweepSummarySerializer, 422: ERRORS[422]},
         description="Queue a grid of parameter combinations (split across workers) or a walk-forward "
         "optimisation. Too many combinations or too much work: 422 `sweep_too_large`.",
     )
@@ -116,8 +132,7 @@ class SweepListCreateApi(APIView):
 
 
 class SweepDetailApi(APIView):
-    class InputSerializer(StrictSerializer):
-        label = serializers.CharField(max_length=120, allow_blank=True)
+    InputSerializer = LabelInput
 
     @extend_schema(operation_id="sweeps_retrieve", tags=["sweeps"], responses={200: SweepDetailSerializer})
     def get(self, request, sweep_id: int):

@@ -21,7 +21,7 @@ for a zero-brokerage broker).
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from core.errors import InvalidInput
+from strategies.errors import SpecInvalid
 
 PAISA = Decimal("0.01")
 PCT = Decimal("0.01")
@@ -121,7 +121,7 @@ def _decimal(value, name: str) -> Decimal:
 
     number = as_decimal(value)
     if number is None or not number.is_finite() or number < 0:
-        raise InvalidInput(f"costs.{name} must be a decimal string, zero or more.", field=f"costs.{name}")
+        raise SpecInvalid(f"costs.{name} must be a decimal string, zero or more.", field=f"costs.{name}")
     return number
 
 
@@ -143,15 +143,15 @@ def cost_model_from(spec: dict | None) -> CostModel:
     elif model == "india":
         product = spec.pop("product", "CNC")
         if product not in PRODUCTS:
-            raise InvalidInput(f"costs.product must be one of {', '.join(PRODUCTS)}.", field="costs.product")
+            raise SpecInvalid(f"costs.product must be one of {', '.join(PRODUCTS)}.", field="costs.product")
         unknown = set(spec) - set(OVERRIDABLE)
         if not unknown:
             return IndiaCosts(product, {k: _decimal(v, k) for k, v in spec.items()})
     elif model != "none":
-        raise InvalidInput("costs.model must be none, flat or india.", field="costs.model")
+        raise SpecInvalid("costs.model must be none, flat or india.", field="costs.model")
     else:
         unknown = set(spec)
     name = sorted(unknown)[0]
-    raise InvalidInput(
+    raise SpecInvalid(
         f"costs.{name} is not a setting of the {model} cost model.", code="unknown_field", field=f"costs.{name}"
     )

@@ -7,7 +7,7 @@ size, and an order that rounds to nothing is rejected (`insufficient_size`).
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
-from core.errors import InvalidInput
+from strategies.errors import SpecInvalid
 
 MODES = ("percent_equity", "fixed_quantity", "fixed_value")
 HUNDRED = Decimal(100)
@@ -39,16 +39,16 @@ def sizing_from(spec: dict | None) -> Sizing:
     spec = dict(spec or {})
     mode = spec.pop("mode", "percent_equity")
     if mode not in MODES:
-        raise InvalidInput(f"sizing.mode must be one of {', '.join(MODES)}.", field="sizing.mode")
+        raise SpecInvalid(f"sizing.mode must be one of {', '.join(MODES)}.", field="sizing.mode")
     value = as_decimal(spec.pop("value", 100 if mode == "percent_equity" else None))
     if spec:
         name = sorted(spec)[0]
-        raise InvalidInput(f"sizing.{name} is not a sizing setting.", code="unknown_field", field=f"sizing.{name}")
+        raise SpecInvalid(f"sizing.{name} is not a sizing setting.", code="unknown_field", field=f"sizing.{name}")
     if value is None or not value.is_finite() or value <= 0:
-        raise InvalidInput("sizing.value must be a positive number.", field="sizing.value")
+        raise SpecInvalid("sizing.value must be a positive number.", field="sizing.value")
     if mode == "percent_equity" and value > 100:
         # Above 100% would borrow; the backtester models a cash account (no leverage).
-        raise InvalidInput("sizing.value is a percentage of equity: at most 100.", field="sizing.value")
+        raise SpecInvalid("sizing.value is a percentage of equity: at most 100.", field="sizing.value")
     if mode == "fixed_quantity" and value != value.to_integral_value():
-        raise InvalidInput("sizing.value must be a whole number of units.", field="sizing.value")
+        raise SpecInvalid("sizing.value must be a whole number of units.", field="sizing.value")
     return Sizing(mode, value)

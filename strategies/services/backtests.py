@@ -7,9 +7,9 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from core import clock
-from core.errors import InvalidInput
 from strategies import conf
 from strategies.data import series_load
+from strategies.errors import SpecInvalid
 from strategies.models import Backtest, RunStatus
 from strategies.selectors import backtest_get_for_user
 from strategies.spec import spec_build, spec_from_row
@@ -36,7 +36,7 @@ def _enqueue(backtest_id: int) -> None:
 
 def _label(label) -> str:
     if not isinstance(label, str) or len(label) > MAX_LABEL:
-        raise InvalidInput(f"`label` must be text of at most {MAX_LABEL} characters.", field="label")
+        raise SpecInvalid(f"`label` must be text of at most {MAX_LABEL} characters.", field="label")
     return label.strip()
 
 

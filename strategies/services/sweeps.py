@@ -7,9 +7,10 @@ from django.db import transaction
 from django.db.models import F
 
 from core import clock
-from core.errors import DomainError, InvalidInput, RuleViolation
+from core.errors import DomainError, RuleViolation
 from strategies import conf
 from strategies.data import series_load
+from strategies.errors import SpecInvalid
 from strategies.models import RunStatus, Sweep, SweepMode, SweepResult
 from strategies.params import param_error
 from strategies.spec import BacktestSpec, spec_build, spec_from_row
@@ -31,14 +32,14 @@ def grid_combinations(strategy, base: dict, grid) -> list[dict]:
     range are errors naming the parameter.
     """
     if not isinstance(grid, dict) or not grid:
-        raise InvalidInput("`grid` must map parameter names to lists of values.", field="grid")
+        raise SpecInvalid("`grid` must map parameter names to lists of values.", field="grid")
     base = _base_params(strategy, base)
     values: dict[str, list] = {}
     for name, options in grid.items():
         if name not in strategy.params:
-            raise InvalidInput(f"Unknown parameter {name!r}.", code="unknown_param", field=f"grid.{name}")
+            raise SpecInvalid(f"Unknown parameter {name!r}.", code="unknown_param", field=f"grid.{name}")
         if not isinstance(options, list) or not 1 <= len(options) <= MAX_VALUES_PER_PARAM:
-            raise InvalidInput(
+            raise SpecInvalid(
                 f"grid.{name} must be a list of 1 to {MAX_VALUES_PER_PARAM} values.", field=f"grid.{name}"
             )
         values[name] = list(dict.fromkeys(strategy.params[name].clean(v) for v in options))
@@ -60,10 +61,10 @@ def grid_combinations(strategy, base: dict, grid) -> list[dict]:
 def _base_params(strategy, base) -> dict:
     """The fixed parameters, each checked on its own (combinations are checked as a whole later)."""
     if not isinstance(base, dict):
-        raise InvalidInput("`params` must be an object of name: value.", field="params")
+        raise SpecInvalid("`params` must be an object of name: value.", field="params")
     unknown = sorted(set(base) - set(strategy.params))
     if unknown:
-        raise InvalidInput(f"Unknown parameter {unknown[0]!r}.", code="unknown_param", field=f"params.{unknown[0]}")
+        raise SpecInvalid(f"Unknown parameter {unknown[0]!r}.", code="unknown_param", field=f"params.{unknown[0]}")
     return {name: strategy.params[name].clean(value) for name, value in base.items()}
 
 
@@ -89,7 +90,7 @@ def _check_work(combinations: int, bars: int, runs_per_combination: int = 1) -> 
 
 def _metric(metric) -> str:
     if metric not in RANKABLE:
-        raise InvalidInput(f"`metric` must be one of {', '.join(RANKABLE)}.", field="metric")
+        raise SpecInvalid(f"`metric` must be one of {', '.join(RANKABLE)}.", field="metric")
     return metric
 
 
@@ -103,7 +104,7 @@ def sweep_create(*, user, grid, metric="sharpe", label="", mode=SweepMode.GRID, 
         return walkforward_create(user=user, spec=spec, combos=combos, grid=grid, metric=metric,
                                   label=_label(label), options=walk_forward)  # fmt: skip
     if mode != SweepMode.GRID:
-        raise InvalidInput("`mode` must be grid or walk_forward.", field="mode")
+        raise SpecInvalid("`mode` must be grid or walk_forward.", field="mode")
     _check_work(len(combos), spec.bars)
     sweep = _store(user, spec, combos, grid, metric, _label(label), SweepMode.GRID, len(combos))
     SweepResult.objects.bulk_create(SweepResult(sweep=sweep, index=i, params=p) for i, p in enumerate(combos))

@@ -15,9 +15,10 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from core.errors import InvalidInput, RuleViolation
+from core.errors import RuleViolation
 from strategies.data import series_load
 from strategies.engine.curves import downsample
+from strategies.errors import SpecInvalid
 from strategies.models import Sweep, SweepMode, SweepResult
 from strategies.spec import BacktestSpec, spec_from_row
 
@@ -40,12 +41,12 @@ MAX_POINTS = 2000
 
 def _windows(spec: BacktestSpec, options) -> list[dict]:
     if not isinstance(options, dict) or set(options) - {"train_days", "test_days"}:
-        raise InvalidInput("`walk_forward` takes train_days and test_days.", field="walk_forward")
+        raise SpecInvalid("`walk_forward` takes train_days and test_days.", field="walk_forward")
     days = {}
     for name in ("train_days", "test_days"):
         value = options.get(name)
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 3650:
-            raise InvalidInput(f"walk_forward.{name} must be a whole number of days, 1 to 3650.",
+            raise SpecInvalid(f"walk_forward.{name} must be a whole number of days, 1 to 3650.",
                                field=f"walk_forward.{name}")  # fmt: skip
         days[name] = value
     train, test = timedelta(days=days["train_days"]), timedelta(days=days["test_days"])

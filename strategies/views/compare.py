@@ -4,7 +4,6 @@ from django.views.decorators.http import require_GET
 
 from core.errors import DomainError
 from strategies import selectors
-from strategies.api.backtests import parse_ids
 
 from .report import METRICS, show, tone
 
@@ -13,10 +12,11 @@ from .report import METRICS, show, tone
 @require_GET
 def compare_page(request):
     ids_text = request.GET.get("ids", "") or ",".join(request.GET.getlist("id"))
+    ids = [int(part) for part in ids_text.split(",") if part.strip().isdigit()]  # the ticked boxes
     try:
-        backtests = selectors.backtests_for_compare(user=request.user, ids=parse_ids(ids_text))
+        backtests = selectors.backtests_for_compare(user=request.user, ids=ids)
     except DomainError as exc:
-        return render(request, "strategies/compare.html", {"error": exc.message}, status=400)
+        return render(request, "strategies/compare.html", {"error": exc.message}, status=exc.status_code)
     rows = [
         {"title": title, "cells": [{"value": show((b.metrics or {}).get(key), kind),
                                     "tone": tone((b.metrics or {}).get(key), kind)} for b in backtests]}

@@ -177,11 +177,13 @@ def test_unknown_pages_get_the_styled_404_with_or_without_debug(client, trader, 
         assert client.get("/trading/orders").status_code == 301  # a missing slash is still added
 
 
-def test_strategies_and_backtests_are_styled_placeholders_until_their_pages_arrive(client, trader):
-    for path, title in (("/strategies/", "Strategies"), ("/strategies/backtests/", "Backtests")):
-        html = client.get(path).content.decode()
-        assert 'data-testid="coming-soon"' in html and f"<h1>{title}</h1>" in html
-        assert f'data-testid="nav-{title.lower()}" aria-current="page"' in html
+def test_the_strategies_page_is_a_styled_placeholder_and_backtests_is_the_real_page(client, trader):
+    html = client.get("/strategies/").content.decode()
+    assert 'data-testid="coming-soon"' in html and "<h1>Strategies</h1>" in html
+    assert 'data-testid="nav-strategies" aria-current="page"' in html
+    html = client.get("/strategies/backtests/").content.decode()
+    assert 'data-testid="coming-soon"' not in html and 'data-testid="run-submit"' in html
+    assert 'data-testid="nav-backtests" aria-current="page"' in html
 
 
 def test_the_status_strip_refreshes_on_its_own(client, trader):

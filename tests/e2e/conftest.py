@@ -101,6 +101,15 @@ def login(page, username: str, password: str) -> None:
     page.wait_for_load_state("load")  # htmx and our scripts are initialised, as for a person
 
 
+def open_section(page, name: str) -> None:
+    """Go to a section by its navigation link, through the menu where the screen folds it away."""
+    toggle = page.get_by_test_id("menu-toggle")
+    if toggle.is_visible():
+        toggle.click()
+    page.get_by_test_id(f"nav-{name}").click()
+    page.wait_for_load_state("load")
+
+
 @pytest.fixture
 def feed(transactional_db):
     """A real feed process producing simulated ticks for whatever the test's users watch."""

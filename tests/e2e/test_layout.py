@@ -54,7 +54,7 @@ def pages(order_id: int, phone: bool) -> list[tuple[str, str, tuple[str, ...]]]:
         ("chart-equity", "/market/instruments/NSE/SBIN-EQ/", chart_actions),
         ("chart-option", "/market/instruments/NFO/NIFTY29DEC2625500CE/", chart_actions),
         ("strategies", "/strategies/", ("coming-soon",)),
-        ("backtests", "/strategies/backtests/", ("coming-soon",)),
+        ("backtests", "/strategies/backtests/", ("backtest-form",)),
         ("account", "/accounts/password/", ("menu-toggle" if phone else "nav-account",)),
         ("not-found", "/no/such/page/", ("error-page",)),
     ]

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from orders import services
 from orders.models import Order
 from orders.services import account_open
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, open_section
 from tests.fakes.angelone import TEST_CLIENT
 from tests.orders.conftest import set_quote
 
@@ -30,12 +30,17 @@ def live_worker(fake, exclusive_workers, settings):
 def place_market_buy(page, quantity: int) -> int:
     set_quote("NSE", "SBIN-EQ", "800.00", bid="799.95", ask="800.05")
     page.goto("/market/instruments/NSE/SBIN-EQ/")
+    page.wait_for_load_state("load")
+    page.get_by_test_id("action-buy").click()  # on a phone the ticket rises as a bottom sheet
     ticket = page.get_by_test_id("order-ticket")
     ticket.get_by_test_id("ticket-quantity").fill(str(quantity))
     ticket.get_by_test_id("ticket-submit").click()
     success = page.get_by_test_id("order-ticket").get_by_test_id("ticket-success")
     expect(success).to_contain_text(re.compile(r"Order #\d+ placed"))
-    return int(re.search(r"#(\d+)", success.inner_text())[1])
+    order_id = int(re.search(r"#(\d+)", success.inner_text())[1])
+    ticket.get_by_test_id("ticket-close").click()
+    expect(ticket).to_be_hidden()
+    return order_id
 
 
 def test_a_trader_connects_angel_one_goes_live_trades_and_sees_a_late_rejection(
@@ -50,8 +55,9 @@ def test_a_trader_connects_angel_one_goes_live_trades_and_sees_a_late_rejection(
     page.set_viewport_size({"width": 390, "height": 844})
     login(page, user.username, password)
 
-    page.get_by_test_id("nav-broker").click()
-    expect(page.get_by_test_id("account-mode")).to_have_text("PAPER")
+    open_section(page, "broker")
+    expect(page.get_by_test_id("broker-mode")).to_have_text("PAPER")
+    expect(page.get_by_test_id("account-mode")).to_have_text("PAPER")  # the top bar says so too
     form = page.get_by_test_id("credentials-form")
     form.get_by_label("Client code").fill(TEST_CLIENT["client_code"])
     form.get_by_label("Registered static IP").fill("203.0.113.7")
@@ -68,20 +74,21 @@ def test_a_trader_connects_angel_one_goes_live_trades_and_sees_a_late_rejection(
     expect(page.get_by_test_id("session-status")).to_contain_text("Connected")
     expect(page.get_by_test_id("ip-warning")).to_contain_text("203.0.113.7")  # not this machine's address
     page.get_by_test_id("switch-live").click()
+    expect(page.get_by_test_id("broker-mode")).to_have_text("LIVE")
     expect(page.get_by_test_id("account-mode")).to_have_text("LIVE")
     # The page itself fits a phone (the top bar is the layout's, restyled phone-first elsewhere).
     too_wide = "[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > 391).length"
     assert page.evaluate(too_wide) == 0
 
     filled = place_market_buy(page, 2)
-    page.get_by_test_id("nav-orders").click()
+    open_section(page, "orders")
     row = page.locator(f'[data-testid="order-row"][data-order-id="{filled}"]')
     expect(row.get_by_test_id("order-status")).to_have_text("Filled", timeout=BROKER_WAIT)
     assert [r["ordertag"] for r in fake.state.orders.values()] == [f"T{filled}"]
 
     fake.faults(late_reject_next=1, late_reject_after=0.1, late_reject_text="RMS:Margin Exceeds")
     rejected = place_market_buy(page, 3)
-    page.get_by_test_id("nav-orders").click()
+    open_section(page, "orders")
     row = page.locator(f'[data-testid="order-row"][data-order-id="{rejected}"]')
     expect(row.get_by_test_id("order-status")).to_have_text("Open", timeout=BROKER_WAIT)  # accepted, not done
     for _ in range(50):  # beat's reconciliation, run here: the order book says it was rejected

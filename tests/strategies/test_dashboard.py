@@ -56,7 +56,7 @@ def test_a_backtest_from_the_form_shows_progress_then_the_report(browser_client,
     equity = json.loads(re.search(r'<script id="equity-data" type="application/json">(.*?)</script>', page, re.S)[1])
     assert len(equity) == 364 and set(equity[0]) == {"time", "equity", "drawdown"}
     assert 'data-testid="trades-table"' in page and "IST" in page
-    assert "hx-trigger" not in page  # nothing left to poll
+    assert 'hx-trigger="every 1s"' not in page  # the run is over: nothing left to poll
 
 
 def test_form_errors_are_shown_beside_their_fields(browser_client):
@@ -103,4 +103,4 @@ def test_two_backtests_side_by_side(browser_client, user):
     curves = json.loads(re.search(r'<script id="compare-data" type="application/json">(.*?)</script>', page, re.S)[1])
     assert [c["id"] for c in curves] == ids and all(len(c["time"]) == 364 for c in curves)
     bad = browser_client.get(f"/strategies/compare/?id={ids[0]}")
-    assert bad.status_code == 400 and "Compare 2 to 6 backtests" in bad.content.decode()
+    assert bad.status_code == 422 and "Compare 2 to 6 backtests" in bad.content.decode()
