@@ -1,5 +1,6 @@
 """Order-path defects found by the outside probe, each pinned by a test."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -177,3 +178,22 @@ def test_a_cancel_whose_worker_died_at_the_broker_is_sent_again_after_the_grace_
     assert services.orders_reconcile()["requests_resent"] == 1
     run(services.order_cancel_submit, order_id=order.id)
     assert Order.objects.get(id=order.id).status == OrderStatus.CANCELLED
+
+
+def test_prices_sent_as_json_numbers_are_taken_exactly_as_written(market, trader):
+    """700.05 in JSON is read as D("700.05") (never via a float); 1e-1 and 800.0 too; NaN is malformed."""
+    client = jwt_client(trader)
+    order = {"symbol": "SBIN-EQ", "exchange": "NSE", "side": "BUY", "order_type": "LIMIT", "product": "CNC",
+             "quantity": 1}  # fmt: skip
+    for written, expected in (("790.05", "790.05"), ("790.1000000000000000001", None), ("7.9e2", "790.00")):
+        body = json.dumps(order)[:-1] + f', "price": {written}}}'
+        response = client.post("/api/v1/orders/", body, content_type="application/json")
+        if expected is None:  # finer than the tick: refused, not rounded to 790.10
+            assert response.status_code in (400, 422) and response.json()["error"]["code"] == "price_not_tick_multiple"
+            continue
+        assert response.status_code == 201, response.json()
+        assert Order.objects.get(id=response.json()["id"]).price == D(expected)
+        assert response.json()["price"] == expected
+    body = json.dumps(order)[:-1] + ', "price": NaN}'
+    response = client.post("/api/v1/orders/", body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "malformed_json"
