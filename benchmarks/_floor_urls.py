@@ -15,6 +15,7 @@ exist only in the benchmark's server (benchmarks._bench_settings).
   raw cursor, below the ORM: reported beside it for information.
 """
 
+from django.conf import settings
 from django.db import connection, models
 from django.urls import path
 from rest_framework.response import Response
@@ -86,7 +87,17 @@ class FloorInsertSqlApi(APIView):
         return Response({"ok": True, "id": row_id}, status=201)
 
 
+class RiskChecksApi(APIView):
+    """Bench only: the pre-trade checks off or on in this web process (they run in its placement
+    transaction), so orders.py prices them in the same run, against the same processes."""
+
+    def post(self, request):
+        settings.RISK_CHECKS_ENABLED = request.data.get("enabled") is True
+        return Response({"enabled": settings.RISK_CHECKS_ENABLED})
+
+
 urlpatterns = [
+    path("bench/risk-checks/", RiskChecksApi.as_view(), name="bench-risk-checks"),
     path("bench/floor/", FloorApi.as_view(), name="bench-floor"),
     path("bench/floor/insert/", FloorInsertApi.as_view(), name="bench-floor-insert"),
     path("bench/floor/insert-sql/", FloorInsertSqlApi.as_view(), name="bench-floor-insert-sql"),

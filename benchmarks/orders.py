@@ -9,7 +9,11 @@ Targets (the verdict is for PostgreSQL + Redis):
   (`bench/floor/insert-sql/`, below the framework's ORM) is measured in the
   same rounds and reported for information;
 - p99 from sending the POST to the order's FILLED event under 250 ms, with
-  orders sent open-loop at 50 orders/s.
+  orders sent open-loop at 50 orders/s;
+- the pre-trade risk checks cost at most 15% of placement throughput: every
+  round also sends the same number of orders with the checks turned off in the
+  web process (POST bench/risk-checks/, bench settings only), and the cost is
+  1 - (orders/s with checks) / (orders/s without).
 
 The platform runs as in production, every process started (and always
 stopped) by this script, all with DJANGO_SETTINGS_MODULE=benchmarks._bench_settings
@@ -111,6 +115,7 @@ from benchmarks._common import (  # noqa: E402
 NAME = "orders"
 TARGET_OVER_FLOOR = 0.5
 TARGET_P99_FILLED_MS = 250.0
+TARGET_RISK_COST = 0.15  # the pre-trade checks may cost at most 15% of placement throughput
 TARGET_RATE = 50.0
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -118,6 +123,7 @@ SYMBOLS = ["SBIN-EQ", "RELIANCE-EQ", "INFY-EQ", "HDFCBANK-EQ", "TCS-EQ"]
 EXCHANGE = "NSE"
 ORDERS_PATH = "/api/v1/orders/"
 FLOOR_PATH = "/bench/floor/insert/"  # ORM insert: the verdict's floor
+RISK_PATH = "/bench/risk-checks/"  # bench settings only: the web process's checks off/on
 FLOOR_SQL_PATH = "/bench/floor/insert-sql/"  # raw-cursor insert, below the ORM: information
 SETTINGS_MODULE = "benchmarks._bench_settings"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -342,6 +348,12 @@ class Client:
             self.conn.close()
             return 0, repr(exc).encode(), sent, time.perf_counter() - start
         return response.status, data, sent, time.perf_counter() - start
+
+
+def risk_checks(client: Client, *, enabled: bool) -> None:
+    status, data, _, _ = client.post(RISK_PATH, json.dumps({"enabled": enabled}).encode())
+    if status != 200 or json.loads(data)["enabled"] is not enabled:
+        raise RuntimeError(f"could not turn the risk checks {'on' if enabled else 'off'}: {status} {data[:200]!r}")
 
 
 def order_bodies(product: str) -> list[bytes]:
@@ -865,7 +877,8 @@ def main() -> tuple[dict, bool, str]:
     chosen = pick_backends(args)
     load_start = os.getloadavg()
     latency_total = int(args.rate * args.duration)
-    per_client = args.warmup + math.ceil(args.orders / args.clients) + math.ceil(latency_total / args.clients)
+    # Throughput sends --orders with the risk checks on and as many again with them off.
+    per_client = args.warmup + 2 * math.ceil(args.orders / args.clients) + math.ceil(latency_total / args.clients)
 
     with Scratch(NAME) as scratch, ExitStack() as stack:
         from django.db import connection, connections
@@ -978,11 +991,12 @@ def main() -> tuple[dict, bool, str]:
             per_round = [
                 args.orders // args.rounds + (1 if r < args.orders % args.rounds else 0) for r in range(args.rounds)
             ]
-            blocks = {"orders": [], "floor": [], "floor_sql": []}
+            blocks = {"orders": [], "floor": [], "floor_sql": [], "orders_risk_off": []}
             drains = []
             cpu_orders, cpu_floor, cpu_floor_sql = [], [], []
+            kinds = ("floor", "floor_sql", "orders", "orders_risk_off")
             for r, n in enumerate(per_round):
-                for kind in ("floor", "floor_sql", "orders") if r % 2 == 0 else ("orders", "floor_sql", "floor"):
+                for kind in kinds if r % 2 == 0 else kinds[::-1]:
                     progress(f"throughput round {r + 1}/{args.rounds}: {n} {kind} requests from {len(clients)} clients")
                     before = meter.snapshot()
                     if kind == "floor":
@@ -991,6 +1005,16 @@ def main() -> tuple[dict, bool, str]:
                     elif kind == "floor_sql":
                         res = closed_loop(clients, FLOOR_SQL_PATH, floor_bodies, n, False)
                         cpu_floor_sql.append(meter.delta(before, meter.snapshot(), res.ok, "request"))
+                    elif kind == "orders_risk_off":
+                        risk_checks(clients[0], enabled=False)
+                        try:
+                            res = closed_loop(clients, ORDERS_PATH, bodies, n, True)
+                        finally:
+                            risk_checks(clients[0], enabled=True)
+                        accepted_total += res.ok
+                        done, waited = wait_terminal(account_ids, args.drain_timeout)
+                        if not done:
+                            raise RuntimeError(f"orders (risk off) not finished {waited:.0f} s after the block")
                     else:
                         res = closed_loop(clients, ORDERS_PATH, bodies, n, True)
                         accepted_total += res.ok
@@ -1031,6 +1055,7 @@ def main() -> tuple[dict, bool, str]:
                 }
 
             orders_fig, floor_fig = merged(blocks["orders"]), merged(blocks["floor"])
+            risk_off_fig = merged(blocks["orders_risk_off"])
             floor_sql_fig = merged(blocks["floor_sql"])
             sent_all = {k: v for r in blocks["orders"] for k, v in r.sent.items()}
             backlog = fill_times(sent_all, args.drain_timeout)
@@ -1045,6 +1070,8 @@ def main() -> tuple[dict, bool, str]:
             ]
             throughput = {
                 "orders": orders_fig,
+                "orders_risk_checks_off": risk_off_fig,
+                "risk_checks_cost": round(1 - orders_fig["per_s"] / risk_off_fig["per_s"], 3),
                 "floor": floor_fig,
                 "accepted_over_floor": round(orders_fig["per_s"] / floor_fig["per_s"], 3),
                 "floor_raw_sql (info: the same insert on a raw cursor, below the ORM)": floor_sql_fig,
@@ -1129,8 +1156,10 @@ def main() -> tuple[dict, bool, str]:
     pass_ratio = ratio is not None and ratio >= TARGET_OVER_FLOOR
     pass_latency = p99 is not None and p99 < TARGET_P99_FILLED_MS and all_filled
     pass_checks = checks["ok"] and not throughput.get("orders", {}).get("non_201") and not latency.get("non_201")
+    risk_cost = throughput.get("risk_checks_cost")
+    pass_risk = risk_cost is not None and risk_cost <= TARGET_RISK_COST
     rate_ok = bool(latency) and latency["achieved_send_rate_per_s"] >= 0.97 * args.rate
-    passed = pass_ratio and pass_latency and pass_checks and rate_ok
+    passed = pass_ratio and pass_latency and pass_checks and rate_ok and pass_risk
     figures = {
         "config": {
             "orders": args.orders,
@@ -1179,6 +1208,11 @@ def main() -> tuple[dict, bool, str]:
                 f"every order FILLED within {args.fill_timeout:g} s",
                 "pass": pass_latency,
             },
+            "risk_checks_cost (1 - orders/s with checks on / off)": {
+                "value": risk_cost,
+                "target": f"<= {TARGET_RISK_COST}",
+                "pass": pass_risk,
+            },
             "send_rate_achieved": rate_ok,
             "correctness": pass_checks,
         },
@@ -1215,7 +1249,12 @@ def main() -> tuple[dict, bool, str]:
         + (f"CANDIDATE SETTINGS {args.settings}: " if args.settings != SETTINGS_MODULE else "")
         + f"{db}: {tp.get('per_s')} orders/s accepted vs floor {fl.get('per_s')}/s = x{ratio} "
         f"(target >= {TARGET_OVER_FLOOR}; raw-SQL floor {fl_sql.get('per_s')}/s = x{ratio_sql}); "
-        f"POST p50/p99 {post.get('p50_ms')}/{post.get('p99_ms')} ms; "
+        + (
+            f"risk checks cost {risk_cost:.1%} of throughput (target <= {TARGET_RISK_COST:.0%}); "
+            if risk_cost is not None
+            else ""
+        )
+        + f"POST p50/p99 {post.get('p50_ms')}/{post.get('p99_ms')} ms; "
         f"at {args.rate:g}/s POST->FILLED p50/p99 {pf.get('p50_ms')}/{pf.get('p99_ms')} ms "
         f"(target p99 < {TARGET_P99_FILLED_MS:g}), {filled} filled; "
         f"checks {'ok' if pass_checks else 'FAILED'}; load {load_start[0]:.1f}->{load_end[0]:.1f}, "
