@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import TradingAccount, User
+from core import clock
+
+from .models import ApiKey, TradingAccount, User
 
 
 @admin.register(User)
@@ -19,3 +21,30 @@ class TradingAccountAdmin(admin.ModelAdmin):
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
     list_select_related = ("user",)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made by their owners (dashboard or API); here they are looked at and revoked. No digest shown."""
+
+    list_display = ("name", "user", "prefix", "scopes", "live_allowed", "expires_at", "last_used_at", "last_used_ip")
+    list_display += ("revoked_at", "created_at")
+    list_filter = ("live_allowed", ("revoked_at", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("name", "prefix", "user__username")
+    list_select_related = ("user",)
+    fields = ("user", "name", "prefix", "scopes", "live_allowed", "expires_at", "allowed_ips")
+    fields += ("last_used_at", "last_used_ip", "revoked_at", "created_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a key made here could never be shown to its owner
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        count = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            key.revoked_at = clock.now()
+            key.save(update_fields=["revoked_at"])  # one by one, so auditlog records each
+            count += 1
+        self.message_user(request, f"Revoked {count} key(s).")

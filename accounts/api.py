@@ -1,14 +1,20 @@
 """Authentication and profile endpoints under /api/v1/."""
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import StrictSerializer
+from core import clock
+from core.api import StrictSerializer, validated
+from core.schema import ERRORS
 
-from . import services
+from . import selectors, services
+from .errors import ApiKeyNotAllowed
+from .models import ApiKey
 
 
 class TokenObtainApi(APIView):
@@ -95,3 +101,103 @@ class MeApi(APIView):
     @extend_schema(operation_id="me", tags=["auth"], responses={200: OutputSerializer})
     def get(self, request):
         return Response(self.OutputSerializer(request.user).data)
+
+
+# --- API keys ------------------------------------------------------------------------------------
+
+NAME_VALIDATOR = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$", "Letters, digits, spaces, '.', '_' and '-'.")
+ADDRESS_VALIDATOR = RegexValidator(r"^[0-9A-Fa-f:./]+$", "An IP address or CIDR network, e.g. 203.0.113.0/24.")
+# Managing keys needs a login: a key that could make keys could outlive its own revocation.
+LOGGED_IN = [{"jwtAuth": []}, {"cookieAuth": []}]
+
+
+class NoApiKey(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        if isinstance(request.auth, ApiKey):
+            raise ApiKeyNotAllowed()
+        return True
+
+
+class ApiKeyOutputSerializer(serializers.ModelSerializer):
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=ApiKey.Scope.choices))
+    allowed_ips = serializers.ListField(child=serializers.CharField(), help_text="Empty: any address.")
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "scopes", "live_allowed", "expires_at", "allowed_ips"]
+        fields += ["last_used_at", "last_used_ip", "revoked_at", "created_at", "status"]
+
+    def get_status(self, key: ApiKey) -> str:  # "active", "expired" or "revoked"
+        return key.status_at(clock.now())
+
+
+class ApiKeyCreatedSerializer(ApiKeyOutputSerializer):
+    key = serializers.SerializerMethodField(help_text="The key itself: shown this once, never stored.")
+
+    class Meta(ApiKeyOutputSerializer.Meta):
+        fields = [*ApiKeyOutputSerializer.Meta.fields, "key"]
+
+    def get_key(self, key: ApiKey) -> str:
+        return self.context["raw_key"]
+
+
+class ApiKeyListApi(ListAPIView):
+    permission_classes = [IsAuthenticated, NoApiKey]
+    serializer_class = ApiKeyOutputSerializer
+
+    @extend_schema(operation_id="api_keys_list", tags=["api-keys"], auth=LOGGED_IN)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.api_key_list_for_user(user=self.request.user)
+
+
+class ApiKeyCreateApi(APIView):
+    permission_classes = [IsAuthenticated, NoApiKey]
+
+    class InputSerializer(StrictSerializer):
+        name = serializers.CharField(max_length=64, validators=[NAME_VALIDATOR], help_text="Unique among your keys.")
+        scopes = serializers.ListField(
+            child=serializers.ChoiceField(choices=ApiKey.Scope.choices), min_length=1, max_length=2
+        )
+        live_allowed = serializers.BooleanField(default=False, help_text="False: paper only.")
+        expires_in_days = serializers.IntegerField(
+            min_value=1, max_value=3650, required=False, allow_null=True, help_text="Omit or null: never."
+        )
+        allowed_ips = serializers.ListField(
+            child=serializers.CharField(max_length=49, validators=[ADDRESS_VALIDATOR]), max_length=20, default=list
+        )
+
+    @extend_schema(
+        operation_id="api_keys_create",
+        tags=["api-keys"],
+        request=InputSerializer,
+        responses={201: ApiKeyCreatedSerializer, 422: ERRORS[422]},
+        auth=LOGGED_IN,
+        description="Make a key. The response holds the key itself (`key`) this once: only its SHA-256 digest "
+        "is stored. Every key reads; `trade` lets it change things. 400 `invalid_name`, `invalid_scope`; "
+        "422 `api_key_name_taken`, `invalid_ip`, `api_key_limit`; 403 `api_key_not_allowed` with an API key.",
+    )
+    def post(self, request):
+        codes = {"name": "invalid_name", "scopes": "invalid_scope"}
+        data = validated(self.InputSerializer, request.data, codes=codes)
+        key, raw_key = services.api_key_create(user=request.user, **data)
+        body = ApiKeyCreatedSerializer(key, context={"raw_key": raw_key}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyRevokeApi(APIView):
+    permission_classes = [IsAuthenticated, NoApiKey]
+
+    @extend_schema(
+        operation_id="api_keys_revoke",
+        tags=["api-keys"],
+        responses={204: None},
+        auth=LOGGED_IN,
+        description="Revoke a key: from the next request it is refused (401 `api_key_revoked`). Idempotent.",
+    )
+    def delete(self, request, key_id: int):
+        services.api_key_revoke(user=request.user, key_id=key_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

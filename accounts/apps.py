@@ -9,7 +9,9 @@ class AccountsConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from . import schema  # noqa: F401 - registers the OpenAPI auth extension
-        from .models import TradingAccount, User
+        from .models import ApiKey, TradingAccount, User
 
         auditlog.register(User, exclude_fields=["password", "last_login"])
         auditlog.register(TradingAccount)
+        # Creation and revocation are recorded; the digest and the per-minute last-use stamps are not.
+        auditlog.register(ApiKey, exclude_fields=["key_hash", "last_used_at", "last_used_ip"])

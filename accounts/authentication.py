@@ -1,7 +1,12 @@
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from .errors import TokenInvalid
+from core.errors import DomainError
+
+from . import services
+from .errors import ApiKeyInvalid, TokenInvalid
 from .tokens import access_token_decode
 
 
@@ -17,3 +22,37 @@ class JWTAuth(JWTAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'
+
+
+class ApiKeyAuth(BaseAuthentication):
+    """`Authorization: Api-Key <key>`: the key's owner is the user, the key is `request.auth`.
+
+    The key's limits are enforced here, for every view that accepts API keys,
+    rather than by a permission class a view could replace: a `read` key makes no
+    change (any unsafe method: 403 `api_key_scope`), a paper-only key makes none
+    while the account is live (403 `api_key_live_not_allowed`).
+    """
+
+    keyword = b"api-key"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None  # not ours: JWT or the session may authenticate the request
+        if len(parts) != 2:
+            raise _drf(ApiKeyInvalid("Send the key as `Authorization: Api-Key <key>`."))
+        try:
+            key = services.api_key_authenticate(raw_key=parts[1].decode("latin-1"), ip=services.client_ip(request))
+            services.api_key_authorize(key=key, method=request.method)
+        except DomainError as exc:
+            raise _drf(exc) from exc
+        return key.user, key
+
+    def authenticate_header(self, request) -> str:
+        return 'Api-Key realm="api"'
+
+
+def _drf(exc: DomainError) -> exceptions.APIException:
+    """DRF marks the request unauthenticated only for its own exception types: 401 or 403, same code."""
+    kind = AuthenticationFailed if exc.status_code == 401 else exceptions.PermissionDenied
+    return kind(exc.message, code=exc.code)

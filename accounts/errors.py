@@ -1,4 +1,4 @@
-from core.errors import DomainError, RateLimited
+from core.errors import DomainError, PermissionDenied, RateLimited
 
 
 class InvalidCredentials(DomainError):
@@ -30,3 +30,41 @@ class TokenBlacklisted(TokenInvalid):
 class TooManyLoginAttempts(RateLimited):
     code = "too_many_login_attempts"
     default_message = "Too many login attempts; wait a minute before trying again."
+
+
+# API keys. A refused key is 401 (send another key); a genuine key used from an address it
+# does not allow, or for something its scopes do not cover, is 403 (this key may not do this).
+class ApiKeyInvalid(DomainError):
+    status_code = 401
+    code = "api_key_invalid"
+    default_message = "The API key is not valid."
+
+
+class ApiKeyRevoked(ApiKeyInvalid):
+    code = "api_key_revoked"
+    default_message = "The API key has been revoked."
+
+
+class ApiKeyExpired(ApiKeyInvalid):
+    code = "api_key_expired"
+    default_message = "The API key has expired; create a new one."
+
+
+class ApiKeyIpNotAllowed(PermissionDenied):
+    code = "api_key_ip_not_allowed"
+    default_message = "The API key may not be used from this address."
+
+
+class ApiKeyScope(PermissionDenied):
+    code = "api_key_scope"
+    default_message = "This API key is read-only: it needs the `trade` scope to change anything."
+
+
+class ApiKeyLiveNotAllowed(PermissionDenied):
+    code = "api_key_live_not_allowed"
+    default_message = "This API key is for paper trading only and the account is live: it may only read."
+
+
+class ApiKeyNotAllowed(PermissionDenied):
+    code = "api_key_not_allowed"
+    default_message = "API keys cannot manage API keys: log in (JWT or the dashboard) to do that."

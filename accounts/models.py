@@ -32,3 +32,53 @@ class TradingAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.username} ({self.mode})"
+
+
+class ApiKey(models.Model):
+    """A named key an integrator sends as `Authorization: Api-Key <key>`.
+
+    Only a SHA-256 digest of the key is stored: the key is 256 random bits, so a
+    plain digest cannot be reversed or guessed, and it is checked on every request
+    without the cost of a password hash. `prefix` (the key's first part, not secret)
+    finds the row and tells the owner which key is which.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        TRADE = "trade", "Trade"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=64)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list, help_text='"read", or "read" and "trade".')
+    live_allowed = models.BooleanField(default=False, help_text="False: refused any change while the account is live.")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    allowed_ips = models.JSONField(default=list, blank=True, help_text="Addresses or CIDR networks; empty: any.")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A revoked key's name may be given to a new one.
+            models.UniqueConstraint(
+                fields=["user", "name"], condition=models.Q(revoked_at__isnull=True), name="api_key_name_unique_active"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    def status_at(self, moment) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= moment:
+            return "expired"
+        return "active"
+
+    @property
+    def can_trade(self) -> bool:
+        return self.Scope.TRADE in self.scopes

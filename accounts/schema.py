@@ -1,7 +1,23 @@
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
 class JWTAuthScheme(SimpleJWTScheme):
     """Documents our JWT authentication class exactly like simplejwt's own."""
 
     target_class = "accounts.authentication.JWTAuth"
+
+
+class ApiKeyAuthScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.ApiKeyAuth"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>`. A `read` key may only read (403 `api_key_scope`); a paper-only key "
+            "may only read while the account is live (403 `api_key_live_not_allowed`). Refused keys: 401 "
+            "`api_key_invalid`, `api_key_revoked`, `api_key_expired`; 403 `api_key_ip_not_allowed`.",
+        }

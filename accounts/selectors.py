@@ -1,8 +1,11 @@
 """Reads in accounts that are more than a .get."""
 
-from core.cache import TimedCache
+from django.db.models import QuerySet
 
-from .models import TradingAccount
+from core.cache import TimedCache
+from core.errors import NotFound
+
+from .models import ApiKey, TradingAccount
 
 # Read on every order; an account's mode or market-hours setting changes rarely, and a change
 # reaches every process within these seconds.
@@ -21,3 +24,16 @@ def trading_account_for(user) -> TradingAccount | None:
 
 def trading_account_cache_clear() -> None:
     _accounts.clear()
+
+
+def api_key_list_for_user(*, user) -> QuerySet[ApiKey]:
+    """The user's keys, newest first, revoked ones included (their history)."""
+    return ApiKey.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def api_key_get_for_user(*, user, key_id: int) -> ApiKey:
+    """One of the user's keys; someone else's is a 404, as is one that does not exist."""
+    key = ApiKey.objects.filter(user=user, pk=key_id).first()
+    if key is None:
+        raise NotFound("No such API key.", code="not_found")
+    return key

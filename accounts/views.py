@@ -1,7 +1,17 @@
 from django.contrib.auth import views as auth_views
-from django.urls import reverse_lazy
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
-from .forms import LoginForm
+from core import clock
+from core.errors import DomainError, NotFound
+from core.htmx import answer
+
+from . import selectors, services
+from .forms import ApiKeyForm, LoginForm
 
 
 class LoginView(auth_views.LoginView):
@@ -28,3 +38,59 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "accounts/password_change_done.html"
+
+
+# --- API keys: list, create (the key shown once), revoke ------------------------------------------
+
+
+def _keys_context(request) -> dict:
+    now = clock.now()
+    keys = list(selectors.api_key_list_for_user(user=request.user))
+    return {"keys": [(key, key.status_at(now)) for key in keys]}
+
+
+def _keys_page(request, form: ApiKeyForm, *, status: int = 200, **extra):
+    context = {**_keys_context(request), "form": form, **extra}
+    return render(request, "accounts/api_keys.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def api_keys_page(request):
+    return _keys_page(request, ApiKeyForm())
+
+
+@never_cache  # the answer shows the key itself: no cache may keep it
+@login_required
+@require_POST
+def api_key_create_view(request):
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        return _keys_page(request, form, status=422)
+    try:
+        key, raw_key = services.api_key_create(user=request.user, **form.cleaned_data)
+    except DomainError as exc:
+        field = next((name for name in exc.fields if name in form.fields), None)
+        form.add_error(field, exc.message)
+        return _keys_page(request, form, status=422)
+    # Rendered, not redirected: the key is in this answer and nowhere else.
+    return _keys_page(request, ApiKeyForm(), created=key, raw_key=raw_key)
+
+
+@login_required
+@require_POST
+def api_key_revoke_view(request, key_id: int):
+    try:
+        key = services.api_key_revoke(user=request.user, key_id=key_id)
+    except NotFound:
+        raise Http404("No such API key.") from None
+    note = f"Revoked the key {key.name} ({key.prefix}): requests with it are refused from now on."
+    context = {**_keys_context(request), "note": note}
+    return answer(
+        request,
+        template="accounts/_api_key_list.html",
+        context=context,
+        redirect_to=reverse("accounts:api-keys"),
+        notes=[note],
+    )

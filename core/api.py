@@ -237,6 +237,13 @@ class PriceField(serializers.Field):
         return value
 
 
+def _first_detail(details):
+    """The first message of a field's errors, also when a list field nests them by item ({0: [...]})."""
+    while isinstance(details, Mapping | list) and details:
+        details = next(iter(details.values())) if isinstance(details, Mapping) else details[0]
+    return details or None
+
+
 def validated(serializer_class, data, *, codes: dict | None = None, **kwargs) -> dict:
     """Validate query-string or body data with a (Filter/Input) serializer class; return validated_data.
 
@@ -248,7 +255,7 @@ def validated(serializer_class, data, *, codes: dict | None = None, **kwargs) ->
     serializer = serializer_class(data=data, **kwargs)
     if not serializer.is_valid():
         for field, details in serializer.errors.items():
-            first = details[0] if isinstance(details, list) and details else None
+            first = _first_detail(details)
             kind = getattr(first, "code", None)
             code = (codes or {}).get((field, kind)) or (codes or {}).get(field)
             if code:

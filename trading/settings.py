@@ -222,6 +222,9 @@ DEMO_PASSWORD_DEFAULT = "demo-pass-123"
 # Login attempts per username and per client address in a window; more are refused (429) until it ends.
 LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10/m")
 
+# API keys for integrators (`Authorization: Api-Key <key>`): at most this many unrevoked keys per user.
+API_KEYS_PER_USER = env_int("API_KEYS_PER_USER", 20)
+
 # --- Internationalisation: stored in UTC, shown in IST ------------------------
 
 LANGUAGE_CODE = "en-in"
@@ -258,6 +261,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.JWTAuth",
+        "accounts.authentication.ApiKeyAuth",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -288,7 +292,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Trading platform API",
     "DESCRIPTION": (
         "Versioned REST API for integrators. Authenticate with a JWT from "
-        "`POST /api/v1/auth/token/` (header `Authorization: Bearer <access>`). "
+        "`POST /api/v1/auth/token/` (header `Authorization: Bearer <access>`), or with an API key "
+        "made on the dashboard or at `POST /api/v1/api-keys/` (header `Authorization: Api-Key <key>`; "
+        "scopes `read` and `trade`, paper-only unless `live_allowed`). "
         "Every 4xx response uses one envelope: "
         '`{"error": {"code": "stable_snake_case", "message": "...", "fields": {...}}}`. '
         "Money and prices are decimal strings; times are ISO 8601 in UTC."

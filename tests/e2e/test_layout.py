@@ -56,6 +56,7 @@ def pages(order_id: int, phone: bool) -> list[tuple[str, str, tuple[str, ...]]]:
         ("strategies", "/strategies/", ("coming-soon",)),
         ("backtests", "/strategies/backtests/", ("backtest-form",)),
         ("account", "/accounts/password/", ("menu-toggle" if phone else "nav-account",)),
+        ("api-keys", "/accounts/api-keys/", ("api-key-form",)),
         ("not-found", "/no/such/page/", ("error-page",)),
     ]
 

@@ -1,4 +1,4 @@
-"""Every write in accounts: logging in, creating traders, tokens."""
+"""Logging in, creating traders, JWT pairs."""
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -7,12 +7,13 @@ from django.db import transaction
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
-from .errors import InvalidCredentials, TokenBlacklisted, TokenInvalid, TooManyLoginAttempts
-from .models import User
-from .tokens import refresh_token_decode, refresh_token_for_login, token_family_revoke
+from ..errors import InvalidCredentials, TokenBlacklisted, TokenInvalid, TooManyLoginAttempts
+from ..models import User
+from ..tokens import refresh_token_decode, refresh_token_for_login, token_family_revoke
 
 
-def _client_ip(request: HttpRequest) -> str:
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address as the web server saw it (REMOTE_ADDR)."""
     return request.META.get("REMOTE_ADDR", "")
 
 
@@ -23,7 +24,7 @@ def _count_login_attempt(request: HttpRequest, username: str) -> None:
     (django-ratelimit), so concurrent attempts cannot all slip in under the
     limit. The counts live in the shared cache, or per process while it is down.
     """
-    for group, value in (("login-user", username.lower()), ("login-ip", _client_ip(request))):
+    for group, value in (("login-user", username.lower()), ("login-ip", client_ip(request))):
         usage = get_usage(
             request,
             group=group,

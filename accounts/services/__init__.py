@@ -1,0 +1,24 @@
+"""Every write in accounts, by responsibility: login.py (logging in, traders, JWT pairs), api_keys.py."""
+
+from .api_keys import api_key_authenticate, api_key_authorize, api_key_create, api_key_revoke
+from .login import (
+    client_ip,
+    token_pair_issue,
+    token_pair_refresh,
+    token_revoke,
+    trader_create_or_update,
+    user_authenticate,
+)
+
+__all__ = [
+    "api_key_authenticate",
+    "api_key_authorize",
+    "api_key_create",
+    "api_key_revoke",
+    "client_ip",
+    "token_pair_issue",
+    "token_pair_refresh",
+    "token_revoke",
+    "trader_create_or_update",
+    "user_authenticate",
+]
