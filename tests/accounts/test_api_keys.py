@@ -233,3 +233,12 @@ def test_jwt_and_session_logins_are_not_limited_by_key_rules(user, password):
     session = APIClient(enforce_csrf_checks=False)
     session.login(username=user.username, password=password)
     assert session.post(KEYS_URL, {"name": "by-session", "scopes": ["read"]}, format="json").status_code == 201
+
+
+def test_the_schema_documents_the_api_key_scheme_and_that_keys_cannot_manage_keys(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    scheme = schema["components"]["securitySchemes"]["apiKeyAuth"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+    assert {"apiKeyAuth": []} in schema["paths"]["/api/v1/orders/"]["post"]["security"]
+    for method, operation in schema["paths"]["/api/v1/api-keys/"].items():
+        assert {"apiKeyAuth": []} not in operation["security"], method
