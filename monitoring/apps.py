@@ -7,6 +7,9 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         from .health import cache_check, database_check, register_check
+        from .heartbeats import beat_check, worker_check
 
         register_check("database", database_check)
         register_check("cache", cache_check)
+        register_check("worker", worker_check)
+        register_check("beat", beat_check)
