@@ -120,6 +120,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "monitoring.tracing.RequestIdMiddleware",  # first: every response and log line gets the id
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RejectNulMiddleware",
     "core.middleware.ApiConventionsMiddleware",
@@ -372,12 +373,24 @@ FEED_FLUSH_INTERVAL_SECONDS = float(env("FEED_FLUSH_INTERVAL_SECONDS", "0.25"))
 # --- Logging, errors, tracing -------------------------------------------------
 
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
+# "plain" (readable, the default) or "json" (one object per line, for a log shipper).
+LOG_FORMAT = env("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "monitoring.logging.RedactSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "filters": {
+        "redact": {"()": "monitoring.logging.RedactSecretsFilter"},
+        "request_id": {"()": "monitoring.logging.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "monitoring.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact", "request_id"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.server": {"level": "WARNING"},
