@@ -6,11 +6,15 @@ class BrokersConfig(AppConfig):
     verbose_name = "Brokers"
 
     def ready(self) -> None:
+        from functools import partial
+
         from marketdata.bus import register_feed_consumer, register_subscription_provider
         from marketdata.sources import register_feed_source
+        from monitoring.health import register_check
 
         from .angelone.adapter import AngelOneBroker
         from .angelone.feed import angelone_feed_source
+        from .health import breakers_check
         from .models import PaperOrder
         from .paper.engine import start_engine
         from .paper.exchange import LIVE, PaperBroker
@@ -18,6 +22,7 @@ class BrokersConfig(AppConfig):
 
         register_broker("paper", lambda account: PaperBroker(account.id))
         register_broker("angelone", AngelOneBroker)
+        register_check("broker_angelone", partial(breakers_check, "angelone"))  # circuit breakers, one per account
         register_feed_consumer("paper-exchange", start_engine)
         register_feed_source("angelone", angelone_feed_source)
         # Resting paper orders need ticks for their instruments.

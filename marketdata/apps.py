@@ -18,5 +18,5 @@ class MarketdataConfig(AppConfig):
         register_subscription_provider("watchlists", watched_instrument_ids)
         register_subscription_provider("quotes-asked-for", interesting_instrument_ids)
         auditlog.register(Instrument, exclude_fields=["updated_at", "import_generation"])
-        # Stale prices degrade the platform; they do not make the web tier unready.
-        register_check("feed", feed_freshness_check, critical=False)
+        # Reported, not required by default (HEALTH_REQUIRED_CHECKS): stale prices degrade, the web still serves.
+        register_check("feed", feed_freshness_check)

@@ -1,24 +1,22 @@
-from datetime import UTC, datetime
+"""The feed's freshness, registered with monitoring's /health/ready: the age of the last tick."""
 
 from django.conf import settings
+
+from core import clock
 
 from .models import FeedStatus
 
 
-def feed_freshness_check() -> dict:
+def feed_freshness_check() -> str:
     latest = FeedStatus.objects.order_by("-heartbeat_at").first()
     if latest is None:
         raise RuntimeError("no feed has run yet")
-    now = datetime.now(UTC)
+    now = clock.now()
     heartbeat_age = (now - latest.heartbeat_at).total_seconds()
     tick_age = (now - latest.last_tick_at).total_seconds() if latest.last_tick_at else None
-    details = {
-        "source": latest.source,
-        "heartbeat_age_s": round(heartbeat_age, 1),
-        "last_tick_age_s": None if tick_age is None else round(tick_age, 1),
-        "instruments": latest.instruments,
-    }
+    tick = "no tick yet" if tick_age is None else f"last tick {tick_age:.1f} s ago"
+    detail = f"{latest.source}: {tick}, heartbeat {heartbeat_age:.1f} s ago, {latest.instruments} instruments"
     limit = settings.QUOTES_STALE_AFTER_SECONDS
     if heartbeat_age > limit or tick_age is None or tick_age > limit:
-        raise RuntimeError(f"feed {latest.source} is silent (last tick {details['last_tick_age_s']} s ago)")
-    return details
+        raise RuntimeError(f"silent feed {detail} (limit {limit:g} s)")
+    return detail

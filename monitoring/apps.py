@@ -6,7 +6,11 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self) -> None:
+        from . import tracing  # noqa: F401 - connects the Celery signals that carry the request id
         from .health import cache_check, database_check, register_check
+        from .heartbeats import beat_check, worker_check
 
         register_check("database", database_check)
         register_check("cache", cache_check)
+        register_check("worker", worker_check)
+        register_check("beat", beat_check)

@@ -1,7 +1,11 @@
-"""Keeps secrets out of log lines, whatever code wrote them."""
+"""Log lines: secrets kept out whatever code wrote them, the request id in each, JSON when asked for."""
 
+import json
 import logging
 import re
+from datetime import UTC, datetime
+
+from .tracing import current_request_id
 
 _SECRET_NAMES = (
     r"password|passwd|pin|totp|secret|api[_-]?key|private[_-]?key|token|jwttoken|refreshtoken|feedtoken|authorization"
@@ -26,3 +30,28 @@ class RedactSecretsFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+class RequestIdFilter(logging.Filter):
+    """Gives every record a `request_id` attribute ("-" outside a request or task that has one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id() or "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (LOG_FORMAT=json), for log shippers; the message is already redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or "-",
+            "process": record.process,
+        }
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, default=str)

@@ -6,4 +6,7 @@ def ping(payload: str = "ping") -> dict[str, str]:
     """Smoke task: proves a real worker picked the message up and answered."""
     import os
 
-    return {"reply": f"pong:{payload}", "worker_pid": str(os.getpid())}
+    from .tracing import current_request_id
+
+    # The request id comes back too: it shows the id of the request that queued the task reached the worker.
+    return {"reply": f"pong:{payload}", "worker_pid": str(os.getpid()), "request_id": current_request_id() or ""}

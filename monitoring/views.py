@@ -1,8 +1,9 @@
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .health import run_checks
+from .health import readiness
 
 
 @never_cache
@@ -15,9 +16,21 @@ def live(request):
 @never_cache
 @require_GET
 def ready(request):
-    """One entry per dependency; 503 naming what failed. Non-critical failures only degrade."""
-    ok, checks = run_checks()
-    failed = sorted(name for name, result in checks.items() if not result["ok"])
-    status = "unavailable" if not ok else ("degraded" if failed else "ok")
-    body = {"status": status, "failed": failed, "checks": checks}
-    return JsonResponse(body, status=200 if ok else 503)
+    """One entry per dependency with its latency; 503 naming the required ones that failed."""
+    status, body = readiness()
+    return JsonResponse(body, status=status)
+
+
+@never_cache
+@require_GET
+def admin_health(request, admin_site):
+    """The same checks at a glance, for staff (wrapped by the admin site's admin_view)."""
+    status, body = readiness()
+    context = {
+        **admin_site.each_context(request),
+        "title": "System health",
+        "healthy": status == 200,
+        "failed": body["failed"],
+        "checks": body["checks"],
+    }
+    return render(request, "admin/monitoring/health.html", context)

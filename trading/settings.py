@@ -120,6 +120,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "monitoring.tracing.RequestIdMiddleware",  # first: every response and log line gets the id
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RejectNulMiddleware",
     "core.middleware.ApiConventionsMiddleware",
@@ -201,6 +202,15 @@ CACHES["local"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "
 # Rate limits (django-ratelimit) count in Redis, shared by every process, or per process while it is down.
 CACHES["ratelimit"] = {"BACKEND": "core.cache_backends.FailoverCache", "OPTIONS": {"PRIMARY": "default"}}
 RATELIMIT_USE_CACHE = "ratelimit"
+# Worker and beat heartbeats need a cache every process sees: Redis, or files in var/ on the embedded default.
+if REDIS_URL:
+    HEALTH_HEARTBEAT_CACHE = "default"
+else:
+    HEALTH_HEARTBEAT_CACHE = "heartbeats"
+    CACHES["heartbeats"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "heartbeats"),
+    }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
@@ -357,6 +367,7 @@ CELERY_TASK_ROUTES = {"orders.tasks.broker_*": {"queue": "broker"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "monitoring.heartbeats:HeartbeatScheduler"  # the default one, plus its heartbeat
 CELERY_TIMEZONE = "UTC"
 
 # --- Market data --------------------------------------------------------------
@@ -368,18 +379,40 @@ FEED_FLUSH_INTERVAL_SECONDS = float(env("FEED_FLUSH_INTERVAL_SECONDS", "0.25"))
 # --- Logging, errors, tracing -------------------------------------------------
 
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
+# "plain" (readable, the default) or "json" (one object per line, for a log shipper).
+LOG_FORMAT = env("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "monitoring.logging.RedactSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "filters": {
+        "redact": {"()": "monitoring.logging.RedactSecretsFilter"},
+        "request_id": {"()": "monitoring.logging.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "monitoring.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact", "request_id"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- Health (/health/ready and the admin's System health page) ------------------------
+
+# A required check failing makes /health/ready answer 503; the others are reported only.
+# Production (Redis) runs worker and beat as their own services: a dead one must be noticed.
+# The embedded default also serves tests and one-off commands with no worker, so there they only report.
+_HEALTH_REQUIRED_DEFAULT = ["database", "cache", "celery_broker"] + (["worker", "beat"] if REDIS_URL else [])
+HEALTH_REQUIRED_CHECKS = env_list("HEALTH_REQUIRED_CHECKS", _HEALTH_REQUIRED_DEFAULT)
+HEALTH_HEARTBEAT_INTERVAL_SECONDS = float(env("HEALTH_HEARTBEAT_INTERVAL_SECONDS", "10"))
+HEALTH_HEARTBEAT_STALE_SECONDS = float(env("HEALTH_HEARTBEAT_STALE_SECONDS", "60"))
 
 SENTRY_DSN = env("SENTRY_DSN")
 if SENTRY_DSN:

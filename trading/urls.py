@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
+from monitoring import views as monitoring_views
 from orders import views as orders_views
 
 api_v1 = [
@@ -20,6 +21,12 @@ urlpatterns = [
     path("market/", include("marketdata.urls")),
     path("trading/", include("orders.urls")),
     path("strategies/", include("strategies.urls")),
+    path(
+        "admin/health/",
+        admin.site.admin_view(monitoring_views.admin_health),  # staff only
+        {"admin_site": admin.site},
+        name="admin-health",
+    ),
     path("admin/", admin.site.urls),
     path("health/", include("monitoring.urls")),
     path("api/v1/", include(api_v1)),

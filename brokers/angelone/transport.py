@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 from django.conf import settings
 
+from monitoring.tracing import outgoing_http_hook
+
 from .endpoints import Endpoint
 from .envelope import parse
 from .errors import NetworkError
@@ -29,6 +31,7 @@ def http_client(account_id: int) -> httpx.Client:
                 base_url=f"{root}/rest/",
                 timeout=timeout,
                 limits=httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=30),
+                event_hooks={"request": [outgoing_http_hook]},  # X-Request-ID of the request or task behind the call
             )
     return client
 

@@ -109,19 +109,32 @@ def test_subscription_providers_are_merged():
         bus._subscription_providers.pop("test-extra")
 
 
-def test_ready_reports_a_silent_feed_as_degraded_not_unavailable(client):
-    body = client.get("/health/ready").json()
-    assert body["checks"]["feed"]["ok"] is False and body["checks"]["feed"]["critical"] is False
-    assert body["status"] == "degraded" and "feed" in body["failed"]
+def test_ready_reports_a_silent_feed_without_failing_readiness(client, settings):
+    settings.HEALTH_REQUIRED_CHECKS = ["database"]  # the default: the feed is reported, not required
+    response = client.get("/health/ready")
+    feed = response.json()["checks"]["feed"]
+    assert response.status_code == 200
+    assert feed["ok"] is False and feed["required"] is False and "no feed" in feed["detail"]
 
 
 def test_ready_reports_a_fresh_feed_as_ok(client):
     instrument = InstrumentFactory()
     FeedRunner(SimulatedSource(seed=1, ticks_per_second=20), symbols={instrument.id}).run(duration=0.3)
+    feed = client.get("/health/ready").json()["checks"]["feed"]
+    assert feed["ok"] is True
+    assert feed["detail"].startswith("simulated: last tick")
+
+
+def test_a_feed_silent_for_longer_than_the_limit_fails_its_check(client, settings):
+    settings.HEALTH_REQUIRED_CHECKS = ["database", "feed"]
+    instrument = InstrumentFactory()
+    FeedRunner(SimulatedSource(seed=1, ticks_per_second=20), symbols={instrument.id}).run(duration=0.3)
+    settings.QUOTES_STALE_AFTER_SECONDS = 0  # every tick is now too old
+
     response = client.get("/health/ready")
-    assert response.status_code == 200
-    assert response.json()["checks"]["feed"]["ok"] is True
-    assert response.json()["checks"]["feed"]["source"] == "simulated"
+
+    assert response.status_code == 503 and response.json()["failed"] == ["feed"]
+    assert "silent feed simulated" in response.json()["checks"]["feed"]["detail"]
 
 
 def test_demo_history_never_ends_in_the_future():

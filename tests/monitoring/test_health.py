@@ -1,15 +1,45 @@
+"""/health/live and /health/ready: one check per dependency, 503 naming the required ones that fail."""
+
+import time
+
+import httpx
 import pytest
-from django.test import override_settings
+from django.conf import settings as django_settings
+from django.core.cache import caches
+
+from accounts.models import TradingAccount
+from brokers.models import BrokerAccount
+from brokers.resilience import breaker_for, breaker_reset_all
+from core import clock
+from monitoring.heartbeats import BEAT, WORKER, heartbeat_write
+from tests.accounts.factories import UserFactory
+from tests.processes import WebServer, free_port
 
 pytestmark = pytest.mark.django_db
 
-DEAD_REDIS = {
-    "default": {
+EVERY_CHECK = {"database", "cache", "celery_broker", "worker", "beat", "feed", "broker_angelone"}
+BASE_REQUIRED = ["database", "cache", "celery_broker"]
+
+
+def dead_redis_cache(port: int) -> dict:
+    """Redis at a loopback port where nothing listens, with the settings' own short socket timeouts."""
+    return {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        "LOCATION": f"redis://127.0.0.1:{port}/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
     }
-}
+
+
+@pytest.fixture(autouse=True)
+def _no_heartbeats():
+    """Heartbeats live in a cache every process shares (files on the embedded default): start without any."""
+    caches[django_settings.HEALTH_HEARTBEAT_CACHE].delete_many([f"heartbeat:{WORKER}", f"heartbeat:{BEAT}"])
+
+
+@pytest.fixture
+def fresh_heartbeats():
+    heartbeat_write(WORKER, host="w1@test")
+    heartbeat_write(BEAT, host="beat@test")
 
 
 def test_live_answers_200(client):
@@ -18,22 +48,115 @@ def test_live_answers_200(client):
     assert response.json() == {"status": "ok"}
 
 
-def test_ready_reports_each_dependency_ok(client):
+def test_ready_lists_every_check_with_its_latency_and_answers_200(client, fresh_heartbeats):
     response = client.get("/health/ready")
+
     assert response.status_code == 200, response.json()
     body = response.json()
-    critical = {name for name, check in body["checks"].items() if check["critical"]}
-    assert {"database", "cache", "celery_broker"} <= critical
-    assert all(body["checks"][name]["ok"] for name in critical)
-    assert set(body["failed"]) <= {name for name in body["checks"] if name not in critical}
+    assert body["status"] == "ok" and body["failed"] == []
+    assert set(body["checks"]) >= EVERY_CHECK
+    for name, check in body["checks"].items():
+        assert set(check) == {"ok", "ms", "detail", "required"}, name
+        assert isinstance(check["ms"], float) and check["detail"], name
+    for name in django_settings.HEALTH_REQUIRED_CHECKS:
+        assert body["checks"][name]["ok"] is True, (name, body["checks"][name])
+    assert body["checks"]["worker"]["detail"].startswith("w1@test")
 
 
-@override_settings(CACHES=DEAD_REDIS)
-def test_ready_answers_503_naming_the_cache_when_redis_is_unreachable(client):
+def test_ready_answers_503_naming_the_cache_when_redis_is_a_closed_port(client, settings):
+    settings.CACHES = {**settings.CACHES, "default": dead_redis_cache(free_port())}
+
     response = client.get("/health/ready")
+
     assert response.status_code == 503
     body = response.json()
-    assert body["status"] == "unavailable"
+    assert body["status"] == "fail"
     assert "cache" in body["failed"] and "database" not in body["failed"]
     assert body["checks"]["cache"]["ok"] is False
+    assert "Connection" in body["checks"]["cache"]["detail"]
     assert body["checks"]["database"]["ok"] is True
+
+
+def test_a_stale_worker_heartbeat_fails_ready_naming_the_worker_when_it_is_required(client, settings):
+    settings.HEALTH_REQUIRED_CHECKS = [*BASE_REQUIRED, "worker"]
+    long_ago = clock.now().timestamp() - settings.HEALTH_HEARTBEAT_STALE_SECONDS - 5
+    heartbeat_write(WORKER, host="w1@test", at=long_ago)
+
+    response = client.get("/health/ready")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failed"] == ["worker"]
+    assert body["checks"]["worker"]["required"] is True
+    assert "stale" in body["checks"]["worker"]["detail"] and "w1@test" in body["checks"]["worker"]["detail"]
+
+
+def test_a_fresh_worker_heartbeat_passes_when_the_worker_is_required(client, settings, fresh_heartbeats):
+    settings.HEALTH_REQUIRED_CHECKS = [*BASE_REQUIRED, "worker", "beat"]
+
+    response = client.get("/health/ready")
+
+    assert response.status_code == 200, response.json()
+
+
+def test_a_missing_worker_is_reported_but_does_not_fail_ready_when_not_required(client, settings):
+    settings.HEALTH_REQUIRED_CHECKS = BASE_REQUIRED
+
+    body = client.get("/health/ready").json()
+
+    assert body["status"] == "ok"
+    assert body["checks"]["worker"] == {**body["checks"]["worker"], "ok": False, "required": False}
+    assert "no worker heartbeat" in body["checks"]["worker"]["detail"]
+
+
+def test_a_required_check_that_nobody_registered_fails_rather_than_passing_silently(client, settings):
+    settings.HEALTH_REQUIRED_CHECKS = [*BASE_REQUIRED, "databse"]
+
+    response = client.get("/health/ready")
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["databse"]
+
+
+def test_an_open_broker_breaker_is_reported_with_its_account(client, settings):
+    settings.HEALTH_REQUIRED_CHECKS = BASE_REQUIRED
+    account = TradingAccount.objects.create(user=UserFactory(), mode=TradingAccount.Mode.LIVE, broker="angelone")
+    row = BrokerAccount.objects.create(account=account, client_code="H1", status=BrokerAccount.Status.CONNECTED)
+    breaker_reset_all()
+    try:
+        assert client.get("/health/ready").json()["checks"]["broker_angelone"]["ok"] is True
+        breaker_for("angelone", row.pk).open()
+
+        response = client.get("/health/ready")
+    finally:
+        breaker_reset_all()
+
+    assert response.status_code == 200  # reported, not required: one account's broker does not make the web unready
+    check = response.json()["checks"]["broker_angelone"]
+    assert check["ok"] is False and str(row.pk) in check["detail"]
+
+
+@pytest.mark.worker
+def test_a_real_worker_process_writes_the_heartbeat_ready_reads(client, celery_worker):
+    deadline = time.monotonic() + 30  # the worker writes one at start and every HEALTH_HEARTBEAT_INTERVAL_SECONDS
+    while time.monotonic() < deadline:
+        check = client.get("/health/ready").json()["checks"]["worker"]
+        if check["ok"]:
+            break
+        time.sleep(0.5)
+    assert check["ok"] is True, check
+    assert check["detail"].startswith("test-")  # the test worker's node name
+
+
+def test_a_real_web_process_answers_503_quickly_when_redis_is_down():
+    """gunicorn with REDIS_URL at a closed port: /health/ready names the cache instead of hanging."""
+    web = WebServer(env={"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    web.start()
+    try:
+        response = httpx.get(f"{web.url}/health/ready", timeout=15)
+    finally:
+        web.stop()
+
+    assert response.status_code == 503
+    failed = response.json()["failed"]
+    assert "cache" in failed and "celery_broker" in failed and "database" not in failed

@@ -81,7 +81,9 @@ class FakeAngelOne(MarketRoutes):
         if not request.path.startswith(REST):
             return await handler(request)
         s, f = self.state, self.state.faults
-        s.requests[request.path.rsplit("/", 1)[-1] if "details/" not in request.path else "details"] += 1
+        route = request.path.rsplit("/", 1)[-1] if "details/" not in request.path else "details"
+        s.requests[route] += 1
+        s.request_ids.append((route, request.headers.get("X-Request-ID")))
         if request.path.startswith(ORDER) and request.path.endswith(("placeOrder", "modifyOrder", "cancelOrder")):
             s.count_order_request()
         try:

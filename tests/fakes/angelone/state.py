@@ -3,7 +3,7 @@
 import itertools
 import secrets
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -64,6 +64,7 @@ class FakeState:
     faults: Faults = field(default_factory=Faults)
     order_requests: Counter = field(default_factory=Counter)  # epoch second -> place+modify+cancel received
     requests: Counter = field(default_factory=Counter)  # route -> count
+    request_ids: deque = field(default_factory=lambda: deque(maxlen=200))  # (route, X-Request-ID or None), latest
     logins: int = 0
     quote_max_tokens: int = 0
     candle_windows: list[tuple[str, str, str]] = field(default_factory=list)
@@ -82,6 +83,7 @@ class FakeState:
         """Everything but the accounts and prices back to the start (between tests)."""
         self.jwts.clear(), self.refresh_tokens.clear(), self.feed_tokens.clear()
         self.orders.clear(), self.trades.clear(), self.order_requests.clear(), self.requests.clear()
+        self.request_ids.clear()
         self.candle_windows.clear()
         self.faults = Faults()
         self.logins = self.quote_max_tokens = self.pings = 0
