@@ -138,7 +138,7 @@ def _fresh_process_caches():
     from accounts.selectors import trading_account_cache_clear
     from marketdata.quotes import l1_clear
     from marketdata.selectors import instrument_cache_clear
-    from marketdata.services import _interest_noted
+    from marketdata.services.interest import _interest_noted
 
     l1_clear()
     instrument_cache_clear()

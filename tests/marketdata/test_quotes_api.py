@@ -143,7 +143,7 @@ def test_with_redis_down_quotes_come_from_the_database_judged_by_their_own_age_w
 
 def test_asking_for_a_quote_keeps_the_instrument_ticking_for_a_while(auth_client):
     from marketdata.bus import wanted_instrument_ids
-    from marketdata.services import _interest_noted
+    from marketdata.services.interest import _interest_noted
 
     _interest_noted.clear()
     quiet = InstrumentFactory(symbol="QUIET-EQ")
