@@ -40,7 +40,8 @@ local-memory cache), for information only.
 
 Seed: the demo instruments, one trader per client (trader_create_or_update),
 each with a paper account (account_open, always_open=True) funded for every
-order it will send; one JWT each from POST /api/v1/auth/token/. One client =
+order it will send, with its rate and size caps raised as an admin would for a heavy
+trader (every risk check still runs on every order); one JWT each from POST /api/v1/auth/token/. One client =
 one trader = one keep-alive connection (http.client, one thread each): orders
 of one account serialise on its Funds row by design, so several traders is the
 realistic shape.
@@ -123,6 +124,15 @@ SYMBOLS = ["SBIN-EQ", "RELIANCE-EQ", "INFY-EQ", "HDFCBANK-EQ", "TCS-EQ"]
 EXCHANGE = "NSE"
 ORDERS_PATH = "/api/v1/orders/"
 FLOOR_PATH = "/bench/floor/insert/"  # ORM insert: the verdict's floor
+# None: twice the trader's funds.
+BENCH_RISK_LIMITS = {
+    "max_orders_per_second": 10_000,
+    "max_orders_per_minute": 1_000_000,
+    "max_orders_per_day": 10_000_000,
+    "max_open_orders": 100_000,
+    "max_position_value": None,
+    "max_gross_exposure": None,
+}
 RISK_PATH = "/bench/risk-checks/"  # bench settings only: the web process's checks off/on
 FLOOR_SQL_PATH = "/bench/floor/insert-sql/"  # raw-cursor insert, below the ORM: information
 SETTINGS_MODULE = "benchmarks._bench_settings"
@@ -477,6 +487,7 @@ def seed(clients: int, orders_per_client: int, product: str) -> dict:
     from marketdata.demo import demo_instruments_import
     from marketdata.feeds import demo_reference_prices
     from marketdata.models import Instrument
+    from orders.risk.profiles import risk_profile_for
     from orders.services import account_open
 
     report = demo_instruments_import()
@@ -497,6 +508,12 @@ def seed(clients: int, orders_per_client: int, product: str) -> dict:
         password = secrets.token_urlsafe(18)
         user, _ = trader_create_or_update(username=f"bench-orders-{n}", password=password)
         account = account_open(user=user, starting_funds=funds, always_open=True)
+        # An admin raises a heavy trader's rate and size caps (every check still runs on every order):
+        # closed-loop clients send faster than the retail default of 10 orders/s.
+        profile = risk_profile_for(account.id)
+        for name, value in BENCH_RISK_LIMITS.items():
+            setattr(profile, name, value if value is not None else funds * 2)
+        profile.save()
         traders.append({"username": user.username, "password": password, "user_id": user.pk, "account_id": account.id})
     return {
         "traders": traders,
