@@ -14,7 +14,7 @@ from ..validation import OrderParams
 from . import checks
 from .events import DailyLossLimitReached, RiskRejected
 from .models import RiskEvent, TradingState
-from .profiles import platform_risk, risk_profile_for, trading_state_set
+from .profiles import risk_profile_for_checks, trading_state_set
 from .usage import usage_for
 
 # Orders the platform sends to close positions (square-off, the kill switch's own): never refused by the
@@ -44,9 +44,9 @@ def risk_refusal(
         instrument=instrument, params=params, quote=quote, reducing=reducing, price=price,
         value=params.quantity * price,
     )  # fmt: skip
-    profile = risk_profile_for(account.id)
+    profile, platform = risk_profile_for_checks(account.id)
     try:
-        _run(profile, order, placing=placing)
+        _run(profile, platform, order, placing=placing)
     except checks.RiskViolation as refused:
         if refused.moves_to and refused.moves_to != profile.state:
             _daily_loss_reached(profile, refused)
@@ -54,9 +54,9 @@ def risk_refusal(
     return None
 
 
-def _run(profile, order: checks.OrderUnderCheck, *, placing: bool) -> None:
-    checks.check_state(profile, order, platform_risk())
-    usage = usage_for(profile.account_id)
+def _run(profile, platform, order: checks.OrderUnderCheck, *, placing: bool) -> None:
+    checks.check_state(profile, order, platform)
+    usage = usage_for(profile.account_id, realised_today=profile.realised_today or Decimal(0))
     if placing:
         checks.check_rates(profile, usage)
     checks.check_daily_loss(profile, order, usage)

@@ -49,15 +49,17 @@ class Usage:
         return abs(held + extra_signed_quantity) * price
 
 
-def usage_for(account_id: int) -> Usage:
+def usage_for(account_id: int, *, realised_today: Decimal | None = None) -> Usage:
+    """`realised_today` when the caller read it already (the checks read it with the profile)."""
     now = clock.now()
     usage = Usage()
     _count_orders(usage, account_id, now)
     _value_positions(usage, account_id)
-    realised = LedgerEntry.objects.filter(
-        account_id=account_id, kind=LedgerEntry.Kind.REALISED_PNL, created_at__gte=day_start(now)
-    ).aggregate(total=Sum("amount"))["total"]
-    usage.realised_today = realised or ZERO
+    if realised_today is None:
+        realised_today = LedgerEntry.objects.filter(
+            account_id=account_id, kind=LedgerEntry.Kind.REALISED_PNL, created_at__gte=day_start(now)
+        ).aggregate(total=Sum("amount"))["total"]
+    usage.realised_today = realised_today or ZERO
     return usage
 
 
