@@ -5,7 +5,9 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 
+import pybreaker
 import pytest
 
 from accounts.models import TradingAccount
@@ -16,6 +18,7 @@ from brokers.network import ip_check, outgoing_ip
 from brokers.paper.exchange import PaperBroker
 from brokers.registry import BrokerModeMismatch, broker_for_account, register_broker
 from brokers.resilience import RateLimitExceeded, breaker_reset_all, breaker_state, limiter, parse_rates
+from brokers.resilience import breaker as breaker_module
 from brokers.resilience.ratelimit import MemoryWindows, Rate
 from tests import processes
 from tests.accounts.factories import UserFactory
@@ -28,12 +31,26 @@ from .test_angelone_adapter import order
 @pytest.fixture
 def quick_breaker(settings):
     settings.BROKER_BREAKER_FAIL_MAX = 3
-    settings.BROKER_BREAKER_RESET_SECONDS = 0.5
+    settings.BROKER_BREAKER_RESET_SECONDS = 60  # never half-opens by itself during a test, however slow
     settings.BROKER_READ_RETRIES = 0
     breaker_reset_all()
 
 
-def test_the_breaker_opens_while_the_broker_is_down_and_closes_when_it_is_back(live_account, fake, quick_breaker):
+class _MinuteLater(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.now(tz) + timedelta(seconds=61)
+
+
+def minute_later(monkeypatch) -> None:
+    """Move the breakers' clock (pybreaker's and ours) past the reset timeout."""
+    monkeypatch.setattr(pybreaker, "datetime", _MinuteLater)
+    monkeypatch.setattr(breaker_module, "datetime", _MinuteLater)
+
+
+def test_the_breaker_opens_while_the_broker_is_down_and_closes_when_it_is_back(
+    live_account, fake, quick_breaker, monkeypatch
+):
     broker = AngelOneBroker(live_account.account)
     broker.profile()
     fake.down()
@@ -52,7 +69,7 @@ def test_the_breaker_opens_while_the_broker_is_down_and_closes_when_it_is_back(l
 
     assert refused.value.code == "broker_unavailable"
     assert sum(fake.state.requests.values()) == seen  # refused without a call: fast
-    time.sleep(0.6)  # the breaker half-opens; the next call is the trial
+    minute_later(monkeypatch)  # the reset timeout passes: the next call is the trial
     assert broker.funds().available is not None
     assert breaker_state("angelone", live_account.pk) == "closed"
     assert broker.place_order(order(tag="T302")).tag == "T302"
