@@ -53,7 +53,7 @@ class BrokerStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PlaceOrderRequest:
     tag: str  # the platform's order id: how reconciliation finds the order at the broker
     exchange: str
@@ -72,7 +72,7 @@ class PlaceOrderRequest:
             raise ValueError("the order tag must be 1 to 20 characters")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ModifyOrderRequest:
     quantity: int
     order_type: OrderType
@@ -80,7 +80,7 @@ class ModifyOrderRequest:
     trigger_price: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BrokerTrade:
     trade_id: str
     broker_order_id: str
@@ -91,7 +91,7 @@ class BrokerTrade:
     executed_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BrokerOrder:
     broker_order_id: str
     tag: str
@@ -113,7 +113,7 @@ class BrokerOrder:
     product: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderUpdate:
     """Pushed by a broker whenever an order changes: the one path fills take."""
 
@@ -122,7 +122,7 @@ class OrderUpdate:
     trades: tuple[BrokerTrade, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BrokerPosition:
     exchange: str
     symbol: str
@@ -131,14 +131,14 @@ class BrokerPosition:
     average_price: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BrokerFunds:
     available: Decimal | None
     used_margin: Decimal | None
     notes: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BrokerQuote:
     exchange: str
     symbol: str

@@ -62,7 +62,9 @@ def _best(depth: dict | None, side: str) -> Decimal | None:
 
 def _quote(exchange: str, symbol: str, row: dict) -> BrokerQuote:
     depth = row.get("depth") if isinstance(row.get("depth"), dict) else None
-    return BrokerQuote(exchange, symbol, dec(row.get("ltp")), _best(depth, "buy"), _best(depth, "sell"))
+    return BrokerQuote(
+        exchange=exchange, symbol=symbol, ltp=dec(row.get("ltp")), bid=_best(depth, "buy"), ask=_best(depth, "sell")
+    )
 
 
 def candle_windows(interval: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:

@@ -321,7 +321,10 @@ class PaperBroker(Broker):
     def quotes(self, keys: list[tuple[str, str]]) -> list[BrokerQuote]:
         refs = {ref.id: ref for ref in instrument_refs_resolve(keys).values()}
         found, _ = quotes_get(list(refs))
-        return [BrokerQuote(refs[pk].exchange, refs[pk].symbol, q.ltp, q.bid, q.ask) for pk, q in found.items()]
+        return [
+            BrokerQuote(exchange=refs[pk].exchange, symbol=refs[pk].symbol, ltp=q.ltp, bid=q.bid, ask=q.ask)
+            for pk, q in found.items()
+        ]
 
     def candles(self, exchange: str, symbol: str, interval: str, start: datetime, end: datetime) -> list[dict]:
         from marketdata.selectors import candles_list

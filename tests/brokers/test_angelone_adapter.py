@@ -71,7 +71,9 @@ def test_a_limit_order_rests_is_modified_then_filled_at_the_broker(live_account,
     )
     assert (placed.status, placed.filled_quantity, placed.price) == (BrokerStatus.OPEN, 0, Decimal("790.50"))
 
-    modified = broker.modify_order(placed.broker_order_id, ModifyOrderRequest(15, OrderType.LIMIT, Decimal("791")))
+    modified = broker.modify_order(
+        placed.broker_order_id, ModifyOrderRequest(quantity=15, order_type=OrderType.LIMIT, price=Decimal("791"))
+    )
     assert (modified.status, modified.quantity, modified.price) == (BrokerStatus.OPEN, 15, Decimal("791"))
     assert fake.state.orders[placed.broker_order_id]["producttype"] == "INTRADAY"
 
