@@ -16,6 +16,7 @@ from strategies.registry import _registry
 
 class BuyEachBar(Strategy):
     name = "test_buy_each_bar"
+    title = "Test: buy on every bar"
     quantity = IntParam(10, min=1, max=10_000)
 
     def on_bar(self, bar):
@@ -26,6 +27,7 @@ class BuyOnce(Strategy):
     """Buys `quantity` on its first traded bar, then holds; remembers each fill it heard of."""
 
     name = "test_buy_once"
+    title = "Test: buy once and hold"
     quantity = IntParam(10, min=1, max=10_000)
 
     def on_start(self):
@@ -43,6 +45,7 @@ class BuyOnce(Strategy):
 
 class Explodes(Strategy):
     name = "test_explodes"
+    title = "Test: raises on every bar"
 
     def on_bar(self, bar):
         raise ZeroDivisionError("the strategy divided by zero")
@@ -100,7 +103,7 @@ def submit_new_orders(run) -> list[Order]:
     return orders
 
 
-class run_on_commit:  # noqa: N801 - used as a context manager
+class run_on_commit:
     """On-commit callbacks (fill notices) run inside a test transaction too."""
 
     def __enter__(self):

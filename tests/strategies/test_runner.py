@@ -66,7 +66,7 @@ def test_a_paper_run_places_tagged_orders_through_the_pipeline_when_a_bar_closes
 
 
 def test_two_runs_on_one_instrument_keep_their_own_positions_and_the_account_holds_the_sum(
-    trader,
+    trader,  # noqa: F811
     sbin,
     warm,
     test_strategies,  # noqa: F811
@@ -95,7 +95,7 @@ def test_two_runs_on_one_instrument_keep_their_own_positions_and_the_account_hol
 
 
 def test_a_strategy_that_raises_fails_its_run_and_the_runner_goes_on_with_the_others(
-    trader,
+    trader,  # noqa: F811
     sbin,
     warm,
     test_strategies,  # noqa: F811
@@ -122,7 +122,7 @@ def test_a_strategy_that_raises_fails_its_run_and_the_runner_goes_on_with_the_ot
 
 
 def test_a_restarted_runner_rebuilds_positions_from_fills_and_places_no_order_twice(
-    trader,
+    trader,  # noqa: F811
     sbin,
     warm,
     test_strategies,  # noqa: F811
