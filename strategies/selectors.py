@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from core import clock
 from core.errors import Conflict, NotFound, RuleViolation
@@ -98,18 +98,28 @@ def run_get_for_user(*, user, run_id: int) -> StrategyRun:
 
 
 def run_list_for_user(*, user, status: str = "") -> QuerySet[StrategyRun]:
+    """`status` as shown: LOST and RUNNING are told apart by the heartbeat (see run_shown_status)."""
     qs = StrategyRun.objects.filter(user=user).defer("logs")
     if status:
-        qs = qs.filter(status__in=[s.strip().upper() for s in status.split(",")])
+        stale = Q(status=LiveStatus.RUNNING) & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=_stale_before()))
+        shown = {
+            LiveStatus.LOST: stale | Q(status=LiveStatus.LOST),
+            LiveStatus.RUNNING: Q(status=LiveStatus.RUNNING) & ~stale,
+        }.get(status, Q(status=status))
+        qs = qs.filter(shown)
     return qs.order_by("-created_at", "-id")
+
+
+def _stale_before(now=None):
+    return (now or clock.now()) - timedelta(seconds=conf.run_stale_after())
 
 
 def run_shown_status(run: StrategyRun, now=None) -> str:
     """RUNNING with a stale heartbeat (no runner is feeding it) is shown as LOST; a runner resumes it."""
     if run.status != LiveStatus.RUNNING:
         return run.status
-    limit = (now or clock.now()) - timedelta(seconds=conf.run_stale_after())
-    return LiveStatus.LOST if run.heartbeat_at is None or run.heartbeat_at < limit else run.status
+    stale = run.heartbeat_at is None or run.heartbeat_at < _stale_before(now)
+    return LiveStatus.LOST if stale else run.status
 
 
 def run_positions(run: StrategyRun) -> list[dict]:

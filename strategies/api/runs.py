@@ -114,7 +114,7 @@ class RunListCreateApi(ListAPIView):
     serializer_class = RunSummarySerializer
 
     class FilterSerializer(StrictSerializer):
-        status = serializers.ChoiceField(choices=[s for s in LiveStatus.values if s != "LOST"], required=False)
+        status = serializers.ChoiceField(choices=LiveStatus.choices, required=False)
 
     @extend_schema(operation_id="strategy_runs_list", tags=["strategy runs"], parameters=[FilterSerializer])
     def get(self, request, *args, **kwargs):

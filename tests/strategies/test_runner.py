@@ -163,6 +163,8 @@ def test_a_running_run_without_a_heartbeat_is_shown_lost_and_a_runner_resumes_it
     warm.advance(minutes=5)  # the runner died: nobody writes the heartbeat
     assert client.get(f"/api/v1/strategies/runs/{run.id}/").json()["status"] == "LOST"
     assert client.get("/api/v1/strategies/runs/").json()["results"][0]["status"] == "LOST"
+    assert [r["id"] for r in client.get("/api/v1/strategies/runs/", {"status": "LOST"}).json()["results"]] == [run.id]
+    assert client.get("/api/v1/strategies/runs/", {"status": "RUNNING"}).json()["results"] == []
     StrategyRunner().step()
     assert client.get(f"/api/v1/strategies/runs/{run.id}/").json()["status"] == "RUNNING"
 
