@@ -15,6 +15,8 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db import DatabaseError
+
 from accounts.selectors import trading_account_for
 from core import clock
 from core.errors import DomainError
@@ -201,6 +203,9 @@ class StrategyRunner:
                 self.loaded[row.id] = live
                 run_services.run_mark_running(run=row, now=now)
             live.step(now)
+        except DatabaseError:
+            self.loaded.pop(row.id, None)  # the database, not the strategy: the command retries on the next pass
+            raise
         except Exception as exc:  # a strategy's bug (or a refusal it did not expect) ends its run only
             logger.exception("strategy run %s failed", row.id)
             self.loaded.pop(row.id, None)

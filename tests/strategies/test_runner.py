@@ -199,3 +199,33 @@ def test_a_run_stops_rather_than_trade_on_an_account_that_changed_mode(trader, s
     runner.step()
     run.refresh_from_db()
     assert run.status == LiveStatus.FAILED and "no longer paper" in run.error
+
+
+def test_a_database_error_is_not_the_strategys_fault_and_the_run_is_tried_again(
+    trader,  # noqa: F811
+    sbin,
+    warm,
+    test_strategies,  # noqa: F811
+    monkeypatch,
+):
+    from django.db import OperationalError
+
+    from orders import services as order_services
+
+    run = start(trader, "test_buy_each_bar")
+    runner = StrategyRunner()
+    runner.step()
+    warm.bar(sbin, 0)
+    warm.advance()
+    real_place = order_services.order_place
+
+    def down(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(order_services, "order_place", down)
+    with pytest.raises(OperationalError):
+        runner.step()
+    assert StrategyRun.objects.get(id=run.id).status == LiveStatus.RUNNING
+    monkeypatch.setattr(order_services, "order_place", real_place)
+    runner.step()  # reloaded from its bookmark: bar 0 is traded now, once
+    assert len(run_orders(run)) == 1
