@@ -26,11 +26,6 @@ def not_found(request, exception=None):
     return response
 
 
-def coming_soon(request, *, page: str):
-    """A styled placeholder for a page another piece of work delivers (its route named as the real one's)."""
-    return render(request, "core/coming_soon.html", {"page": page})
-
-
 @requires_csrf_token
 def bad_request(request, exception=None):
     if wants_json(request):

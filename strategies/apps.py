@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class StrategiesConfig(AppConfig):
     name = "strategies"
+
+    def ready(self) -> None:
+        from marketdata.bus import register_subscription_provider
+
+        from .selectors import run_instrument_ids
+
+        # The feed builds the candles the runs trade on only for instruments someone asked for.
+        register_subscription_provider("strategy-runs", run_instrument_ids)

@@ -43,3 +43,28 @@ def stale_after() -> int:
 def progress_every() -> float:
     """Seconds between progress writes while a backtest runs."""
     return _get("BACKTEST_PROGRESS_EVERY", 0.5)
+
+
+def run_warmup_bars() -> int:
+    """Closed bars replayed (orders off) into a strategy run when it is loaded, to warm its indicators."""
+    return _get("STRATEGY_RUN_WARMUP_BARS", 500)
+
+
+def run_stale_after() -> int:
+    """Seconds without a heartbeat after which a RUNNING strategy run is shown as LOST (no runner)."""
+    return _get("STRATEGY_RUN_STALE_AFTER", 120)
+
+
+def runner_poll_seconds() -> float:
+    """Seconds between the runner's passes over the active runs."""
+    return _get("STRATEGY_RUNNER_POLL_SECONDS", 5.0)
+
+
+def max_runs() -> int:
+    """Active (not stopped or failed) runs one user may have."""
+    return _get("STRATEGY_RUN_MAX_ACTIVE", 20)
+
+
+def run_bar_grace_seconds() -> float:
+    """Seconds after a bar's end before a run reads it: the feed's last writes to that candle land first."""
+    return _get("STRATEGY_RUN_BAR_GRACE_SECONDS", 2.0)

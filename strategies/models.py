@@ -118,3 +118,66 @@ class SweepResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sweep_id}[{self.index}] {self.params}"
+
+
+class LiveStatus(models.TextChoices):
+    STARTING = "STARTING"
+    RUNNING = "RUNNING"
+    STOPPED = "STOPPED"
+    FAILED = "FAILED"
+    LOST = "LOST"
+
+
+ACTIVE = (LiveStatus.STARTING, LiveStatus.RUNNING, LiveStatus.LOST)
+
+
+class StrategyRun(models.Model):
+    """A strategy trading on the account (paper or live) through the order pipeline, bar by bar.
+
+    `state` is the runner's bookmark: the last bar each instrument's strategy saw
+    and the last fill it heard of, so a restarted runner neither repeats a bar's
+    orders nor misses a fill. A RUNNING run whose heartbeat is stale is shown as LOST.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="strategy_runs")
+    strategy = models.CharField(max_length=64)
+    params = models.JSONField(default=dict, help_text="Every parameter, defaults filled in.")
+    symbols = models.JSONField(default=list, help_text='Instrument keys, e.g. ["NSE:SBIN-EQ"].')
+    interval = models.CharField(max_length=3, choices=Interval.choices)
+    sizing = models.JSONField(default=dict)
+    product = models.CharField(max_length=4, default="CNC")
+    status = models.CharField(max_length=8, choices=LiveStatus.choices, default=LiveStatus.STARTING, db_index=True)
+    error = models.TextField(blank=True)
+    account_mode = models.CharField(max_length=8, help_text="paper or live, when the run started.")
+    state = models.JSONField(
+        default=dict, blank=True, help_text="bars: symbol -> last bar (epoch); trade: last fill id."
+    )
+    logs = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="strategyrun_user_created")]
+
+    def __str__(self) -> str:
+        return f"run #{self.id} {self.strategy} {self.status}"
+
+    @property
+    def tag(self) -> str:
+        """The tag on every order of this run (orders.Order.tag: at most 20 characters)."""
+        return f"run:{self.id}"
+
+
+class StrategyRunOrder(models.Model):
+    """An order a run placed, with what the strategy said about it (its own tag, reduce-only)."""
+
+    run = models.ForeignKey(StrategyRun, on_delete=models.CASCADE, related_name="run_orders")
+    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="strategy_link")
+    tag = models.CharField(max_length=40, blank=True)
+    reduce_only = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} order {self.order_id}"

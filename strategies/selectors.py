@@ -1,10 +1,19 @@
 """Every read in strategies that is more than a .get. Everything is scoped to the caller."""
 
-from django.db.models import F, QuerySet
+from datetime import timedelta
 
+from django.db.models import F, Q, QuerySet
+
+from core import clock
 from core.errors import Conflict, NotFound, RuleViolation
+from marketdata.models import Instrument
+from marketdata.quotes import quotes_get
+from marketdata.selectors import instrument_refs_resolve
+from orders.models import Order, Trade
 
-from .models import Backtest, RunStatus, Sweep, SweepResult
+from . import conf
+from .live.positions import VirtualPosition, positions_from_fills
+from .models import ACTIVE, Backtest, LiveStatus, RunStatus, StrategyRun, Sweep, SweepResult
 
 HEAVY = ("trades", "open_trades", "equity", "logs")
 MAX_COMPARE = 6
@@ -76,3 +85,69 @@ def sweep_heatmap(*, sweep: Sweep, x: str | None = None, y: str | None = None) -
         if cells[i][j] is None or row.score > cells[i][j]:
             cells[i][j] = row.score
     return {"x": x, "y": y, "x_values": xs, "y_values": ys, "cells": cells, "metric": sweep.metric}
+
+
+# --- strategy runs ----------------------------------------------------------------------------
+
+
+def run_get_for_user(*, user, run_id: int) -> StrategyRun:
+    run = StrategyRun.objects.filter(id=run_id, user=user).first()
+    if run is None:
+        raise NotFound(f"You have no strategy run #{run_id}.", code="run_not_found")
+    return run
+
+
+def run_list_for_user(*, user, status: str = "") -> QuerySet[StrategyRun]:
+    """`status` as shown: LOST and RUNNING are told apart by the heartbeat (see run_shown_status)."""
+    qs = StrategyRun.objects.filter(user=user).defer("logs")
+    if status:
+        stale = Q(status=LiveStatus.RUNNING) & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=_stale_before()))
+        shown = {
+            LiveStatus.LOST: stale | Q(status=LiveStatus.LOST),
+            LiveStatus.RUNNING: Q(status=LiveStatus.RUNNING) & ~stale,
+        }.get(status, Q(status=status))
+        qs = qs.filter(shown)
+    return qs.order_by("-created_at", "-id")
+
+
+def _stale_before(now=None):
+    return (now or clock.now()) - timedelta(seconds=conf.run_stale_after())
+
+
+def run_shown_status(run: StrategyRun, now=None) -> str:
+    """RUNNING with a stale heartbeat (no runner is feeding it) is shown as LOST; a runner resumes it."""
+    if run.status != LiveStatus.RUNNING:
+        return run.status
+    stale = run.heartbeat_at is None or run.heartbeat_at < _stale_before(now)
+    return LiveStatus.LOST if stale else run.status
+
+
+def run_positions(run: StrategyRun) -> list[dict]:
+    """Per instrument: the run's own position and P&L, from its own fills; unrealised at the last price."""
+    trades = Trade.objects.filter(order__strategy_link__run_id=run.id).order_by("id")
+    positions = positions_from_fills(trades.values_list("instrument_id", "side", "quantity", "price"))
+    instruments = {i.key: i for i in Instrument.objects.filter(id__in=positions)} if positions else {}
+    quotes, _ = quotes_get(list(positions)) if positions else ({}, False)
+    out = []
+    for key in run.symbols:
+        instrument = instruments.get(key)
+        p = positions.get(instrument.id) if instrument else None
+        p = p or VirtualPosition()
+        last = quotes[instrument.id].ltp if instrument and instrument.id in quotes else None
+        out.append({"symbol": key, "quantity": p.quantity, "average_price": p.avg_price if p.quantity else None,
+                    "last_price": last, "realised_pnl": p.realised, "unrealised_pnl": p.unrealised(last),
+                    "buy_quantity": p.buy_quantity, "sell_quantity": p.sell_quantity})  # fmt: skip
+    return out
+
+
+def run_orders_recent(run: StrategyRun, limit: int = 20) -> list:
+    orders = Order.objects.filter(strategy_link__run_id=run.id).select_related("instrument", "strategy_link")
+    return list(orders.order_by("-created_at", "-id")[:limit])
+
+
+def run_instrument_ids() -> set[int]:
+    """Instruments the active runs trade: the feed subscribes to them (their candles are the runs' bars)."""
+    keys = set()
+    for symbols in StrategyRun.objects.filter(status__in=ACTIVE).values_list("symbols", flat=True):
+        keys.update(tuple(key.split(":", 1)) for key in symbols if ":" in key)
+    return {ref.id for ref in instrument_refs_resolve(sorted(keys)).values()} if keys else set()

@@ -1,15 +1,13 @@
-from django.contrib.auth.decorators import login_required
 from django.urls import path
 
-from core.views import coming_soon
-
-from .views import backtests, compare, sweeps
+from .views import backtests, compare, runs, sweeps
 
 app_name = "strategies"
 
 urlpatterns = [
-    # Running strategies on paper and live (the next step) lands here.
-    path("", login_required(coming_soon), {"page": "strategies"}, name="home"),
+    path("", runs.runs_page, name="home"),
+    path("runs/", runs.runs_partial, name="runs-partial"),
+    path("runs/<int:run_id>/stop/", runs.run_stop, name="run-stop"),
     path("backtests/", backtests.backtests_page, name="backtests"),
     path("backtests/params/", backtests.params_partial, name="params"),
     path("backtests/<int:backtest_id>/", backtests.backtest_page, name="backtest"),

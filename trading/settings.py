@@ -318,6 +318,7 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "strategies.models.RunStatus",
         "AccountModeEnum": "accounts.models.TradingAccount.Mode",
         "SweepModeEnum": "strategies.models.SweepMode",
+        "StrategyRunStatusEnum": "strategies.models.LiveStatus",
     },
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui/favicon-32x32.png",

@@ -177,12 +177,12 @@ def test_unknown_pages_get_the_styled_404_with_or_without_debug(client, trader, 
         assert client.get("/trading/orders").status_code == 301  # a missing slash is still added
 
 
-def test_the_strategies_page_is_a_styled_placeholder_and_backtests_is_the_real_page(client, trader):
+def test_the_strategies_page_starts_and_lists_runs_and_backtests_is_its_own_page(client, trader):
     html = client.get("/strategies/").content.decode()
-    assert 'data-testid="coming-soon"' in html and "<h1>Strategies</h1>" in html
+    assert 'data-testid="run-form"' in html and "<h1>Strategies</h1>" in html and 'data-testid="runs-list"' in html
     assert 'data-testid="nav-strategies" aria-current="page"' in html
     html = client.get("/strategies/backtests/").content.decode()
-    assert 'data-testid="coming-soon"' not in html and 'data-testid="run-submit"' in html
+    assert 'data-testid="run-form"' not in html and 'data-testid="run-submit"' in html
     assert 'data-testid="nav-backtests" aria-current="page"' in html
 
 

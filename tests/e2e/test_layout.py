@@ -53,7 +53,7 @@ def pages(order_id: int, phone: bool) -> list[tuple[str, str, tuple[str, ...]]]:
         ("funds", "/trading/funds/", ("funds-amount", "funds-submit")),
         ("chart-equity", "/market/instruments/NSE/SBIN-EQ/", chart_actions),
         ("chart-option", "/market/instruments/NFO/NIFTY29DEC2625500CE/", chart_actions),
-        ("strategies", "/strategies/", ("coming-soon",)),
+        ("strategies", "/strategies/", ("run-form",)),
         ("backtests", "/strategies/backtests/", ("backtest-form",)),
         ("account", "/accounts/password/", ("menu-toggle" if phone else "nav-account",)),
         ("api-keys", "/accounts/api-keys/", ("api-key-form",)),
