@@ -50,6 +50,7 @@ import signal
 import statistics
 import sys
 import time
+from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -191,7 +192,7 @@ def throughput(bench: Bench) -> dict:
 
 
 def _block_figures(results: list[Result]) -> dict:
-    codes = sum((r.codes for r in results), start=type(results[0].codes)())
+    codes = sum((r.codes for r in results), Counter())
     out = {
         "requests": sum(r.expected for r in results),
         "ok_201": codes.get(201, 0),
