@@ -85,6 +85,14 @@ def latency_summary(seconds: list[float]) -> dict:
     }
 
 
+def ms_summary(seconds: list[float]) -> dict | None:
+    """p50/p90/p99/max in milliseconds (None for no samples): the HTTP benchmarks' latency figure."""
+    if not seconds:
+        return None
+    s = latency_summary(seconds)
+    return {"n": s["n"], "p50_ms": s["median_ms"], "p90_ms": s["p90_ms"], "p99_ms": s["p99_ms"], "max_ms": s["max_ms"]}
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far (ru_maxrss is in KiB on Linux)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

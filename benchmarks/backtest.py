@@ -40,11 +40,15 @@ os.environ.setdefault("TRADING_VAR_DIR", tempfile.mkdtemp(prefix="bench-backtest
 
 import django  # noqa: E402
 
+from benchmarks._common import machine_info, pin_to_one_core, production_like_env, progress, run  # noqa: E402
+
+if os.environ.get("DEBUG") != "1":  # as `make bench` runs it: DEBUG off needs (throwaway) keys
+    os.environ.update(production_like_env())
+
 django.setup()
 
 import numpy as np  # noqa: E402
 
-from benchmarks._common import machine_info, pin_to_one_core, progress, run  # noqa: E402
 from strategies.engine.data import Series, series_from_frame  # noqa: E402
 from strategies.engine.report import build_report  # noqa: E402
 from strategies.engine.runner import Backtest, RunConfig  # noqa: E402

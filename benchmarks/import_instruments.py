@@ -13,7 +13,8 @@ and stock futures and options, MCX commodity futures and options, CDS currency
 futures and options; expiry like "29DEC2026", strike and tick size in paise
 ("2550000.000000", "-1.000000" for none, "5.000000"); unique (exch_seg, token)
 and (exch_seg, symbol). It is generated outside the timed region; each timed
-run is one `instruments_import(data=bytes)` call, parsing included.
+run is one `instruments_import(data=bytes)` call, parsing included. Other
+work on the (shared) machine is metered per import: `interference` in the JSON.
 
     .venv/bin/python benchmarks/import_instruments.py [--rows 150000] [--changed-ratio 0.02]
 """
@@ -21,6 +22,7 @@ run is one `instruments_import(data=bytes)` call, parsing included.
 import argparse
 import calendar
 import json
+import os
 import random
 import sys
 import time
@@ -37,6 +39,7 @@ from benchmarks._common import (  # noqa: E402
     progress,
     run,
 )
+from benchmarks._cpu import CpuMeter, interference  # noqa: E402
 
 NAME = "import_instruments"
 TARGET_SECONDS = 30.0
@@ -270,11 +273,16 @@ def main() -> tuple[dict, bool, str]:
             segments[key] = segments.get(key, 0) + 1
         baseline_rss = peak_rss_mb()
 
-        runs = {
-            "1_empty_db": timed_import("import 1 (empty database)", data),
-            "2_unchanged": timed_import("import 2 (same file)", data),
-            "3_changed": timed_import(f"import 3 ({len(changed):,} rows changed)", revised_data),
-        }
+        meter, load_start, cpu = CpuMeter({}), os.getloadavg(), {}
+        runs = {}
+        for name, label, payload in (
+            ("1_empty_db", "import 1 (empty database)", data),
+            ("2_unchanged", "import 2 (same file)", data),
+            ("3_changed", f"import 3 ({len(changed):,} rows changed)", revised_data),
+        ):
+            before = meter.snapshot()
+            runs[name] = timed_import(label, payload)
+            cpu[name] = meter.delta(before, meter.snapshot(), len(rows), "row")
         from marketdata.models import Instrument
 
         in_db = Instrument.objects.count()
@@ -282,6 +290,7 @@ def main() -> tuple[dict, bool, str]:
         backend = scratch.backend_info()
 
     n = len(rows)
+    busy = interference(cpu, load_start)
     expected = {
         "1_empty_db": {"created": n, "updated": 0, "unchanged": 0, "deactivated": 0},
         "2_unchanged": {"created": 0, "updated": 0, "unchanged": n, "deactivated": 0},
@@ -311,11 +320,15 @@ def main() -> tuple[dict, bool, str]:
         "runs": runs,
         "instruments_in_db_after": {"total": in_db, "active": active, "ok": db_ok},
         "peak_rss_mb": peak_rss_mb(),
+        "interference": busy,
     }
     times = ", ".join(f"{r['seconds']:.1f} s" for r in runs.values())
     bad = [name for name, ok in checks.items() if not ok]
     summary = f"{n:,} rows: imports took {times} (target < {TARGET_SECONDS:.0f} s each); " + (
         "counts right" if not bad and db_ok else f"problems in: {', '.join(bad) or 'final instrument count'}"
+    )
+    summary += f"; other work {busy['worst']:.0%} of busy CPU" + (
+        " (BUSY MACHINE: rerun)" if busy["machine_was_busy"] else ""
     )
     return figures, passed, summary
 

@@ -18,8 +18,9 @@ steady state; the first-sight cost is reported separately.
 Timed: only `process()` calls, and separately `drain()` every 0.25 s of
 simulated time (what the feed does). Sizes run interleaved in every
 repetition so drift affects them equally; best and median are reported. The
-verdict uses the best repetition: other load on the machine only ever adds
-time, so the best run is the closest estimate of the processor's own cost.
+verdict uses medians: ticks/s at 100 instruments over the repetitions, and
+the median of each repetition's own 10,000-vs-100 ratio (both sizes measured
+back to back, so load on the shared machine touches both alike).
 
     .venv/bin/python benchmarks/ticks.py [--ticks 300000] [--repeats 5] [--sizes 10,100,1000,10000]
 """
@@ -202,11 +203,12 @@ def main() -> tuple[dict, bool, str]:
         }
 
     at_100, at_10k = per_size["100"], per_size["10000"]
-    ratio_median = at_10k["ns_per_tick_median"] / at_100["ns_per_tick_median"]
+    ratios = [a / b for a, b in zip(at_10k["ns_per_tick_all_runs"], at_100["ns_per_tick_all_runs"], strict=True)]
+    ratio_median = statistics.median(ratios)
     ratio_best = at_10k["ns_per_tick_best"] / at_100["ns_per_tick_best"]
-    tps_100 = at_100["ticks_per_second_best"]
+    tps_100 = at_100["ticks_per_second_median"]
     passed_tps = tps_100 >= TARGET_TICKS_PER_SECOND
-    passed_ratio = ratio_best <= TARGET_GROWTH_RATIO
+    passed_ratio = ratio_median <= TARGET_GROWTH_RATIO
     figures = {
         "config": {
             "ticks_per_run": args.ticks,
@@ -215,7 +217,7 @@ def main() -> tuple[dict, bool, str]:
             "drain_every_simulated_seconds": FLUSH_EVERY,
             "pinned_cpu": cpu,
             "timer_overhead_ns_per_drain_interval": round(overhead, 1),
-            "verdict_uses": "best of repetitions (medians reported alongside)",
+            "verdict_uses": "medians of the repetitions (per-repetition ratios for the growth target)",
         },
         "backend": backend,
         "machine": machine_info(),
@@ -223,21 +225,23 @@ def main() -> tuple[dict, bool, str]:
         "targets": {
             "ticks_per_second_at_100": {
                 "value": tps_100,
-                "value_from_median": at_100["ticks_per_second_median"],
+                "best": at_100["ticks_per_second_best"],
                 "target": f">= {TARGET_TICKS_PER_SECOND}",
                 "pass": passed_tps,
             },
             "ns_per_tick_ratio_10000_vs_100": {
-                "value": round(ratio_best, 3),
-                "value_from_median": round(ratio_median, 3),
+                "value": round(ratio_median, 3),
+                "by_repetition": [round(r, 3) for r in ratios],
+                "best_over_best": round(ratio_best, 3),
                 "target": f"<= {TARGET_GROWTH_RATIO}",
                 "pass": passed_ratio,
             },
         },
     }
     summary = (
-        f"{tps_100:,} ticks/s at 100 instruments (target >= {TARGET_TICKS_PER_SECOND:,}); "
-        f"ns/tick 10000 vs 100 instruments x{ratio_best:.2f} (target <= {TARGET_GROWTH_RATIO})"
+        f"median of {args.repeats} repetitions: {tps_100:,} ticks/s at 100 instruments "
+        f"(target >= {TARGET_TICKS_PER_SECOND:,}); ns/tick 10000 vs 100 instruments x{ratio_median:.2f} "
+        f"(target <= {TARGET_GROWTH_RATIO})"
     )
     return figures, passed_tps and passed_ratio, summary
 
