@@ -46,6 +46,7 @@ class TokenObtainApi(APIView):
 
 
 class TokenRefreshApi(APIView):
+    rate_limit_group = "token-refresh"  # per address: the caller is known only from the token
     permission_classes = [AllowAny]
     authentication_classes: list = []
 

@@ -22,6 +22,14 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = Path(settings.VAR_DIR) / "logs"
 SHARED: dict[str, "ManagedProcess"] = {}  # processes shared by a whole test session
+# Like the tests themselves (conftest.py), the processes they start get rate limits no test reaches by going
+# fast; a test about the limits passes its own in `env`.
+WIDE_RATE_LIMITS_ENV = {
+    "API_RATE_LIMIT": "100000/s",
+    "ORDER_RATE_LIMIT": "100000/s",
+    "TOKEN_REFRESH_RATE_LIMIT": "100000/s",
+    "LOGIN_RATE_LIMIT": "100000/m",
+}
 
 
 def test_database_url() -> str:
@@ -71,7 +79,8 @@ class ManagedProcess:
         raise NotImplementedError
 
     def start(self) -> None:
-        env = {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", **self.extra_env}
+        env = {**WIDE_RATE_LIMITS_ENV, **os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1"}
+        env.update(self.extra_env)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             self.command(), cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
