@@ -809,6 +809,11 @@ def child_env(trace_dir: Path | None, cprofile: bool, clock: str, settings_modul
         JWT_ACCESS_MINUTES="240",  # one token per client for the whole run
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
+        # The platform's capacity is measured, not the per-user limits: every client logs in from one address
+        # and sends orders faster than a trader may (ORDER_RATE_LIMIT, 10/s by default).
+        LOGIN_RATE_LIMIT="1000000/m",
+        ORDER_RATE_LIMIT="1000000/s",
+        API_RATE_LIMIT="1000000/s",
     )
     if trace_dir:
         env["BENCH_TRACE_DIR"] = str(trace_dir)
