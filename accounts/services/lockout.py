@@ -74,7 +74,7 @@ def _count_failure(*, key: str, ip: str) -> LoginLockout | None:
 def _announce(row: LoginLockout, *, ip: str) -> None:
     account_id = User.objects.filter(username__iexact=row.username).values_list("id", flat=True).first()
     security_log.warning(
-        "security.account_locked username=%s ip=%s lockouts=%s locked_until=%s",
+        "event=security.account_locked username=%s ip=%s lockouts=%s locked_until=%s",
         row.username, ip, row.lockouts, row.locked_until.isoformat(),
     )  # fmt: skip
     event = AccountLockedEvent(

@@ -124,3 +124,14 @@ def test_an_admin_unlocks_a_user_from_the_users_list(admin_client, api_client, u
     fail(api_client, user, 3)
     admin_client.post("/admin/accounts/user/", {"action": "unlock_logins", "_selected_action": [user.pk]})
     assert login(api_client, user.username, password).status_code == 200
+
+
+@override_settings(**LOCKOUT)
+def test_the_admin_login_counts_towards_the_same_lock(client, api_client, user, password):
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    for _ in range(3):
+        client.post("/admin/login/", {"username": user.username, "password": "wrong-password-1"})
+    response = client.post("/admin/login/?next=/admin/", {"username": user.username, "password": password})
+    assert response.status_code == 200 and b"locked until" in response.content  # the form again, not the admin
+    assert login(api_client, user.username, password).json()["error"]["code"] == "account_locked"
