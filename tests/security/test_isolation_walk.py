@@ -39,7 +39,10 @@ ID_SOURCES = {
 }
 # Plausible values for the fields of the operations and forms that take an id; each API call sends
 # those its operation's request schema names, so the call passes validation and reaches the lookup.
-PLAUSIBLE = {"price": "701.00", "quantity": 1, "label": "renamed by B", "trigger_price": None}
+PLAUSIBLE = {
+    "price": "701.00", "quantity": 1, "label": "renamed by B", "trigger_price": None,
+    "exchange": "NSE", "symbol": INSTRUMENT_MARK, "product": "CNC",
+}  # fmt: skip
 FORM_BODY = {"price": "701.00", "quantity": "1", "trigger_price": "", "order_type": "LIMIT", "label": "renamed by B"}
 # Pages that list the public instrument catalogue: they may show A's instrument (never A's private texts).
 CATALOGUE = {"/api/v1/instruments/", "/market/instruments/search/"}
@@ -154,6 +157,8 @@ class Walk:
         if not names:
             if method == "GET":
                 self.page(kind, method, template)
+            elif kind == "api":  # B's own actions (cancel all, close a position of A's instrument...)
+                self.page(kind, method, template, body, marks=(MARK,))
             return
         fill(template, self.world)  # fails at once for a parameter with no id source
         owned = ID_SOURCES[names[0]][1]
