@@ -3,7 +3,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from core import clock
 
-from .models import ApiKey, TradingAccount, User
+from .models import ApiKey, LoginLockout, TradingAccount, User
+from .services import lockout_clear
 
 
 @admin.register(User)
@@ -12,6 +13,12 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_active", "is_staff", "is_superuser", "date_joined")
     search_fields = ("username", "email", "first_name", "last_name")
     ordering = ("username",)
+    actions = ["unlock_logins"]
+
+    @admin.action(description="Unlock logins of the selected users (after too many failed logins)")
+    def unlock_logins(self, request, queryset):
+        count = lockout_clear(usernames=queryset.values_list("username", flat=True))
+        self.message_user(request, f"Unlocked {count} account(s).")
 
 
 @admin.register(TradingAccount)
@@ -48,3 +55,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
             key.save(update_fields=["revoked_at"])  # one by one, so auditlog records each
             count += 1
         self.message_user(request, f"Revoked {count} key(s).")
+
+
+@admin.register(LoginLockout)
+class LoginLockoutAdmin(admin.ModelAdmin):
+    """Failed logins and locks per username (made by the login service); an admin may unlock at once."""
+
+    list_display = ("username", "failures", "lockouts", "locked_until", "last_failure_at", "last_failure_ip")
+    list_filter = (("locked_until", admin.EmptyFieldListFilter),)
+    search_fields = ("username", "last_failure_ip")
+    readonly_fields = list_display
+    actions = ["unlock"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Unlock the selected accounts (clear their failed logins)")
+    def unlock(self, request, queryset):
+        count = lockout_clear(usernames=queryset.values_list("username", flat=True))
+        self.message_user(request, f"Unlocked {count} account(s).")

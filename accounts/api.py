@@ -36,7 +36,9 @@ class TokenObtainApi(APIView):
         responses={200: OutputSerializer},
         auth=[],
         description="Exchange a username and password for a JWT pair. "
-        "Failed attempts are rate limited per username and per address (`too_many_login_attempts`).",
+        "Attempts are rate limited per username and per address (429 `too_many_login_attempts`); repeated "
+        "wrong passwords lock the account for a while, doubling with each lock (429 `account_locked`, "
+        "with Retry-After).",
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -46,6 +48,7 @@ class TokenObtainApi(APIView):
 
 
 class TokenRefreshApi(APIView):
+    rate_limit_group = "token-refresh"  # per address: the caller is known only from the token
     permission_classes = [AllowAny]
     authentication_classes: list = []
 

@@ -68,3 +68,8 @@ class ApiKeyLiveNotAllowed(PermissionDenied):
 class ApiKeyNotAllowed(PermissionDenied):
     code = "api_key_not_allowed"
     default_message = "API keys cannot manage API keys: log in (JWT or the dashboard) to do that."
+
+
+class AccountLocked(RateLimited):
+    code = "account_locked"
+    default_message = "Too many failed logins: this account is locked for a while."

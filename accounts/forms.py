@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
 from core.errors import DomainError, RateLimited
@@ -24,6 +25,10 @@ class LoginForm(AuthenticationForm):
                 raise forms.ValidationError(exc.message, code=exc.code) from exc
             self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
+
+
+class AdminLoginForm(LoginForm, AdminAuthenticationForm):
+    """The admin's login: the same rate limit and lockout as every other login, then the staff check."""
 
 
 class ApiKeyForm(forms.Form):

@@ -82,3 +82,24 @@ class ApiKey(models.Model):
     @property
     def can_trade(self) -> bool:
         return self.Scope.TRADE in self.scopes
+
+
+class LoginLockout(models.Model):
+    """Failed logins in a row for one username, and the lock they led to (accounts.services.lockout).
+
+    Keyed by the lower-cased username as typed, whether or not such a user exists:
+    an unknown name is refused exactly like a known one, so locks reveal nothing.
+    """
+
+    username = models.CharField(max_length=150, unique=True)
+    failures = models.PositiveIntegerField(default=0, help_text="Failed logins since the last success or lock.")
+    lockouts = models.PositiveIntegerField(default=0, help_text="Locks in a row; each lasts twice the last.")
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_failure_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_failure_at"]
+
+    def __str__(self) -> str:
+        return self.username

@@ -27,9 +27,9 @@ the first of each pair alternating between blocks, so drift affects all
 alike. One keep-alive connection carries every request; times are
 client-side, from sending the request to reading the whole body.
 
-The throttle runs on every request with API_RATE_LIMIT=1000000/s: the
-benchmark's back-to-back requests must not be refused, and a one-second
-window keeps the throttle's per-user history short.
+The API rate limit runs on every request (one cache add or incr, django-ratelimit)
+with API_RATE_LIMIT=1000000/s: the benchmark's back-to-back requests must not be
+refused (the product default is 50/s per user).
 
     .venv/bin/python benchmarks/quotes.py [--cold-samples 40] [--warm 2000] [--warmup 200] [--profile DIR]
 """
@@ -156,7 +156,6 @@ def main() -> tuple[dict, bool, str]:
         before = meter.snapshot()
         blocks = measure(client, seeded, args, l2_delete)
         cpu = meter.delta(before, meter.snapshot(), sum(2 + 2 * len(b["warm"]) for b in blocks), "request")
-        history = cache.get(f"throttle_user_{seeded['user_id']}") if scratch.redis_url else None
         server_problems = web.problem_lines()
 
     busy = interference({"measuring": cpu}, load_start)
@@ -186,7 +185,6 @@ def main() -> tuple[dict, bool, str]:
         "machine": machine_info(),
         "seed": {k: seeded[k] for k in ("instruments", "quotes", "demo_import")},
         **stats,
-        "throttle_history_entries_at_end": len(history) if history is not None else None,
         "targets": goals,
         "cpu": cpu,
         "interference": busy,

@@ -31,7 +31,7 @@ _ALWAYS = {
     "403": "Authenticated but not allowed (permission_denied, csrf_failed; with an API key: api_key_scope, "
     "api_key_live_not_allowed, api_key_ip_not_allowed, api_key_not_allowed).",
     "413": "The request body is too large (request_too_large).",
-    "429": "Rate limited; see Retry-After.",
+    "429": "Rate limited; see Retry-After (rate_limited, too_many_login_attempts, account_locked).",
 }
 NO_NUL = "^[^\\u0000]*$"
 ERRORS = {

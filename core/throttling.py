@@ -1,49 +1,43 @@
-"""API rate limiting: a fixed-window counter per user that survives a cache outage."""
+"""API rate limits: django-ratelimit counts in the shared `ratelimit` cache, one group of operations at a time.
 
-import logging
-import time
+Every API request counts against its group's limit for its user (or its address
+when nobody is logged in): `orders` for placing, modifying and cancelling
+orders, `token-refresh` for rotating refresh tokens, and `api` for the rest. A
+view names its group with a `rate_limit_group` attribute; the limits are the
+API_RATE_LIMITS setting. The counts live in Redis, so every web process shares
+them; while Redis is down each process counts on its own (core.cache_backends):
+a limit per process is looser, never absent.
+"""
 
-from django.core.cache import cache
-from rest_framework.throttling import SimpleRateThrottle
+from django.conf import settings
+from django_ratelimit.core import get_usage
+from rest_framework.throttling import BaseThrottle
 
-logger = logging.getLogger(__name__)
+from core.errors import RateLimited
+
+DEFAULT_GROUP = "api"
 
 
-class ResilientUserRateThrottle(SimpleRateThrottle):
-    """At most N requests per user (or per address when anonymous) in each window.
+def _who(_group: str, request) -> str:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{request.META.get('REMOTE_ADDR', '')}"
 
-    One atomic INCR per request, instead of DRF's read-modify-write of a list
-    of timestamps, which costs a pickled round trip each way and loses counts
-    when requests from several processes interleave. If the cache (Redis) is
-    down, requests are let through with one warning: a Redis outage must not
-    become an API outage.
-    """
 
-    scope = "user"
-    _warned = False
+def rate_limit_group(view) -> str:
+    return getattr(view, "rate_limit_group", DEFAULT_GROUP)
 
-    def get_cache_key(self, request, view) -> str:
-        who = request.user.pk if request.user and request.user.is_authenticated else self.get_ident(request)
-        return f"throttle:{self.scope}:{who}"
+
+class ApiRateThrottle(BaseThrottle):
+    """Over the limit raises `RateLimited` (429 `rate_limited`, Retry-After: the seconds until the window ends)."""
 
     def allow_request(self, request, view) -> bool:
-        if self.rate is None:
-            return True
-        now = time.time()
-        window = int(now // self.duration)
-        key = f"{self.get_cache_key(request, view)}:{window}"
-        try:
-            count = 1 if cache.add(key, 1, self.duration + 1) else cache.incr(key)
-        except Exception:
-            if not ResilientUserRateThrottle._warned:
-                logger.warning("API rate limiter unavailable (cache error); not enforcing limits until it is back")
-                ResilientUserRateThrottle._warned = True
-            return True
-        ResilientUserRateThrottle._warned = False
-        if count > self.num_requests:
-            self.wait_seconds = (window + 1) * self.duration - now
-            return False
+        group = rate_limit_group(view)
+        rate = settings.API_RATE_LIMITS.get(group) or settings.API_RATE_LIMITS[DEFAULT_GROUP]
+        usage = get_usage(request, group=f"api-{group}", key=_who, rate=rate, increment=True)
+        if usage and usage["should_limit"]:
+            wait = max(1, usage["time_left"])
+            message = f"Too many requests ({group}: at most {rate}); try again in {wait} s."
+            raise RateLimited(message, retry_after=wait)
         return True
-
-    def wait(self) -> float | None:
-        return getattr(self, "wait_seconds", None)

@@ -54,6 +54,18 @@ def _wide_risk_limits(request, settings):
         settings.RISK_DEFAULTS = {**settings.RISK_DEFAULTS, **WIDE_RISK_LIMITS}
 
 
+# API rate limits high enough that no test is refused for going fast; tests about the limits set their own,
+# and `@pytest.mark.product_rate_limits` keeps the product's. Processes the tests start get the same (processes.py).
+WIDE_RATE_LIMITS = {"api": "100000/s", "orders": "100000/s", "token-refresh": "100000/s"}
+
+
+@pytest.fixture(autouse=True)
+def _wide_rate_limits(request, settings):
+    if request.node.get_closest_marker("product_rate_limits") is None:
+        settings.API_RATE_LIMITS = WIDE_RATE_LIMITS
+        settings.LOGIN_RATE_LIMIT = "100000/m"
+
+
 @pytest.fixture
 def password() -> str:
     return "correct-horse-battery-9"

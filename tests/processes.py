@@ -248,9 +248,20 @@ def ensure_clean_broker() -> None:
             folder.mkdir(parents=True, exist_ok=True)
 
 
+# Like the tests themselves (conftest.py), the processes they start get rate limits no test reaches by going
+# fast; a test about the limits passes its own in `env`.
+WIDE_RATE_LIMITS_ENV = {
+    "API_RATE_LIMIT": "100000/s",
+    "ORDER_RATE_LIMIT": "100000/s",
+    "TOKEN_REFRESH_RATE_LIMIT": "100000/s",
+    "LOGIN_RATE_LIMIT": "100000/m",
+}
+
+
 class OnTestDatabase(ManagedProcess):
     def environment(self) -> dict[str, str]:
-        return {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", **self.extra_env}
+        return {**WIDE_RATE_LIMITS_ENV, **os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1",
+                **self.extra_env}  # fmt: skip
 
 
 class CeleryWorker(OnTestDatabase):

@@ -230,7 +230,12 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", "demo-pass-123")
 DEMO_PASSWORD_DEFAULT = "demo-pass-123"
 
 # Login attempts per username and per client address in a window; more are refused (429) until it ends.
-LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10/m")
+LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "5/m")
+# After this many failed logins in a row an account is locked (`account_locked`): the first lock lasts
+# LOGIN_LOCKOUT_FIRST_SECONDS, each further lock in a row twice the last, at most LOGIN_LOCKOUT_MAX_SECONDS.
+LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 10)
+LOGIN_LOCKOUT_FIRST_SECONDS = env_int("LOGIN_LOCKOUT_FIRST_SECONDS", 60)
+LOGIN_LOCKOUT_MAX_SECONDS = env_int("LOGIN_LOCKOUT_MAX_SECONDS", 3600)
 
 # API keys for integrators (`Authorization: Api-Key <key>`): at most this many unrevoked keys per user.
 API_KEYS_PER_USER = env_int("API_KEYS_PER_USER", 20)
@@ -281,13 +286,20 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.ResilientUserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": env("API_RATE_LIMIT", "6000/min")},
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.ApiRateThrottle"],
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
+
+# API requests per user (per address when anonymous), counted in the shared `ratelimit` cache; a view
+# names its group with `rate_limit_group`, the rest count as "api". Over the limit: 429 `rate_limited`.
+API_RATE_LIMITS = {
+    "api": env("API_RATE_LIMIT", "50/s"),
+    "orders": env("ORDER_RATE_LIMIT", "10/s"),  # placing, modifying and cancelling orders
+    "token-refresh": env("TOKEN_REFRESH_RATE_LIMIT", "30/m"),  # per address: the caller is not yet known
+}
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 10)),

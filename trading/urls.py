@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.forms import AdminLoginForm
 from core import views as core_views
 from monitoring import views as monitoring_views
 from orders import views as orders_views
@@ -38,5 +39,6 @@ handler400 = "core.views.bad_request"
 handler404 = "core.views.not_found"
 handler500 = "core.views.server_error"
 
+admin.site.login_form = AdminLoginForm  # rate limited and locked out like the other logins
 admin.site.site_header = "Trading platform administration"
 admin.site.site_title = "Trading admin"

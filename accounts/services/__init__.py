@@ -1,6 +1,7 @@
 """Every write in accounts, by responsibility: login.py (logging in, traders, JWT pairs), api_keys.py."""
 
 from .api_keys import api_key_authenticate, api_key_authorize, api_key_create, api_key_revoke
+from .lockout import lockout_check, lockout_clear, login_failure_record
 from .login import (
     client_ip,
     token_pair_issue,
@@ -16,6 +17,9 @@ __all__ = [
     "api_key_create",
     "api_key_revoke",
     "client_ip",
+    "lockout_check",
+    "lockout_clear",
+    "login_failure_record",
     "token_pair_issue",
     "token_pair_refresh",
     "token_revoke",

@@ -10,6 +10,7 @@ from django_ratelimit.core import get_usage
 from ..errors import InvalidCredentials, TokenBlacklisted, TokenInvalid, TooManyLoginAttempts
 from ..models import User
 from ..tokens import refresh_token_decode, refresh_token_for_login, token_family_revoke
+from .lockout import lockout_check, login_failure_record, login_success_record
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -37,11 +38,18 @@ def _count_login_attempt(request: HttpRequest, username: str) -> None:
 
 
 def user_authenticate(*, request: HttpRequest, username: str, password: str) -> User:
-    """Check credentials for the dashboard and the API alike; raises on failure."""
+    """Check credentials for the dashboard and the API alike; raises on failure.
+
+    In order: the rate limit (every attempt counts), the lock (refused even with
+    the right password), then the password, whose failures count towards a lock.
+    """
     _count_login_attempt(request, username)
+    lockout_check(username=username)
     user = authenticate(request, username=username, password=password)
     if user is None:
+        login_failure_record(username=username, ip=client_ip(request))
         raise InvalidCredentials()
+    login_success_record(username=username)
     return user
 
 

@@ -81,6 +81,8 @@ def _idempotency_key(request, body_key: str | None) -> str | None:
 
 
 class OrderCreateApi(APIView):
+    rate_limit_group = "orders"  # ORDER_RATE_LIMIT
+
     class InputSerializer(StrictSerializer):
         exchange = serializers.ChoiceField(choices=Exchange.choices)
         symbol = serializers.CharField(max_length=64, help_text="Trading symbol, e.g. SBIN-EQ.")
@@ -132,6 +134,8 @@ class OrderDetailApi(APIView):
 
 
 class OrderModifyApi(APIView):
+    rate_limit_group = "orders"  # ORDER_RATE_LIMIT
+
     class InputSerializer(StrictSerializer):
         min_fields = 1
 
@@ -158,6 +162,8 @@ class OrderModifyApi(APIView):
 
 
 class OrderCancelApi(APIView):
+    rate_limit_group = "orders"  # ORDER_RATE_LIMIT
+
     @extend_schema(
         operation_id="orders_cancel",
         tags=["orders"],
@@ -190,6 +196,8 @@ class OrderEventListApi(ListAPIView):
 
 
 class OrderCancelAllApi(APIView):
+    rate_limit_group = "orders"  # ORDER_RATE_LIMIT
+
     class OutputSerializer(serializers.Serializer):
         cancelled = OrderOutputSerializer(many=True)
 

@@ -1,0 +1,178 @@
+"""Two traders for the isolation walk: A, who owns one of everything, and B, who owns little.
+
+Every private object of A carries a marker string (MARK) in a field that its
+pages show (tags, labels, names, notes), so a page of B's that shows any of them
+has leaked it. `snapshot(a)` is every row of A's, to compare before and after.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Model
+
+from accounts.models import ApiKey, TradingAccount, User
+from accounts.services import api_key_create
+from brokers.models import BrokerAccount
+from core import clock
+from marketdata.models import Instrument, WatchlistItem
+from orders.models import (
+    ExternalOrder,
+    Funds,
+    LedgerEntry,
+    Notification,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Position,
+    PositionMismatch,
+    Trade,
+)
+from orders.risk.models import RiskEvent, RiskProfile
+from orders.services import account_open, order_place, position_apply_fill
+from strategies import services as strategy_services
+from strategies.models import Backtest, Sweep, SweepResult
+from tests.accounts.factories import UserFactory
+from tests.marketdata.factories import InstrumentFactory
+from tests.orders.conftest import params, set_quote
+from tests.strategies.factories import candles_create
+
+MARK = "leakA"  # in every private text of A's
+INSTRUMENT_MARK = "LEAKI-EQ"  # the instrument only A trades and watches: public, but B's own pages never show it
+BACKTEST = {
+    "strategy": "sma_crossover", "params": {"fast": 5, "slow": 20}, "symbols": ["NSE:SBIN-EQ"], "interval": "1d",
+    "start": "2023-01-01", "end": "2023-12-31", "initial_cash": "1000000",
+    "costs": {"model": "india", "product": "CNC"}, "sizing": {"mode": "percent_equity", "value": 100},
+}  # fmt: skip
+
+
+@dataclass
+class World:
+    a: User
+    b: User
+    ids: dict[str, list] = field(default_factory=dict)  # id source name -> A's ids of that kind
+    instrument: Instrument | None = None  # on A's watchlist and in A's position; public itself
+
+
+def _orders(a: User, sbin: Instrument) -> list[Order]:
+    """A's orders, one in each of several states."""
+    orders = []
+    for n, status in enumerate([OrderStatus.NEW, OrderStatus.OPEN, OrderStatus.FILLED, OrderStatus.CANCELLED]):
+        order, _ = order_place(
+            user=a, instrument=sbin, params=params(order_type="LIMIT", price="700.00", quantity=1),
+            client_order_id=f"{MARK}-order-{n}", tag=f"{MARK}-order-{n}",
+        )  # fmt: skip
+        Order.objects.filter(pk=order.pk).update(status=status, broker_order_id=f"{MARK}-broker-{n}")
+        order.refresh_from_db()
+        orders.append(order)
+    return orders
+
+
+def _trading_records(a: User, sbin: Instrument, filled: Order) -> None:
+    account = a.trading_account
+    now = clock.now()
+    Trade.objects.create(
+        order=filled, account=account, instrument=sbin, side="BUY", product="CNC", quantity=1,
+        price=Decimal("700.00"), broker_trade_id=f"{MARK}-trade-1", executed_at=now,
+    )  # fmt: skip
+    position_apply_fill(
+        account_id=account.id, instrument_id=sbin.id, product="CNC", side="BUY", quantity=1, price=Decimal("700")
+    )
+    funds = Funds.objects.get(account=account)
+    LedgerEntry.objects.create(
+        account=account, kind=LedgerEntry.Kind.ADJUSTMENT, amount=Decimal("0"), balance_after=funds.cash,
+        note=f"{MARK}-ledger",
+    )  # fmt: skip
+    ExternalOrder.objects.create(
+        account=account, broker_order_id=f"{MARK}-external-1", tag=f"{MARK}-ext", exchange="NSE", symbol=sbin.symbol,
+        status="open", message=f"{MARK}-external", first_seen_at=now,
+    )  # fmt: skip
+    Notification.objects.create(user=a, code="order_rejected", message=f"{MARK}-notification", order=filled)
+    PositionMismatch.objects.create(
+        account=account, exchange="NSE", symbol=sbin.symbol, product="CNC", platform_quantity=1, broker_quantity=2,
+        detected_at=now, last_seen_at=now,
+    )  # fmt: skip
+
+
+def _strategy_runs(a: User) -> tuple[Backtest, Sweep]:
+    backtest = strategy_services.backtest_create(user=a, label=f"{MARK}-backtest", **BACKTEST)
+    sweep = strategy_services.sweep_create(user=a, grid={"fast": [5, 10]}, label=f"{MARK}-sweep", **BACKTEST)
+    return backtest, sweep
+
+
+def _broker_account(a: User) -> BrokerAccount:
+    return BrokerAccount.objects.create(
+        account=a.trading_account, client_code="LEAKA01", static_ip="203.0.113.7",
+        api_key=f"{MARK}-broker-key", pin="864209", totp_secret="KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU",
+    )  # fmt: skip
+
+
+def world_build() -> World:
+    """B first, then A: A's objects are the newest of every kind, as a fresh leak would be."""
+    b = UserFactory(username="trader-b")
+    account_open(user=b, starting_funds=Decimal("1000000"), always_open=True)
+    a = UserFactory(username=f"{MARK}-trader")
+    account_open(user=a, starting_funds=Decimal("1000000"), always_open=True)
+    sbin = Instrument.objects.get(exchange="NSE", symbol="SBIN-EQ")
+    if not sbin.candles.exists():
+        candles_create(sbin, count=300)  # for the backtest and the sweep
+    InstrumentFactory(symbol=INSTRUMENT_MARK, name="Leak Instrument")
+    mine = set_quote("NSE", INSTRUMENT_MARK, "700.00", bid="699.95", ask="700.05")
+    orders = _orders(a, mine)
+    _trading_records(a, mine, orders[2])
+    backtest, sweep = _strategy_runs(a)
+    key, _ = api_key_create(user=a, name=f"{MARK}-key", scopes=["read", "trade"])
+    WatchlistItem.objects.create(user=a, instrument=mine)
+    _broker_account(a)
+    world = World(a=a, b=b, instrument=mine)
+    world.ids = {
+        "order": [o.id for o in orders], "backtest": [backtest.id], "sweep": [sweep.id], "api_key": [key.id],
+        "instrument": [mine.id], "instrument_symbol": [(mine.exchange, mine.symbol)],
+    }  # fmt: skip
+    return world
+
+
+# Every row that belongs to a user, found from the user; the walk compares them before and after.
+OWNED_ROWS = {
+    User: lambda a: User.objects.filter(pk=a.pk).defer("last_login"),
+    TradingAccount: lambda a: TradingAccount.objects.filter(user=a),
+    ApiKey: lambda a: ApiKey.objects.filter(user=a).defer("last_used_at", "last_used_ip"),
+    BrokerAccount: lambda a: BrokerAccount.objects.filter(account__user=a),
+    Order: lambda a: Order.objects.filter(user=a),
+    OrderEvent: lambda a: OrderEvent.objects.filter(order__user=a),
+    Trade: lambda a: Trade.objects.filter(account__user=a),
+    Position: lambda a: Position.objects.filter(account__user=a),
+    Funds: lambda a: Funds.objects.filter(account__user=a),
+    LedgerEntry: lambda a: LedgerEntry.objects.filter(account__user=a),
+    ExternalOrder: lambda a: ExternalOrder.objects.filter(account__user=a),
+    PositionMismatch: lambda a: PositionMismatch.objects.filter(account__user=a),
+    Notification: lambda a: Notification.objects.filter(user=a),
+    RiskProfile: lambda a: RiskProfile.objects.filter(account__user=a),
+    RiskEvent: lambda a: RiskEvent.objects.filter(account__user=a),
+    Backtest: lambda a: Backtest.objects.filter(user=a),
+    Sweep: lambda a: Sweep.objects.filter(user=a),
+    SweepResult: lambda a: SweepResult.objects.filter(sweep__user=a),
+    WatchlistItem: lambda a: WatchlistItem.objects.filter(user=a),
+}
+
+
+def snapshot(a: User) -> dict[str, list[dict]]:
+    rows = {}
+    for model, query in OWNED_ROWS.items():
+        fields = [f.attname for f in model._meta.concrete_fields if f.attname not in {"last_login", "last_used_at",
+                  "last_used_ip", "updated_at"}]  # fmt: skip
+        rows[model.__name__] = list(query(a).order_by("pk").values(*fields))
+    return rows
+
+
+def user_owned_models() -> set[type[Model]]:
+    """Models with a direct link to a user or a trading account: each must be in OWNED_ROWS."""
+    from django.apps import apps
+
+    found = set()
+    for model in apps.get_models():
+        if model._meta.app_label not in {"accounts", "orders", "brokers", "marketdata", "strategies"}:
+            continue
+        for f in model._meta.concrete_fields:
+            if f.is_relation and f.related_model in {User, TradingAccount, Order, Backtest, Sweep}:
+                found.add(model)
+    return found
