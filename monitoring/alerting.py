@@ -5,6 +5,7 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import transaction
 
 from core import clock
@@ -16,6 +17,7 @@ from .models import Alert, AlertRule, Delivery
 logger = logging.getLogger(__name__)
 
 FIRING, REPEAT, RESOLVED = "firing", "still firing", "resolved"
+BANNER_CACHE_KEY = "monitoring:alert-banner"
 
 
 def alert_rules_evaluate() -> dict[str, str]:
@@ -73,6 +75,7 @@ def _resolve(rule: AlertRule, alert: Alert, value: Decimal, now) -> str:
 
 
 def _notify(rule: AlertRule, alert: Alert, what: str) -> None:
+    transaction.on_commit(lambda: cache.delete(BANNER_CACHE_KEY))  # the staff banner shows it at once
     subject = f"[{rule.severity.upper()}] {rule.name}: {what}"
     payload = {
         "kind": "alert",

@@ -3,8 +3,11 @@
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -88,10 +91,22 @@ def send_email(delivery: Delivery) -> None:
 def send_webhook(delivery: Delivery) -> None:
     body = json.dumps({"event": delivery.event, "subject": delivery.subject, "data": delivery.payload}).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "trading-platform-notifications"}
+    if delivery.user_id is not None and not settings.NOTIFY_WEBHOOK_ALLOW_PRIVATE:
+        _refuse_private_address(delivery.target)  # a trader's URL must not reach into our own network
     secret = _webhook_secret(delivery)
     if secret:
         headers["X-Signature"] = signature(secret, body)
     _post(delivery.target, content=body, headers=headers)
+
+
+def _refuse_private_address(url: str) -> None:
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        raise DeliveryFailed("the webhook host does not resolve") from None
+    if any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+        raise DeliveryFailed("the webhook host is a private or local address")
 
 
 def _webhook_secret(delivery: Delivery) -> str:

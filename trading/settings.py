@@ -509,6 +509,8 @@ ALERT_BACKLOG_QUEUES = env_list("ALERT_BACKLOG_QUEUES", ["default", "broker"])
 ALERT_WEBHOOK_SECRET = env("ALERT_WEBHOOK_SECRET", "")  # signs operator alert webhooks (X-Signature) when set
 ALERT_BANNER_CACHE_SECONDS = float(env("ALERT_BANNER_CACHE_SECONDS", "15"))
 NOTIFY_HTTP_TIMEOUT_SECONDS = float(env("NOTIFY_HTTP_TIMEOUT_SECONDS", "5"))
+# Traders' webhooks may point at private or loopback addresses only when allowed (local development, tests).
+NOTIFY_WEBHOOK_ALLOW_PRIVATE = env_bool("NOTIFY_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 TELEGRAM_API_URL = env("TELEGRAM_API_URL", "https://api.telegram.org")
 TELEGRAM_BOT_TOKEN = env("TELEGRAM_BOT_TOKEN", "")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")

@@ -4,10 +4,9 @@ from django import template
 from django.conf import settings
 from django.core.cache import cache
 
-from ..alerting import alerts_firing
+from ..alerting import BANNER_CACHE_KEY, alerts_firing
 
 register = template.Library()
-CACHE_KEY = "monitoring:alert-banner"
 
 
 @register.inclusion_tag("monitoring/_alert_banner.html", takes_context=True)
@@ -16,8 +15,8 @@ def alert_banner(context) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_staff:
         return {"alerts": []}
-    alerts = cache.get(CACHE_KEY)
+    alerts = cache.get(BANNER_CACHE_KEY)
     if alerts is None:
         alerts = alerts_firing()
-        cache.set(CACHE_KEY, alerts, timeout=settings.ALERT_BANNER_CACHE_SECONDS)
+        cache.set(BANNER_CACHE_KEY, alerts, timeout=settings.ALERT_BANNER_CACHE_SECONDS)
     return {"alerts": alerts}

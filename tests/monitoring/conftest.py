@@ -19,7 +19,8 @@ def smtp(settings):
 
 
 @pytest.fixture
-def webhook():
+def webhook(settings):
+    settings.NOTIFY_WEBHOOK_ALLOW_PRIVATE = True  # the receiver is on loopback
     with HttpReceiver() as receiver:
         yield receiver
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from monitoring import conditions
-from monitoring.alerting import alert_rules_evaluate
+from monitoring.alerting import BANNER_CACHE_KEY, alert_rules_evaluate
 from monitoring.conditions import register_condition
 from monitoring.models import Alert, AlertRule, Delivery
 
@@ -103,7 +103,7 @@ def test_the_rule_admin_offers_the_registered_conditions(admin_client):
 
 def test_the_banner_shows_firing_alerts_to_staff_only(rule, admin_client, client, user, password):
     Alert.objects.create(rule=rule, fired_at=_now(), value=9)
-    cache.clear()
+    cache.delete(BANNER_CACHE_KEY)
     assert b'data-testid="alert-banner"' in admin_client.get("/accounts/notifications/").content
     client.login(username=user.username, password=password)
     assert b"alert-banner" not in client.get("/accounts/notifications/").content

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from celery import current_app
-from django.core.cache import cache
 
 from brokers.models import BrokerAccount
 from brokers.resilience import breaker_for, breaker_reset_all, guarded
@@ -71,8 +70,10 @@ def _no_worker(account):
 
 def _backlog(account, settings=None):
     queue = "alerts-test-backlog"
+    current_app.conf.task_always_eager = False  # really queued (nothing consumes this queue)
     for _ in range(3):
         current_app.send_task("monitoring.ping", queue=queue)
+    current_app.conf.task_always_eager = True
 
     def clear():
         with current_app.connection_for_write() as conn:
@@ -159,4 +160,3 @@ def test_a_built_in_rule_fires_and_resolves_by_email_and_signed_webhook(
         assert webhook.received[-1].json()["data"]["state"] == "resolved"
     finally:
         breaker_reset_all()
-        cache.clear()

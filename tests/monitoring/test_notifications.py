@@ -113,6 +113,17 @@ def test_a_webhook_that_never_answers_2xx_is_recorded_failed_and_the_fill_stands
     assert Delivery.objects.get(channel=Delivery.Channel.EMAIL).status == Delivery.Status.SENT
 
 
+def test_a_trader_webhook_to_a_private_address_is_refused_in_production(
+    market, trader, subscribed, webhook, commit, settings
+):
+    settings.NOTIFY_WEBHOOK_ALLOW_PRIVATE = False
+    order = place(trader, market["SBIN-EQ"], quantity=1)
+    commit(services.order_submit, order_id=order.id)
+    delivery = Delivery.objects.get(channel=Delivery.Channel.WEBHOOK)
+    assert delivery.status == Delivery.Status.FAILED and "private or local" in delivery.last_error
+    assert webhook.attempts == 0
+
+
 def test_events_the_trader_did_not_choose_send_nothing(market, trader, webhook, commit):
     preferences_update(user=trader, events=["rejections"], channels=["webhook"], webhook_url=webhook.url)
     order = place(trader, market["SBIN-EQ"], quantity=1)
