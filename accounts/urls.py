@@ -1,5 +1,7 @@
 from django.urls import path
 
+from monitoring import notification_views
+
 from . import views
 
 app_name = "accounts"
@@ -12,4 +14,6 @@ urlpatterns = [
     path("api-keys/", views.api_keys_page, name="api-keys"),
     path("api-keys/new/", views.api_key_create_view, name="api-key-create"),
     path("api-keys/<int:key_id>/revoke/", views.api_key_revoke_view, name="api-key-revoke"),
+    path("notifications/", notification_views.notifications_page, name="notifications"),
+    path("notifications/test/", notification_views.notifications_test, name="notifications-test"),
 ]

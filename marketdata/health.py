@@ -20,3 +20,16 @@ def feed_freshness_check() -> str:
     if heartbeat_age > limit or tick_age is None or tick_age > limit:
         raise RuntimeError(f"silent feed {detail} (limit {limit:g} s)")
     return detail
+
+
+# An age reported when no feed has ever run: above any sensible threshold.
+NEVER_SEEN_SECONDS = 10**6
+
+
+def feed_age_seconds() -> float:
+    """The `feed_stale` alert condition: seconds since the newest feed's last tick (or heartbeat, if older)."""
+    latest = FeedStatus.objects.order_by("-heartbeat_at").first()
+    if latest is None or latest.last_tick_at is None:
+        return NEVER_SEEN_SECONDS
+    now = clock.now()
+    return round(max((now - latest.heartbeat_at).total_seconds(), (now - latest.last_tick_at).total_seconds()), 1)

@@ -6,6 +6,8 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self) -> None:
+        from functools import partial
+
         from . import tracing  # noqa: F401 - connects the Celery signals that carry the request id
         from .health import cache_check, database_check, register_check
         from .heartbeats import beat_check, worker_check
@@ -14,3 +16,13 @@ class MonitoringConfig(AppConfig):
         register_check("cache", cache_check)
         register_check("worker", worker_check)
         register_check("beat", beat_check)
+
+        from .conditions import heartbeat_age, queue_backlog, register_condition
+        from .notifications import subscribe_events
+
+        register_condition(
+            "worker_heartbeat_age", partial(heartbeat_age, "worker"), "seconds since a worker's heartbeat"
+        )
+        register_condition("beat_heartbeat_age", partial(heartbeat_age, "beat"), "seconds since beat's heartbeat")
+        register_condition("queue_backlog", queue_backlog, "messages waiting in the largest Celery queue")
+        subscribe_events()  # trader notifications: fills, rejections, loss limit, kill switch, ...

@@ -13,6 +13,12 @@ class OrdersConfig(AppConfig):
         from .services import on_broker_update
 
         order_updates.subscribe(on_broker_update)
+        from monitoring.conditions import register_condition
+
+        from .alerts import CONDITIONS
+
+        for key, (condition, label) in CONDITIONS.items():
+            register_condition(key, condition, label)
         # A worker that starts reconciles at once: whatever happened while none was running is settled first.
         from celery.signals import worker_ready
 

@@ -32,3 +32,18 @@ class OrderRejectedByBroker(Event):
     code: str
     message: str
     late: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderFilled(Event):
+    """Some (or the rest) of an order was filled: `quantity` now at `average_price`, `filled_quantity` in all."""
+
+    name = "orders.filled"
+    order_id: int
+    user_id: int
+    symbol: str
+    side: str
+    quantity: int
+    average_price: Decimal
+    filled_quantity: int
+    order_quantity: int

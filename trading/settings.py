@@ -516,6 +516,24 @@ def _weekday_crontab(hhmm_ist: str):
     return crontab(hour=hour, minute=minute, day_of_week="mon-fri")
 
 
+# --- Alerts for operators and notifications for traders (monitoring/, README "Alerting and notifications") ---
+ALERT_EVALUATE_SECONDS = float(env("ALERT_EVALUATE_SECONDS", "15"))
+ALERT_BACKLOG_QUEUES = env_list("ALERT_BACKLOG_QUEUES", ["default", "broker"])
+ALERT_WEBHOOK_SECRET = env("ALERT_WEBHOOK_SECRET", "")  # signs operator alert webhooks (X-Signature) when set
+ALERT_BANNER_CACHE_SECONDS = float(env("ALERT_BANNER_CACHE_SECONDS", "15"))
+NOTIFY_HTTP_TIMEOUT_SECONDS = float(env("NOTIFY_HTTP_TIMEOUT_SECONDS", "5"))
+# Traders' webhooks may point at private or loopback addresses only when allowed (local development, tests).
+NOTIFY_WEBHOOK_ALLOW_PRIVATE = env_bool("NOTIFY_WEBHOOK_ALLOW_PRIVATE", DEBUG)
+TELEGRAM_API_URL = env("TELEGRAM_API_URL", "https://api.telegram.org")
+TELEGRAM_BOT_TOKEN = env("TELEGRAM_BOT_TOKEN", "")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "trading@localhost")
+
 CELERY_BEAT_SCHEDULE = {
     "orders-outbox-sweep": {"task": "orders.tasks.outbox_sweep", "schedule": 2.0},
     "orders-reconcile": {"task": "orders.tasks.reconcile", "schedule": RECONCILE_INTERVAL_SECONDS},
@@ -523,6 +541,7 @@ CELERY_BEAT_SCHEDULE = {
     "strategies-recover": {"task": "strategies.tasks.backtests_recover", "schedule": 60.0},
     "orders-square-off-mis": {"task": "orders.tasks.square_off_mis", "schedule": _weekday_crontab(MIS_SQUARE_OFF_IST)},
     "orders-expire-day": {"task": "orders.tasks.expire_day_orders", "schedule": _weekday_crontab(DAY_ORDER_EXPIRY_IST)},
+    "monitoring-alert-rules": {"task": "monitoring.alert_rules_evaluate", "schedule": ALERT_EVALUATE_SECONDS},
 }
 
 # --- Brokers: Angel One SmartAPI and the resilience every broker call goes through ------------

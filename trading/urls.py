@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("brokers.api_urls")),
     path("", include("orders.api_urls")),
     path("", include("strategies.api_urls")),
+    path("", include("monitoring.api_urls")),
 ]
 
 urlpatterns = [

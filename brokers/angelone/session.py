@@ -19,9 +19,10 @@ import pyotp
 from django.db import transaction
 from django.db.models import F
 
-from core import clock
+from core import clock, events
 from marketdata.candles_csv import IST
 
+from ..events import BrokerSessionExpired
 from ..models import BrokerAccount
 from .errors import AngelError, AuthError, RefreshInvalid, SessionExpired, TokenInvalid
 
@@ -152,6 +153,8 @@ def _disconnect(row: BrokerAccount, message: str) -> None:
             "jwt_token", "refresh_token", "feed_token", "status", "status_message", "status_changed_at", "updated_at",
         ]
     )  # fmt: skip
+    expired = BrokerSessionExpired(account_id=row.account_id, broker="angelone", message=message[:300])
+    transaction.on_commit(lambda: events.publish(expired))
 
 
 def _expired(message: str) -> SessionExpired:

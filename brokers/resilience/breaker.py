@@ -11,6 +11,7 @@ from django.conf import settings
 
 from ..base import BrokerUnavailable
 from ._redis import redis_client
+from .outcomes import call_outcome_record
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,12 +61,17 @@ def guarded(broker: str, account_key: str | int, fn: Callable[[], T]) -> T:
     """Run one outbound call through the breaker; while it is open, fail at once."""
     breaker = breaker_for(broker, account_key)
     try:
-        return breaker.call(fn)
+        result = breaker.call(fn)
     except pybreaker.CircuitBreakerError as exc:
         raise BrokerUnavailable(
             f"{broker} is not answering for this account; calls are refused for a while.",
             code="broker_unavailable",
         ) from exc
+    except Exception as exc:
+        call_outcome_record(failed=not _not_a_health_failure(exc))
+        raise
+    call_outcome_record(failed=False)
+    return result
 
 
 def breaker_state(broker: str, account_key: str | int) -> str:

@@ -16,7 +16,7 @@ from ..models import TERMINAL, Funds, LedgerEntry, Order, OrderStatus, Trade, Va
 from ..validation import blocked_amount
 from .books import PRICE_PLACES, ZERO, end, event, ledger, locked, mark, money, move, release
 from .modification import send_queued_cancel
-from .notices import order_rejection_notify
+from .notices import order_fill_notify, order_rejection_notify
 from .positions import position_apply_fill
 
 logger = logging.getLogger(__name__)
@@ -59,8 +59,10 @@ def order_apply_update(*, update: OrderUpdate, actor: str = "broker") -> Order |
             mark(order, "broker_order_id")
         if order.status == OrderStatus.MODIFY_PENDING and _modification_confirmed(order, update.order):
             _apply_modification(order, funds, update.order)
-        filled_now = [_apply_trade(order, funds, trade) for trade in update.trades]
-        _settle_status(order, funds, update.order, actor, fills=[t for t in filled_now if t])
+        filled_now = [t for t in (_apply_trade(order, funds, trade) for trade in update.trades) if t]
+        _settle_status(order, funds, update.order, actor, fills=filled_now)
+        if filled_now:
+            order_fill_notify(order, filled_now)
         send_queued_cancel(order, funds)
     return order
 

@@ -4,8 +4,8 @@ from django.db import transaction
 
 from core import clock, events
 
-from ..events import OrderRejectedByBroker
-from ..models import Notification, Order
+from ..events import OrderFilled, OrderRejectedByBroker
+from ..models import Notification, Order, Trade
 
 
 def notification_create(
@@ -33,5 +33,23 @@ def order_rejection_notify(order: Order, *, code: str, message: str, late: bool)
     )
     event = OrderRejectedByBroker(
         order_id=order.id, account_id=order.account_id, user_id=order.user_id, code=code, message=message, late=late
+    )
+    transaction.on_commit(lambda: events.publish(event))
+
+
+def order_fill_notify(order: Order, fills: list[Trade]) -> None:
+    """An event for notifications after commit (the dashboard shows fills through the order book)."""
+    quantity = sum(t.quantity for t in fills)
+    average = sum(t.price * t.quantity for t in fills) / quantity
+    event = OrderFilled(
+        order_id=order.id,
+        account_id=order.account_id,
+        user_id=order.user_id,
+        symbol=order.instrument.symbol,
+        side=order.side,
+        quantity=quantity,
+        average_price=average.quantize(fills[0].price),
+        filled_quantity=order.filled_quantity,
+        order_quantity=order.quantity,
     )
     transaction.on_commit(lambda: events.publish(event))

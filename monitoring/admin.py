@@ -1,0 +1,81 @@
+"""Alert rules (editable), their history with an acknowledge action, and every delivery (read-only)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+
+from .alerting import alert_acknowledge
+from .conditions import condition_choices
+from .models import Alert, AlertRule, Delivery, NotificationPreference
+
+
+class AlertRuleForm(forms.ModelForm):
+    condition = forms.ChoiceField(choices=condition_choices)
+    webhook_url = forms.URLField(required=False, max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = AlertRule
+        fields = [
+            "name", "condition", "threshold", "duration_seconds", "severity", "emails", "webhook_url",
+            "repeat_interval_seconds", "enabled",
+        ]  # fmt: skip
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    form = AlertRuleForm
+    list_display = ("name", "condition", "threshold", "duration_seconds", "severity", "enabled", "last_value",
+                    "last_evaluated_at")  # fmt: skip
+    list_filter = ("enabled", "severity", "condition")
+    search_fields = ("name", "condition")
+    readonly_fields = ("pending_since", "last_value", "last_evaluated_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = (
+        "rule",
+        "fired_at",
+        "resolved_at",
+        "value",
+        "last_notified_at",
+        "acknowledged_by",
+        "acknowledged_at",
+    )
+    list_filter = ("rule__severity", ("resolved_at", admin.EmptyFieldListFilter), "rule")
+    search_fields = ("rule__name",)
+    list_select_related = ("rule", "acknowledged_by")
+    readonly_fields = [f.name for f in Alert._meta.fields]
+    actions = ["acknowledge"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Acknowledge the selected alerts")
+    def acknowledge(self, request, queryset) -> None:
+        count = alert_acknowledge(alert_ids=list(queryset.values_list("id", flat=True)), user=request.user)
+        self.message_user(request, f"{count} alert(s) acknowledged.", messages.SUCCESS)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "channel", "event", "target", "status", "attempts", "last_error", "sent_at")
+    list_filter = ("status", "channel", "event")
+    search_fields = ("target", "event", "user__username")
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "events", "channels", "updated_at")
+    search_fields = ("user__username",)
+    exclude = ("webhook_secret",)  # never shown; the trader makes a new one on their page
+    readonly_fields = ("user", "updated_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def has_add_permission(self, request) -> bool:
+        return False

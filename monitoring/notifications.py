@@ -1,0 +1,185 @@
+"""Trader notifications: which events a trader hears about and where, and the event handler that queues them.
+
+Monitoring imports no domain app: it subscribes to events by name, and learns who owns
+a trading account through a resolver the accounts app registers (register_account_owner).
+"""
+
+import logging
+import secrets
+from collections.abc import Callable
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+
+from core.errors import RuleViolation
+from core.events import Event, subscribe
+
+from .deliveries import deliveries_queue
+from .models import Delivery, NotificationPreference
+
+logger = logging.getLogger(__name__)
+
+# Preference key -> the event names it covers (strategies.run_failed: published by live strategy runs).
+EVENTS: dict[str, tuple[str, ...]] = {
+    "fills": ("orders.filled",),
+    "rejections": ("orders.broker_rejected",),
+    "daily_loss_limit": ("risk.daily_loss_limit",),
+    "kill_switch": ("risk.kill_switch",),
+    "strategy_failed": ("strategies.run_failed",),
+    "broker_session_expired": ("brokers.session_expired",),
+}
+EVENT_LABELS = {
+    "fills": "Fills",
+    "rejections": "Rejections by the broker (also after it accepted the order)",
+    "daily_loss_limit": "Daily loss limit reached",
+    "kill_switch": "Kill switch",
+    "strategy_failed": "Strategy run stopped by an error",
+    "broker_session_expired": "Broker session expired",
+}
+CHANNELS = [c.value for c in Delivery.Channel]
+_KEY_OF = {name: key for key, names in EVENTS.items() for name in names}
+_owner_of: list[Callable[[int], int | None]] = []
+
+
+def register_account_owner(resolver: Callable[[int], int | None]) -> None:
+    """The accounts app tells monitoring how to find the user of a trading account id."""
+    _owner_of[:] = [resolver]
+
+
+def subscribe_events() -> None:
+    for name in _KEY_OF:
+        subscribe(name, on_event)
+
+
+# --- the event handler -----------------------------------------------------------------------
+
+
+def on_event(event: Event) -> None:
+    key = _KEY_OF.get(event.name)
+    if key is None:
+        return
+    payload = {k: str(v) if v is not None else None for k, v in event.payload().items()}
+    payload["at"] = event.at.isoformat()
+    subject = f"{EVENT_LABELS[key]}: {_summary(event)}"
+    for pref in _preferences_for(event, key):
+        deliveries_queue(_targets(pref), event=event.name, subject=subject, payload=payload, user=pref.user)
+
+
+def _preferences_for(event: Event, key: str):
+    prefs = NotificationPreference.objects.select_related("user").exclude(channels=[])
+    user_id = getattr(event, "user_id", None)
+    if user_id is None and event.account_id is not None and _owner_of:
+        user_id = _owner_of[0](event.account_id)
+    if user_id is not None:
+        prefs = prefs.filter(user_id=user_id)
+    elif not getattr(event, "platform", False):
+        return []  # nobody to tell (an account without an owner); only platform-wide events go to everyone
+    return [p for p in prefs if key in p.events and p.user.is_active]
+
+
+def _summary(event: Event) -> str:
+    data = event.payload()
+    for field in ("message", "reason", "error"):
+        if data.get(field):
+            return str(data[field])[:150]
+    if "order_id" in data:
+        return f"order #{data['order_id']}"
+    return event.name
+
+
+def _targets(pref: NotificationPreference) -> list[tuple[str, str]]:
+    where = {
+        Delivery.Channel.EMAIL: pref.email or pref.user.email,
+        Delivery.Channel.WEBHOOK: pref.webhook_url,
+        Delivery.Channel.TELEGRAM: pref.telegram_chat_id,
+    }
+    return [(channel, where[channel]) for channel in pref.channels if where.get(channel)]
+
+
+# --- preferences -----------------------------------------------------------------------------
+
+
+def preferences_get(*, user) -> NotificationPreference:
+    pref, _ = NotificationPreference.objects.get_or_create(user=user)
+    return pref
+
+
+def preferences_update(
+    *,
+    user,
+    events: list[str],
+    channels: list[str],
+    email: str = "",
+    webhook_url: str = "",
+    telegram_chat_id: str = "",
+    new_webhook_secret: bool = False,
+) -> tuple[NotificationPreference, str | None]:
+    """Save the choices; returns the preferences and a new webhook secret (shown once) when one was made."""
+    _check(user=user, events=events, channels=channels, addresses=(email, webhook_url, telegram_chat_id))
+    pref = preferences_get(user=user)
+    pref.events, pref.channels = sorted(set(events)), sorted(set(channels))
+    pref.email, pref.webhook_url, pref.telegram_chat_id = email, webhook_url, telegram_chat_id
+    secret = None
+    if webhook_url and (new_webhook_secret or not pref.webhook_secret):
+        secret = secrets.token_urlsafe(32)
+        pref.webhook_secret = _fernet().encrypt(secret.encode()).decode()
+    pref.save()
+    return pref, secret
+
+
+def _check(*, user, events, channels, addresses: tuple[str, str, str]) -> None:
+    email, webhook_url, telegram_chat_id = addresses
+    fields = {}
+    if unknown := set(events) - set(EVENTS):
+        fields["events"] = [f"Unknown events: {', '.join(sorted(unknown))}. Choose from {', '.join(EVENTS)}."]
+    if unknown := set(channels) - set(CHANNELS):
+        fields["channels"] = [f"Unknown channels: {', '.join(sorted(unknown))}. Choose from {', '.join(CHANNELS)}."]
+    if "webhook" in channels and not webhook_url:
+        fields["webhook_url"] = ["Needed for the webhook channel."]
+    if "telegram" in channels and not telegram_chat_id:
+        fields["telegram_chat_id"] = ["Needed for the Telegram channel."]
+    if "email" in channels and not (email or user.email):
+        fields["email"] = ["Needed for the email channel (your account has no address)."]
+    fields.update(_address_errors(email=email, webhook_url=webhook_url))
+    if fields:
+        raise RuleViolation("Some notification settings cannot be used.", code="invalid_preferences", fields=fields)
+
+
+def _address_errors(*, email: str, webhook_url: str) -> dict[str, list[str]]:
+    checks = {"email": (email, validate_email), "webhook_url": (webhook_url, URLValidator(schemes=["http", "https"]))}
+    errors = {}
+    for field, (value, validate) in checks.items():
+        try:
+            if value:
+                validate(value)
+        except ValidationError:
+            errors[field] = ["Not an address that can be delivered to."]
+    return errors
+
+
+def notification_test_send(*, user) -> int:
+    """One test message on every chosen channel; returns how many were queued."""
+    pref = preferences_get(user=user)
+    payload = {"message": "This is a test notification from the trading platform."}
+    return len(deliveries_queue(_targets(pref), event="test", subject="Test notification", payload=payload, user=user))
+
+
+# --- the per-user webhook secret (encrypted at rest with FIELD_ENCRYPTION_KEY) -------------------
+
+
+def _fernet() -> MultiFernet:
+    keys = [k.strip() for k in settings.FIELD_ENCRYPTION_KEY.split(",") if k.strip()]
+    return MultiFernet([Fernet(k) for k in keys])
+
+
+def webhook_secret_for(user_id: int) -> str:
+    token = NotificationPreference.objects.filter(user_id=user_id).values_list("webhook_secret", flat=True).first()
+    if not token:
+        return ""
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        logger.error("the webhook secret of user %s cannot be decrypted with FIELD_ENCRYPTION_KEY", user_id)
+        return ""
