@@ -8,10 +8,11 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from . import schema  # noqa: F401 - registers the OpenAPI auth extension
+        from . import receivers, schema  # noqa: F401 - signal receivers; the OpenAPI auth extension
         from .models import ApiKey, TradingAccount, User
 
         auditlog.register(User, exclude_fields=["password", "last_login"])
         auditlog.register(TradingAccount)
         # Creation and revocation are recorded; the digest and the per-minute last-use stamps are not.
         auditlog.register(ApiKey, exclude_fields=["key_hash", "last_used_at", "last_used_ip"])
+        receivers.subscribe_all()  # security events from brokers, orders and risk, by event name

@@ -32,3 +32,13 @@ class OrderRejectedByBroker(Event):
     code: str
     message: str
     late: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountModeSwitched(Event):
+    """A trading account went from paper to live or back (the security log subscribes)."""
+
+    name = "account.mode_switched"
+    from_mode: str
+    to_mode: str
+    broker: str

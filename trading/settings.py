@@ -121,6 +121,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "monitoring.tracing.RequestIdMiddleware",  # first: every response and log line gets the id
+    "accounts.middleware.SecurityContextMiddleware",  # the caller's address and browser, for security events
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.RejectNulMiddleware",
     "core.middleware.ApiConventionsMiddleware",
