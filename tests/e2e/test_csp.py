@@ -45,3 +45,8 @@ def test_a_script_payload_in_an_order_tag_is_text_and_never_runs(page, trader, m
     expect(page.get_by_text(PAYLOADS[1], exact=True)).to_be_visible()
     assert page.evaluate("() => window.__x === undefined")
     assert page.locator("svg[onload], #xss").count() == 0
+
+
+def test_the_api_docs_render_under_the_policy(page):
+    page.goto("/api/docs/")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Trading platform API")
