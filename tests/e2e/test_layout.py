@@ -57,6 +57,7 @@ def pages(order_id: int, phone: bool) -> list[tuple[str, str, tuple[str, ...]]]:
         ("backtests", "/strategies/backtests/", ("backtest-form",)),
         ("account", "/accounts/password/", ("menu-toggle" if phone else "nav-account",)),
         ("api-keys", "/accounts/api-keys/", ("api-key-form",)),
+        ("security-log", "/accounts/security/", ("tab-security", "security-event")),
         ("not-found", "/no/such/page/", ("error-page",)),
     ]
 
