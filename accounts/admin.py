@@ -1,10 +1,14 @@
+import csv
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpResponse
 
 from core import clock
 
-from .models import ApiKey, LoginLockout, TradingAccount, User
+from .models import ApiKey, LoginLockout, SecurityEvent, TradingAccount, User
 from .services import lockout_clear
+from .services.security import security_event_record
 
 
 @admin.register(User)
@@ -53,6 +57,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for key in queryset.filter(revoked_at__isnull=True):
             key.revoked_at = clock.now()
             key.save(update_fields=["revoked_at"])  # one by one, so auditlog records each
+            detail = {"key": key.prefix, "name": key.name, "by": request.user.get_username()}
+            security_event_record(kind=SecurityEvent.Kind.API_KEY_REVOKED, user=key.user, detail=detail)
             count += 1
         self.message_user(request, f"Revoked {count} key(s).")
 
@@ -74,3 +80,40 @@ class LoginLockoutAdmin(admin.ModelAdmin):
     def unlock(self, request, queryset):
         count = lockout_clear(usernames=queryset.values_list("username", flat=True))
         self.message_user(request, f"Unlocked {count} account(s).")
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """Read-only: the security log is append-only (and hash-chained: `manage.py verify_audit`)."""
+
+    list_display = ("created_at", "kind", "username", "user_id", "ip", "request_id")
+    list_filter = ("kind", "created_at")
+    search_fields = ("username", "ip", "request_id", "user_agent")
+    date_hierarchy = "created_at"
+    fields = ("created_at", "kind", "user_id", "username", "ip", "user_agent", "request_id", "detail")
+    fields += ("prev_hash", "hash")
+    readonly_fields = fields
+    actions = ["export_csv"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Export the selected events as CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="security-events.csv"'
+        writer = csv.writer(response)
+        columns = ["id", "created_at", "kind", "user_id", "username", "ip", "user_agent", "request_id", "detail"]
+        writer.writerow(columns)
+        for row in queryset.order_by("id").values_list(*columns):
+            writer.writerow([_csv_safe(value) for value in row])
+        return response
+
+
+def _csv_safe(value) -> str:
+    """Text a spreadsheet will not run as a formula (a user agent or username is the caller's to choose)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

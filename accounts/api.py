@@ -14,7 +14,7 @@ from core.schema import ERRORS
 
 from . import selectors, services
 from .errors import ApiKeyNotAllowed
-from .models import ApiKey
+from .models import ApiKey, SecurityEvent
 
 
 class TokenObtainApi(APIView):
@@ -204,3 +204,30 @@ class ApiKeyRevokeApi(APIView):
     def delete(self, request, key_id: int):
         services.api_key_revoke(user=request.user, key_id=key_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Security events ---------------------------------------------------------------------------
+
+
+class SecurityEventListApi(ListAPIView):
+    class OutputSerializer(serializers.ModelSerializer):
+        kind = serializers.ChoiceField(choices=SecurityEvent.Kind.choices)
+        detail = serializers.DictField(help_text="What the event adds: how one logged in, which key, which broker.")
+
+        class Meta:
+            model = SecurityEvent
+            fields = ["id", "created_at", "kind", "ip", "user_agent", "request_id", "detail"]
+
+    serializer_class = OutputSerializer
+
+    @extend_schema(
+        operation_id="security_events_list",
+        tags=["auth"],
+        description="Your own security events, newest first: logins (and failed ones), logouts, token refreshes, "
+        "password changes, API keys, broker connections, paper/live switches, kill switches.",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.security_event_list_for_user(user=self.request.user)

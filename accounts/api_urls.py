@@ -11,4 +11,5 @@ urlpatterns = [
     path("me/", api.MeApi.as_view(), name="me"),
     path("api-keys/", route(get=api.ApiKeyListApi, post=api.ApiKeyCreateApi), name="api-keys"),
     path("api-keys/<int:key_id>/", api.ApiKeyRevokeApi.as_view(), name="api-key"),
+    path("security-events/", api.SecurityEventListApi.as_view(), name="security-events"),
 ]

@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from . import schema  # noqa: F401 - registers the OpenAPI auth extension
+        from . import receivers, schema  # noqa: F401 - signal receivers; the OpenAPI auth extension
         from .models import ApiKey, TradingAccount, User
 
         auditlog.register(User, exclude_fields=["password", "last_login"])
@@ -20,3 +20,4 @@ class AccountsConfig(AppConfig):
         register_account_owner(
             lambda account_id: TradingAccount.objects.filter(id=account_id).values_list("user_id", flat=True).first()
         )
+        receivers.subscribe_all()  # security events from brokers, orders and risk, by event name

@@ -103,3 +103,68 @@ class LoginLockout(models.Model):
 
     def __str__(self) -> str:
         return self.username
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Security events are never changed or removed through the ORM (the hash chain would tell anyway)."""
+
+    def update(self, **kwargs):
+        raise PermissionError("Security events are append-only.")
+
+    def delete(self):
+        raise PermissionError("Security events are append-only.")
+
+
+class SecurityEvent(models.Model):
+    """One security-relevant fact (a login, a key, a switch), appended to a hash chain.
+
+    `hash` is sha256(previous row's hash + this row's canonical content), so a row
+    changed or removed afterwards breaks the chain at that row (`manage.py verify_audit`).
+    `user_id` is a plain number, not a foreign key: the record outlives the user.
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN_SUCCEEDED = "login.succeeded", "Login"
+        LOGIN_FAILED = "login.failed", "Login failed"
+        LOGOUT = "logout", "Logout"
+        ACCOUNT_LOCKED = "account.locked", "Account locked"
+        TOKEN_REFRESHED = "token.refreshed", "Token refreshed"
+        PASSWORD_CHANGED = "password.changed", "Password changed"
+        API_KEY_CREATED = "api_key.created", "API key created"
+        API_KEY_REVOKED = "api_key.revoked", "API key revoked"
+        API_KEY_NEW_IP = "api_key.new_ip", "API key used from a new address"
+        BROKER_CONNECTED = "broker.connected", "Broker connected"
+        BROKER_DISCONNECTED = "broker.disconnected", "Broker disconnected"
+        MODE_SWITCHED = "mode.switched", "Paper/live switch"
+        KILL_SWITCH = "kill_switch", "Kill switch"
+        ADMIN_CHANGE = "admin.change", "Admin change"
+
+    GENESIS = "0" * 64
+
+    created_at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    username = models.CharField(max_length=150, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, unique=True)  # unique: the chain cannot fork
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user_id", "-id"], name="security_event_user")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Security events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Security events are append-only.")

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from core.cache import TimedCache
 from core.errors import NotFound
 
-from .models import ApiKey, TradingAccount
+from .models import ApiKey, SecurityEvent, TradingAccount
 
 # Read on every order; an account's mode or market-hours setting changes rarely, and a change
 # reaches every process within these seconds.
@@ -37,3 +37,8 @@ def api_key_get_for_user(*, user, key_id: int) -> ApiKey:
     if key is None:
         raise NotFound("No such API key.", code="not_found")
     return key
+
+
+def security_event_list_for_user(*, user) -> QuerySet[SecurityEvent]:
+    """The user's own security events, newest first."""
+    return SecurityEvent.objects.filter(user_id=user.pk).order_by("-id")

@@ -16,4 +16,5 @@ urlpatterns = [
     path("api-keys/<int:key_id>/revoke/", views.api_key_revoke_view, name="api-key-revoke"),
     path("notifications/", notification_views.notifications_page, name="notifications"),
     path("notifications/test/", notification_views.notifications_test, name="notifications-test"),
+    path("security/", views.security_events_page, name="security"),
 ]

@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
@@ -94,3 +95,15 @@ def api_key_revoke_view(request, key_id: int):
         redirect_to=reverse("accounts:api-keys"),
         notes=[note],
     )
+
+
+# --- Security events: the trader's own, newest first ---------------------------------------------
+
+
+@never_cache
+@login_required
+@require_GET
+def security_events_page(request):
+    events = selectors.security_event_list_for_user(user=request.user)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/security.html", {"page": page})

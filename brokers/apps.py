@@ -8,6 +8,8 @@ class BrokersConfig(AppConfig):
     def ready(self) -> None:
         from functools import partial
 
+        from auditlog.registry import auditlog
+
         from marketdata.bus import register_feed_consumer, register_subscription_provider
         from marketdata.sources import register_feed_source
         from monitoring.conditions import register_condition
@@ -16,7 +18,7 @@ class BrokersConfig(AppConfig):
         from .angelone.adapter import AngelOneBroker
         from .angelone.feed import angelone_feed_source
         from .health import breakers_check, breakers_open_count
-        from .models import PaperOrder
+        from .models import BrokerAccount, PaperOrder
         from .paper.engine import start_engine
         from .paper.exchange import LIVE, PaperBroker
         from .registry import register_broker
@@ -34,3 +36,6 @@ class BrokersConfig(AppConfig):
             "paper-orders",
             lambda: PaperOrder.objects.filter(status__in=LIVE).values_list("instrument_id", flat=True).distinct(),
         )
+        # Who changed which broker account when; never the secrets or the session tokens (not even masked).
+        hidden = [*BrokerAccount.SECRET_FIELDS, *BrokerAccount.TOKEN_FIELDS, "session_version", "updated_at"]
+        auditlog.register(BrokerAccount, exclude_fields=hidden)

@@ -1,4 +1,4 @@
-"""What the brokers layer tells the rest of the platform (notifications subscribe by name)."""
+"""What the brokers app tells the rest of the platform (notifications and the security log subscribe by name)."""
 
 from dataclasses import dataclass
 
@@ -12,3 +12,20 @@ class BrokerSessionExpired(Event):
     name = "brokers.session_expired"
     broker: str
     message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrokerConnected(Event):
+    """A log-in at the broker was attempted from the dashboard or API; `status` says how it went."""
+
+    name = "broker.connected"
+    broker: str
+    client_code: str
+    status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BrokerDisconnected(Event):
+    name = "broker.disconnected"
+    broker: str
+    client_code: str

@@ -6,10 +6,11 @@ from django.db import transaction
 from django.db.models import F
 
 from accounts.models import TradingAccount
-from core import clock
+from core import clock, events
 from core.errors import RuleViolation
 
 from .base import BrokerError
+from .events import BrokerConnected, BrokerDisconnected
 from .models import BrokerAccount
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,11 @@ def broker_account_save(
     return broker_account
 
 
+def _publish(event_class, broker_account: BrokerAccount, **fields) -> None:
+    ba = broker_account
+    events.publish(event_class(account_id=ba.account_id, broker=ba.broker, client_code=ba.client_code, **fields))
+
+
 def broker_account_connect(*, broker_account: BrokerAccount) -> BrokerAccount:
     """Log in now ("test the connection"). The outcome, and the broker's message, is on the row."""
     from .angelone.adapter import client_for
@@ -68,6 +74,7 @@ def broker_account_connect(*, broker_account: BrokerAccount) -> BrokerAccount:
     except (AngelError, BrokerError) as exc:
         logger.info("log in now failed for %s: %s", broker_account.client_code, exc)
     broker_account.refresh_from_db()
+    _publish(BrokerConnected, broker_account, status=broker_account.status)
     return broker_account
 
 
@@ -93,4 +100,5 @@ def broker_account_disconnect(*, broker_account: BrokerAccount) -> BrokerAccount
             logger.info("logout at the broker failed for %s: %s", locked.client_code, exc)
     forget_clients()
     locked.refresh_from_db()
+    _publish(BrokerDisconnected, locked)
     return locked

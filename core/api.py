@@ -63,7 +63,8 @@ def _validation_response(exc: exceptions.ValidationError) -> tuple[str, str, dic
     if non_field and len(fields) == 1:
         message = non_field[0]
     else:
-        names = ", ".join(sorted(name for name in fields if name != "non_field_errors"))
+        # A field name is the caller's own (a JSON key): it may hold a NUL, which the message never does.
+        names = ", ".join(sorted(name.replace("\x00", "") for name in fields if name != "non_field_errors"))
         message = f"Check these fields: {names}." if names else "The request is not valid."
     return code, message, fields
 

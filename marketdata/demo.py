@@ -60,7 +60,7 @@ def demo_history_backfill(*, session_minutes: int = 375, days: int = 60, seed: i
         price = float(reference.get("price") or 100)
         tick = float(instrument.tick_size) or 0.05
         vol = reference.get("vol") or DEFAULT_VOLATILITY.get(instrument.instrument_type, 0.3)
-        rng = random.Random(seed * 7919 + zlib.crc32(instrument.key.encode()))
+        rng = random.Random(seed * 7919 + zlib.crc32(instrument.key.encode()))  # noqa: S311 - seeded demo prices
         # Walk backwards from the reference price so the demo lands near it today.
         day = ist_day_start(window_start) - 86400
         closes = []

@@ -80,7 +80,7 @@ class SimulatedSource:
             tick = instrument.tick_size if instrument.tick_size > 0 else Decimal("0.05")
             vol = reference.get("vol") or DEFAULT_VOLATILITY.get(instrument.instrument_type, 0.3)
             sigma = vol * math.sqrt(self.step_seconds / TRADING_SECONDS_PER_YEAR)
-            rng = random.Random(self.seed * 1_000_003 + zlib.crc32(instrument.key.encode()))
+            rng = random.Random(self.seed * 1_000_003 + zlib.crc32(instrument.key.encode()))  # noqa: S311 - simulated ticks
             self.walks[instrument.id] = _Walk(_round_to_tick(price, tick), tick, sigma, instrument.lot_size, rng)
 
     @staticmethod

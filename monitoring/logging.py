@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from .tracing import current_request_id
 
+# The names of secrets to scrub from log lines (not a secret itself).
 _SECRET_NAMES = (
-    r"password|passwd|pin|totp|secret|api[_-]?key|private[_-]?key|token|jwttoken|refreshtoken|feedtoken|authorization"
+    r"password|passwd|pin|totp|secret|api[_-]?key|private[_-]?key|token|jwttoken|refreshtoken|feedtoken|authorization"  # noqa: S105
 )
 _PATTERNS = [
     # key=value, key: value, "key": "value"

@@ -47,3 +47,13 @@ class OrderFilled(Event):
     average_price: Decimal
     filled_quantity: int
     order_quantity: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountModeSwitched(Event):
+    """A trading account went from paper to live or back (the security log subscribes)."""
+
+    name = "account.mode_switched"
+    from_mode: str
+    to_mode: str
+    broker: str

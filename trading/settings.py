@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -108,6 +109,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "auditlog",
+    "csp",
+    "corsheaders",
     # Ours, lowest layer first (see DESIGN.md).
     "core",
     "monitoring",
@@ -121,7 +124,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "monitoring.tracing.RequestIdMiddleware",  # first: every response and log line gets the id
+    "accounts.middleware.SecurityContextMiddleware",  # the caller's address and browser, for security events
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # before CommonMiddleware, so a preflight is answered
     "core.middleware.RejectNulMiddleware",
     "core.middleware.ApiConventionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -222,12 +228,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2 first (new and upgraded hashes); the others still check passwords stored before it.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", "demo-pass-123")
-DEMO_PASSWORD_DEFAULT = "demo-pass-123"
+# The published demo password: seed_demo refuses it when DEBUG is off.
+DEMO_PASSWORD_DEFAULT = "demo-pass-123"  # noqa: S105
 
 # Login attempts per username and per client address in a window; more are refused (429) until it ends.
 LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "5/m")
@@ -454,6 +468,37 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+
+# Content Security Policy (django-csp): our own scripts and styles only, no inline script or style,
+# no eval, no framing. The dashboard's data travels in <script type="application/json"> blocks,
+# which never run. CSP_REPORT_ONLY=1 only reports (to try a change out), CSP_REPORT_URI says where.
+_CSP_DIRECTIVES = {
+    "default-src": [SELF],
+    "script-src": [SELF],
+    # The one <style> lightweight-charts injects (its attribution logo), allowed by its hash; a new
+    # version of the library changes it, and the browser tests' CSP watch says so.
+    "style-src": [SELF, "'sha256-3pRED1tOXas1FXFoPb9TGCjmYe9XQsmO9OV23khV2nY='"],
+    "img-src": [SELF, "data:"],
+    "font-src": [SELF, "data:"],
+    "connect-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+}
+if env("CSP_REPORT_URI"):
+    _CSP_DIRECTIVES["report-uri"] = [env("CSP_REPORT_URI")]
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _CSP_DIRECTIVES}
+else:
+    CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_DIRECTIVES}
+
+# CORS (django-cors-headers): closed unless origins are listed, e.g.
+# CORS_ALLOWED_ORIGINS=https://app.example.com,https://tools.example.com. Only the API is shared.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False  # browsers elsewhere send tokens or keys, never our session cookie
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 
 # --- Orders and the paper exchange -----------------------------------------------
 

@@ -20,8 +20,9 @@ from ..errors import (
     ApiKeyScope,
 )
 from ..keys import address_allowed, address_or_none, key_digest, key_generate, key_matches, key_prefix, network_parse
-from ..models import ApiKey, TradingAccount, User
+from ..models import ApiKey, SecurityEvent, TradingAccount, User
 from ..selectors import api_key_get_for_user
+from .security import security_event_record
 
 # last_used_at/_ip are written at most this often per key: one UPDATE a minute, not one a request.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -90,7 +91,12 @@ def api_key_create(
         raise RuleViolation(
             f"You already have a key named {name!r}.", code="api_key_name_taken", field="name"
         ) from None
+    security_event_record(kind=SecurityEvent.Kind.API_KEY_CREATED, user=user, detail=_key_detail(key))
     return key, raw_key
+
+
+def _key_detail(key: ApiKey) -> dict:
+    return {"key": key.prefix, "name": key.name, "scopes": key.scopes}
 
 
 @transaction.atomic
@@ -102,6 +108,7 @@ def api_key_revoke(*, user: User, key_id: int) -> ApiKey:
         key.revoked_at = clock.now()
         with set_actor(user):
             key.save(update_fields=["revoked_at"])  # auditlog records who revoked it
+        security_event_record(kind=SecurityEvent.Kind.API_KEY_REVOKED, user=user, detail=_key_detail(key))
     return key
 
 
@@ -123,13 +130,19 @@ def api_key_authenticate(*, raw_key: str, ip: str) -> ApiKey:
 
 
 def _touch(key: ApiKey, *, ip: str, now) -> None:
-    if key.last_used_at is not None and now - key.last_used_at < TOUCH_EVERY:
+    """Stamp the last use at most once a minute, and at once from an address other than the last one."""
+    address = address_or_none(ip)
+    new_address = address is not None and address != key.last_used_ip
+    if not new_address and key.last_used_at is not None and now - key.last_used_at < TOUCH_EVERY:
         return
     # Conditional: of concurrent requests, one writes; the others match no row.
-    stale = ApiKey.objects.filter(pk=key.pk).exclude(last_used_at__gt=now - TOUCH_EVERY)
-    address = address_or_none(ip)
-    if stale.update(last_used_at=now, last_used_ip=address):
+    rows = ApiKey.objects.filter(pk=key.pk)
+    rows = rows.exclude(last_used_ip=address) if new_address else rows.exclude(last_used_at__gt=now - TOUCH_EVERY)
+    if rows.update(last_used_at=now, last_used_ip=address):
         key.last_used_at, key.last_used_ip = now, address
+        if new_address:
+            detail = {**_key_detail(key), "address": address}
+            security_event_record(kind=SecurityEvent.Kind.API_KEY_NEW_IP, user=key.user, detail=detail)
 
 
 def api_key_authorize(*, key: ApiKey, method: str) -> None:

@@ -8,9 +8,10 @@ from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
 from ..errors import InvalidCredentials, TokenBlacklisted, TokenInvalid, TooManyLoginAttempts
-from ..models import User
+from ..models import SecurityEvent, User
 from ..tokens import refresh_token_decode, refresh_token_for_login, token_family_revoke
 from .lockout import lockout_check, login_failure_record, login_success_record
+from .security import security_event_record
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -56,6 +57,7 @@ def user_authenticate(*, request: HttpRequest, username: str, password: str) -> 
 def token_pair_issue(*, user: User) -> dict[str, str]:
     refresh = refresh_token_for_login(user)
     update_last_login(None, user)
+    security_event_record(kind=SecurityEvent.Kind.LOGIN_SUCCEEDED, user=user, detail={"via": "jwt"})
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
@@ -66,15 +68,18 @@ def token_pair_refresh(*, raw_refresh: str) -> dict[str, str]:
     in someone else's hands: its whole family is revoked.
     """
     try:
-        return _rotate(raw_refresh)
+        pair, user_id = _rotate(raw_refresh)
     except TokenBlacklisted as exc:
         if exc.payload:
             token_family_revoke(exc.payload)
         raise
+    user = User.objects.filter(pk=user_id).first()
+    security_event_record(kind=SecurityEvent.Kind.TOKEN_REFRESHED, user=user)
+    return pair
 
 
 @transaction.atomic
-def _rotate(raw_refresh: str) -> dict[str, str]:
+def _rotate(raw_refresh: str) -> tuple[dict[str, str], object]:
     from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
     refresh = refresh_token_decode(raw_refresh)
@@ -90,7 +95,7 @@ def _rotate(raw_refresh: str) -> dict[str, str]:
     refresh.set_exp()
     refresh.set_iat()
     refresh.outstand()
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}, refresh["user_id"]
 
 
 def token_revoke(*, raw_refresh: str, user: User | None) -> None:
@@ -98,6 +103,8 @@ def token_revoke(*, raw_refresh: str, user: User | None) -> None:
     if user is not None and user.is_authenticated and str(refresh["user_id"]) != str(user.pk):
         raise TokenInvalid("That refresh token belongs to another account.")
     refresh.blacklist()
+    owner = User.objects.filter(pk=refresh["user_id"]).first()
+    security_event_record(kind=SecurityEvent.Kind.LOGOUT, user=owner, detail={"via": "jwt"})
 
 
 @transaction.atomic

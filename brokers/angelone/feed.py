@@ -149,7 +149,7 @@ class FeedConnection(threading.Thread):
             except Exception as exc:
                 if self.stopping.is_set():
                     break
-                delay = random.uniform(backoff / 2, backoff)
+                delay = random.uniform(backoff / 2, backoff)  # noqa: S311 - reconnect jitter, not a secret
                 logger.warning("angelone feed connection %d lost (%s); again in %.1f s", self.index, exc, delay)
                 self.stopping.wait(delay)
                 backoff = min(backoff * 2, 30.0)

@@ -24,5 +24,5 @@ def retry_read(fn: Callable[[], T], *, attempts: int | None = None, sleep=time.s
         except Exception as exc:
             if attempt >= retries or not _retryable(exc):
                 raise
-            sleep(random.uniform(0, min(cap, base * 2**attempt)))
+            sleep(random.uniform(0, min(cap, base * 2**attempt)))  # noqa: S311 - backoff jitter, not a secret
     raise AssertionError("unreachable")

@@ -12,8 +12,10 @@ from accounts.selectors import trading_account_cache_clear
 from brokers.base import BrokerRejected, BrokerUnavailable
 from brokers.gate import broker_gate
 from brokers.models import BrokerAccount
+from core import events
 from core.errors import Conflict, RuleViolation, ServiceUnavailable
 
+from ..events import AccountModeSwitched
 from ..models import TERMINAL, Order, Position
 from .books import locked
 
@@ -44,12 +46,15 @@ def trading_account_switch_mode(*, user, account: TradingAccount, mode: str) -> 
         if row.mode == mode:
             return row
         _check_nothing_open(row)
+        from_mode = row.mode
         if mode == TradingAccount.Mode.LIVE:
             row.broker = _live_broker_of(row)
         row.mode = mode
         with set_actor(user):
             row.save(update_fields=["mode", "broker"])  # auditlog records who switched, from what to what
     trading_account_cache_clear()
+    switched = AccountModeSwitched(account_id=row.id, from_mode=from_mode, to_mode=row.mode, broker=row.broker)
+    events.publish(switched)
     return row
 
 

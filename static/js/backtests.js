@@ -76,15 +76,23 @@
       const returns = curve.equity.map((v) => (100 * (Number(v) - curve.initial)) / curve.initial);
       c.addSeries(window.LightweightCharts.LineSeries, { color: colour, lineWidth: 2 }).setData(points(curve.time, returns));
       const item = document.createElement("li");
-      item.innerHTML = `<i style="background:${colour}"></i>`;
-      item.append(document.createTextNode(curve.name));
+      const swatch = document.createElement("i");
+      swatch.style.background = colour; // set through the DOM: the CSP refuses style="" attributes
+      item.append(swatch, document.createTextNode(curve.name));
       legend.append(item);
     });
     c.timeScale().fitContent();
     el.dataset.series = String(curves.length);
   }
 
+  function paintHeatmap() {
+    document.querySelectorAll("[data-heat]").forEach((cell) => {
+      cell.style.background = cell.dataset.heat;
+    });
+  }
+
   function start() {
+    paintHeatmap();
     if (!window.LightweightCharts) return;
     report();
     walkForward();

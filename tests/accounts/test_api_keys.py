@@ -164,7 +164,7 @@ def test_someone_elses_key_cannot_be_revoked(user, auth_client):
     assert auth_client.get(KEYS_URL).json()["count"] == 0  # nor listed
 
 
-def test_last_use_is_recorded_at_most_once_a_minute(user, monkeypatch):
+def test_last_use_is_recorded_at_most_once_a_minute_and_at_once_from_a_new_address(user, monkeypatch):
     key, raw_key = make_key(user)
     start = clock.now()
     monkeypatch.setattr("core.clock.now", lambda: start)
@@ -172,13 +172,16 @@ def test_last_use_is_recorded_at_most_once_a_minute(user, monkeypatch):
     key.refresh_from_db()
     assert (key.last_used_at, key.last_used_ip) == (start, "192.0.2.1")
     monkeypatch.setattr("core.clock.now", lambda: start + timedelta(seconds=30))
-    key_client(raw_key, REMOTE_ADDR="192.0.2.2").get(ME_URL)
+    key_client(raw_key, REMOTE_ADDR="192.0.2.1").get(ME_URL)
     key.refresh_from_db()
     assert (key.last_used_at, key.last_used_ip) == (start, "192.0.2.1")  # within the minute: not written
-    monkeypatch.setattr("core.clock.now", lambda: start + timedelta(seconds=61))
+    key_client(raw_key, REMOTE_ADDR="192.0.2.2").get(ME_URL)
+    key.refresh_from_db()  # another address: written at once (and a security event says so)
+    assert (key.last_used_at, key.last_used_ip) == (start + timedelta(seconds=30), "192.0.2.2")
+    monkeypatch.setattr("core.clock.now", lambda: start + timedelta(seconds=91))
     key_client(raw_key, REMOTE_ADDR="192.0.2.2").get(ME_URL)
     key.refresh_from_db()
-    assert (key.last_used_at, key.last_used_ip) == (start + timedelta(seconds=61), "192.0.2.2")
+    assert (key.last_used_at, key.last_used_ip) == (start + timedelta(seconds=91), "192.0.2.2")
 
 
 def test_keys_cannot_manage_keys(user):

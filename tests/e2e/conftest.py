@@ -42,17 +42,36 @@ DESK = {"width": 1440, "height": 900}
 SCREENSHOTS = Path(settings.VAR_DIR) / "artifacts" / "screenshots"
 
 
+def watch_csp(page, violations: list[str]) -> None:
+    """Collect what the browser refused under the Content Security Policy (it says so on the console)."""
+
+    def on_console(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            violations.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+
+
 @pytest.fixture
-def page(browser, live_server):
+def csp_violations():
+    """Every page the test opened must have kept to the CSP: no inline script, style or eval was refused."""
+    violations: list[str] = []
+    yield violations
+    assert violations == [], "Content Security Policy violations:\n" + "\n".join(violations)
+
+
+@pytest.fixture
+def page(browser, live_server, csp_violations):
     context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Kolkata")
     context.set_default_timeout(15_000)
     page = context.new_page()
+    watch_csp(page, csp_violations)
     yield page
     context.close()
 
 
 @pytest.fixture
-def open_page(browser, live_server):
+def open_page(browser, live_server, csp_violations):
     """open_page(viewport, touch=False): a page in a fresh context of that size (a phone taps)."""
     contexts = []
 
@@ -63,6 +82,7 @@ def open_page(browser, live_server):
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
+        watch_csp(page, csp_violations)
         page.on("dialog", lambda dialog: dialog.accept())  # "Cancel order #3...?", "Square off ...?"
         return page
 

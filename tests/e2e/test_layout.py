@@ -58,6 +58,7 @@ def pages(order_id: int, phone: bool) -> list[tuple[str, str, tuple[str, ...]]]:
         ("account", "/accounts/password/", ("menu-toggle" if phone else "nav-account",)),
         ("api-keys", "/accounts/api-keys/", ("api-key-form",)),
         ("notifications", "/accounts/notifications/", ("notifications-form",)),
+        ("security-log", "/accounts/security/", ("tab-security", "security-event")),
         ("not-found", "/no/such/page/", ("error-page",)),
     ]
 

@@ -56,3 +56,11 @@ def test_each_input_serializer_binds_its_own_copies_of_the_declared_fields():
     assert not b.is_valid() and set(b.errors) == {"quantity", "side"}
     assert not Input(data={"quantity": 1, "side": "BUY", "tags": ["long"]}).is_valid()  # child rules still apply
     assert getattr(Input._declared_fields["quantity"], "parent", None) is None  # the declared field stays unbound
+
+
+def test_a_nul_in_a_json_key_never_reaches_the_error_message(auth_client):
+    """Found by the schema fuzzer on /api/v1/sweeps/: a grid key with a NUL was echoed into the message."""
+    body = {"strategy": "sma_cross", "symbols": ["NSE:SBIN-EQ"], "interval": "1d", "grid": {"fast\u0000": {}}}
+    response = auth_client.post("/api/v1/sweeps/", body, format="json")
+    assert response.status_code == 400
+    assert "\x00" not in response.json()["error"]["message"]
