@@ -20,3 +20,8 @@ class MarketdataConfig(AppConfig):
         auditlog.register(Instrument, exclude_fields=["updated_at", "import_generation"])
         # Reported, not required by default (HEALTH_REQUIRED_CHECKS): stale prices degrade, the web still serves.
         register_check("feed", feed_freshness_check)
+        from monitoring.metrics import register_collector
+
+        from .metrics import last_tick_age_collector
+
+        register_collector("feed_last_tick_age_seconds", last_tick_age_collector)
