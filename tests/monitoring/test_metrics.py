@@ -17,7 +17,7 @@ from marketdata.quotes import l1_clear, quotes_get
 from monitoring.tasks import ping
 from orders import services
 from orders.models import Order, OrderStatus
-from tests.conftest import jwt_client
+from tests.conftest import jwt_client, requires_redis
 from tests.monitoring.metrics_helpers import Watch, scrape, value
 
 pytestmark = pytest.mark.django_db
@@ -187,6 +187,20 @@ def test_a_task_run_by_a_real_worker_process_shows_in_the_web_processes_metrics(
     assert int(result["worker_pid"]) != __import__("os").getpid()
     assert watch.moved("celery_tasks_total", task="monitoring.ping", state="SUCCESS") == 1
     assert watch.moved("celery_task_duration_seconds_count", task="monitoring.ping") == 1
+
+
+@requires_redis()
+def test_queue_depth_is_read_from_the_redis_broker(settings):
+    import redis
+
+    settings.CELERY_TASK_DEFAULT_QUEUE = "metrics-test-queue"  # one no worker consumes
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete("metrics-test-queue")
+    client.rpush("metrics-test-queue", "a", "b", "c")
+    try:
+        assert value(scrape(), "celery_queue_length", queue="metrics-test-queue") == 3
+    finally:
+        client.delete("metrics-test-queue")
 
 
 # --- Who may read it ----------------------------------------------------------------------------
