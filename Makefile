@@ -32,6 +32,8 @@ run: setup
 	@echo "  API docs:  http://127.0.0.1:$(PORT)/api/docs/   Health: http://127.0.0.1:$(PORT)/health/ready"
 	@echo "  Ctrl-C stops everything."
 	@echo ""
+	@# Metrics files of the previous run's processes (prometheus_client's multiprocess mode) start afresh.
+	rm -rf "$${TRADING_VAR_DIR:-var}/prometheus"
 	honcho start -f Procfile -p $(PORT)
 
 # Tests get their own var/ folder (SQLite file, embedded broker) so they never

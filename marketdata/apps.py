@@ -22,3 +22,9 @@ class MarketdataConfig(AppConfig):
         # Reported, not required by default (HEALTH_REQUIRED_CHECKS): stale prices degrade, the web still serves.
         register_check("feed", feed_freshness_check)
         register_condition("feed_stale", feed_age_seconds, "seconds since the newest feed's last tick")
+
+        from monitoring.metrics import register_collector
+
+        from .metrics import last_tick_age_collector
+
+        register_collector("feed_last_tick_age_seconds", last_tick_age_collector)

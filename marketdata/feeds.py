@@ -15,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from . import metrics
 from .bus import RedisTickRelay, Tick, TickBus, feed_consumers, tick_bus, wanted_instrument_ids
 from .intervals import interval_seconds
 from .models import Candle, Instrument, Quote
@@ -219,11 +220,13 @@ class FeedRunner:
                 if tick_now >= next_refresh:
                     self._refresh_subscriptions()
                     next_refresh = tick_now + self.subscription_refresh
-                for tick in self.source.next_ticks(time.time()):
+                batch = self.source.next_ticks(time.time())
+                for tick in batch:
                     self.processor.process(tick)
                     self.bus.publish(tick)
                     self.last_tick_at = tick.ts
-                    window_ticks += 1
+                window_ticks += len(batch)
+                metrics.count(metrics.ticks.labels(self.source.name), len(batch))
                 if tick_now >= next_flush:
                     self.flush()
                     next_flush = tick_now + self.flush_interval

@@ -25,6 +25,7 @@ from django.core.cache import cache
 
 from core.cache import TimedCache
 
+from . import metrics
 from .ticks import QuoteRow
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ def quotes_get(instrument_ids: list[int]) -> tuple[dict[int, CachedQuote], bool]
     """Quotes for these instruments, and whether the shared cache was unavailable (degraded)."""
     _ensure_invalidation_listener()
     found, missing = _l1.split(instrument_ids)
+    metrics.count(metrics.l1_hit, len(found))
+    metrics.count(metrics.l1_miss, len(missing))
     if not missing:
         return found, False
 
@@ -94,6 +97,8 @@ def quotes_get(instrument_ids: list[int]) -> tuple[dict[int, CachedQuote], bool]
                 found[iid] = quote
                 _l1_put(quote)
                 missing.remove(iid)
+        metrics.count(metrics.l2_hit, len(hits))
+        metrics.count(metrics.l2_miss, len(missing))
     if missing:
         from_db = _quotes_from_database(missing)
         found.update(from_db)

@@ -8,7 +8,10 @@ class MonitoringConfig(AppConfig):
     def ready(self) -> None:
         from functools import partial
 
-        from . import tracing  # noqa: F401 - connects the Celery signals that carry the request id
+        from . import (
+            celery_metrics,  # noqa: F401 - task timings, queue depth (Celery signals, a collector)
+            tracing,  # noqa: F401 - connects the Celery signals that carry the request id
+        )
         from .health import cache_check, database_check, register_check
         from .heartbeats import beat_check, worker_check
 

@@ -11,3 +11,9 @@ class StrategiesConfig(AppConfig):
 
         # The feed builds the candles the runs trade on only for instruments someone asked for.
         register_subscription_provider("strategy-runs", run_instrument_ids)
+
+        from monitoring.metrics import register_collector
+
+        from .metrics import backtests_running_collector
+
+        register_collector("backtests_running", backtests_running_collector)

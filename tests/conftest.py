@@ -1,6 +1,7 @@
 """Fixtures shared by every test folder."""
 
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -11,8 +12,27 @@ from tests.accounts.factories import UserFactory
 from tests.processes import SHARED, CeleryWorker, ensure_clean_broker
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _forget_dead_processes_metrics() -> None:
+    """Metrics files of earlier runs' processes (`<kind>_<pid>.db`) would pile up in var/test/prometheus."""
+    for path in Path(settings.PROMETHEUS_MULTIPROC_DIR).glob("*.db"):
+        pid = path.stem.rsplit("_", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
 def pytest_sessionstart(session):
     """When CI says PostgreSQL and Redis are there, the suite must run on them or fail."""
+    _forget_dead_processes_metrics()
     if os.environ.get("REQUIRE_SERVICES") == "1":
         engine = settings.DATABASES["default"]["ENGINE"]
         backend = settings.CACHES["default"]["BACKEND"]

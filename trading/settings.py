@@ -18,6 +18,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TRADING_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
+# Metrics (/metrics): every process (web, workers, feed) writes its samples to files here and /metrics
+# adds them up (prometheus_client's multiprocess mode). It must be in the environment before
+# prometheus_client is first imported, so it is set here, at the top. `make run` empties it at start.
+PROMETHEUS_MULTIPROC_DIR = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
+Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+
 
 def env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
@@ -125,6 +131,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "monitoring.tracing.RequestIdMiddleware",  # first: every response and log line gets the id
     "accounts.middleware.SecurityContextMiddleware",  # the caller's address and browser, for security events
+    "monitoring.http_metrics.RequestMetricsMiddleware",  # request count and latency per route (/metrics)
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",  # before CommonMiddleware, so a preflight is answered
@@ -441,16 +448,19 @@ HEALTH_REQUIRED_CHECKS = env_list("HEALTH_REQUIRED_CHECKS", _HEALTH_REQUIRED_DEF
 HEALTH_HEARTBEAT_INTERVAL_SECONDS = float(env("HEALTH_HEARTBEAT_INTERVAL_SECONDS", "10"))
 HEALTH_HEARTBEAT_STALE_SECONDS = float(env("HEALTH_HEARTBEAT_STALE_SECONDS", "60"))
 
-SENTRY_DSN = env("SENTRY_DSN")
-if SENTRY_DSN:
-    import sentry_sdk
+# /metrics: open to METRICS_ALLOWED_IPS (addresses or networks); when METRICS_TOKEN is set, it needs
+# `Authorization: Bearer <token>` instead, from anywhere. REMOTE_ADDR is what counts (not X-Forwarded-For).
+METRICS_TOKEN = env("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
 
-    sentry_sdk.init(
-        dsn=SENTRY_DSN,
-        environment=env("SENTRY_ENVIRONMENT", "development" if DEBUG else "production"),
-        traces_sample_rate=float(env("SENTRY_TRACES_SAMPLE_RATE", "0.0")),
-        send_default_pii=False,
-    )
+# Errors and traces to Sentry (or any server speaking its protocol) when a DSN is given; monitoring/sentry.py.
+SENTRY_DSN = env("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0.0"))
+if SENTRY_DSN:
+    from monitoring.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
 
 # --- Security (production defaults whenever DEBUG is off) ---------------------
 

@@ -40,6 +40,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("health/", include("monitoring.urls")),
+    path("metrics", monitoring_views.metrics, name="metrics"),  # Prometheus; protected, see README
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", _api_docs, name="api-docs"),

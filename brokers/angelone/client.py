@@ -13,6 +13,7 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from ..metrics import timed_call
 from ..models import BrokerAccount
 from ..resilience import RateLimitExceeded, guarded, limiter, parse_rates, retry_read
 from ..resilience.ratelimit import Rate
@@ -64,7 +65,7 @@ class SmartApiClient:
             self._take_slot(endpoint.bucket)
             return send(self.account.pk, endpoint, body, suffix, request_headers)
 
-        return guarded(BROKER, self.account.pk, attempt)
+        return timed_call(BROKER, endpoint.path, lambda: guarded(BROKER, self.account.pk, attempt))
 
     def _take_slot(self, bucket: str) -> None:
         try:

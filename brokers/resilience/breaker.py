@@ -9,6 +9,7 @@ from typing import TypeVar
 import pybreaker
 from django.conf import settings
 
+from .. import metrics as broker_metrics
 from ..base import BrokerUnavailable
 from ._redis import redis_client
 from .outcomes import call_outcome_record
@@ -27,6 +28,7 @@ def _not_a_health_failure(exc: BaseException) -> bool:
 
 class _LogTransitions(pybreaker.CircuitBreakerListener):
     def state_change(self, cb, old_state, new_state) -> None:
+        broker_metrics.breaker_state_set(cb.name, new_state.name)
         if old_state is not None and old_state.name != new_state.name:
             logger.warning("circuit breaker %s: %s -> %s", cb.name, old_state.name, new_state.name)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from .. import metrics as broker_metrics
 from ._redis import redis_client
 
 UNITS = {"s": 1, "m": 60, "h": 3600}
@@ -141,8 +142,10 @@ class Limiter:
             if wait <= 0:
                 return
             if time.monotonic() + wait > deadline:
+                broker_metrics.rate_limit_refused(key)
                 raise RateLimitExceeded(key, wait)
             time.sleep(wait + 0.001)
+            broker_metrics.rate_limit_waited(key, wait + 0.001)
 
     def reset(self) -> None:
         """Forget in-memory windows (tests)."""

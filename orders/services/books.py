@@ -18,6 +18,7 @@ from django.db import transaction
 from core.formatting import inr
 from marketdata.selectors import instrument_cached_by_id
 
+from .. import metrics as order_metrics
 from ..models import Funds, LedgerEntry, Order, OrderEvent, Trade
 
 ZERO = Decimal(0)
@@ -93,9 +94,11 @@ def release(order: Order, funds: Funds, amount: Decimal | None = None) -> None:
 
 
 def event(order: Order, from_status: str, to_status: str, reason: str, actor: str, data=None) -> OrderEvent:
-    return OrderEvent.objects.create(
+    row = OrderEvent.objects.create(
         order=order, from_status=from_status, to_status=to_status, reason=reason[:300], actor=actor, data=data
     )
+    order_metrics.order_transition(order, from_status, to_status)
+    return row
 
 
 def move(order: Order, to_status: str, reason: str, actor: str, *, data=None, fields: tuple = ()) -> None:

@@ -14,12 +14,13 @@ from django.db.models import F, Sum
 from accounts.models import TradingAccount
 from accounts.selectors import trading_account_for
 from core import clock
-from core.errors import Conflict, NotFound, RuleViolation
+from core.errors import Conflict, DomainError, NotFound, RuleViolation
 from core.formatting import inr, quantity
 from marketdata import market_hours
 from marketdata.models import Instrument
 from marketdata.quotes import CachedQuote, is_stale, quotes_get
 
+from .. import metrics as order_metrics
 from ..models import TERMINAL, Order, OrderStatus, OrderType, Position, Product, Side, Validity
 from ..risk.checking import SQUARE_OFF_SOURCE, risk_refusal, risk_rejection_record
 from ..risk.checks import RiskViolation
@@ -51,6 +52,19 @@ def order_place(
     The same client_order_id with the same request returns the first order and
     creates nothing; with a different request it is a Conflict.
     """
+    try:
+        order, created = _place(
+            user=user, instrument=instrument, params=params, client_order_id=client_order_id, tag=tag, source=source
+        )
+    except DomainError as exc:
+        order_metrics.order_refused(exc.code)
+        raise
+    if created:
+        order_metrics.order_placed(source)
+    return order, created
+
+
+def _place(*, user, instrument, params, client_order_id, tag, source) -> tuple[Order, bool]:
     account = _account_of(user)
     broker_ready(account)  # live: breaker open, session expired or not connected -> refused before storing
     fingerprint = _fingerprint(instrument, params, tag)

@@ -1,11 +1,15 @@
+"""Fixtures of the monitoring tests: local SMTP/HTTP servers, eager deliveries, a frozen clock, and the
+orders and brokers fixtures for the metrics tests that watch those apps count."""
+
 from datetime import timedelta
 
 import pytest
 from celery import current_app
 
 from core import clock
+from tests.brokers.conftest import fake, fake_server, live_account  # noqa: F401 - fixtures
 from tests.monitoring.servers import HttpReceiver, SmtpSink
-from tests.orders.conftest import market, trader  # noqa: F401 - the orders tests' fixtures
+from tests.orders.conftest import market, run, trader  # noqa: F401 - fixtures
 
 BOT_TOKEN = "123456:test-bot-token"
 
@@ -63,6 +67,6 @@ class Clock:
 
 @pytest.fixture
 def frozen_clock(monkeypatch):
-    fake = Clock()
-    monkeypatch.setattr(clock, "now", fake)
-    return fake
+    frozen = Clock()
+    monkeypatch.setattr(clock, "now", frozen)
+    return frozen
