@@ -1,0 +1,205 @@
+"""The platform's own parts: market data, logs and monitoring, orders, alerts and notifications, brokers."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .core import DEBUG, REDIS_URL, env, env_bool, env_int, env_list
+
+# --- Market data --------------------------------------------------------------
+
+QUOTES_L1_TTL_SECONDS = float(env("QUOTES_L1_TTL_SECONDS", "0.5"))
+QUOTES_STALE_AFTER_SECONDS = float(env("QUOTES_STALE_AFTER_SECONDS", "10"))
+FEED_FLUSH_INTERVAL_SECONDS = float(env("FEED_FLUSH_INTERVAL_SECONDS", "0.25"))
+
+# --- Logging, errors, tracing -------------------------------------------------
+
+LOG_LEVEL = env("LOG_LEVEL", "INFO")
+# "plain" (readable, the default) or "json" (one object per line, for a log shipper).
+LOG_FORMAT = env("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'.")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "redact": {"()": "monitoring.logging.RedactSecretsFilter"},
+        "request_id": {"()": "monitoring.logging.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "monitoring.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact", "request_id"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "django.db.backends": {"level": "WARNING"},
+    },
+}
+
+# --- Health (/health/ready and the admin's System health page) ------------------------
+
+# A required check failing makes /health/ready answer 503; the others are reported only.
+# Production (Redis) runs worker and beat as their own services: a dead one must be noticed.
+# The embedded default also serves tests and one-off commands with no worker, so there they only report.
+_HEALTH_REQUIRED_DEFAULT = ["database", "cache", "celery_broker"] + (["worker", "beat"] if REDIS_URL else [])
+HEALTH_REQUIRED_CHECKS = env_list("HEALTH_REQUIRED_CHECKS", _HEALTH_REQUIRED_DEFAULT)
+HEALTH_HEARTBEAT_INTERVAL_SECONDS = float(env("HEALTH_HEARTBEAT_INTERVAL_SECONDS", "10"))
+HEALTH_HEARTBEAT_STALE_SECONDS = float(env("HEALTH_HEARTBEAT_STALE_SECONDS", "60"))
+
+# /metrics: open to METRICS_ALLOWED_IPS (addresses or networks); when METRICS_TOKEN is set, it needs
+# `Authorization: Bearer <token>` instead, from anywhere. REMOTE_ADDR is what counts (not X-Forwarded-For).
+METRICS_TOKEN = env("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+
+# Errors and traces to Sentry (or any server speaking its protocol) when a DSN is given; monitoring/sentry.py.
+SENTRY_DSN = env("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0.0"))
+if SENTRY_DSN:
+    from monitoring.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
+
+# --- Orders and the paper exchange -----------------------------------------------
+
+PAPER_STARTING_FUNDS = env("PAPER_STARTING_FUNDS", "1000000")  # 10,00,000 rupees
+PAPER_SLIPPAGE_BPS = float(env("PAPER_SLIPPAGE_BPS", "0"))
+MIS_MARGIN_RATE = float(env("MIS_MARGIN_RATE", "0.20"))
+NRML_MARGIN_RATE = float(env("NRML_MARGIN_RATE", "0.15"))
+# Market and stop-market orders block funds at the worst current price plus this share.
+MARKET_ORDER_PRICE_BUFFER = float(env("MARKET_ORDER_PRICE_BUFFER", "0.01"))
+ORDER_MAX_QUANTITY = env_int("ORDER_MAX_QUANTITY", 1_000_000)
+MARKET_HOLIDAYS = env_list("MARKET_HOLIDAYS", [])
+# Outbox: NEW orders older than this are queued again; SUBMITTED/UNKNOWN orders older
+# than the grace period are looked up at the broker by their tag.
+OUTBOX_RESEND_AFTER_SECONDS = float(env("OUTBOX_RESEND_AFTER_SECONDS", "3"))
+ORDER_SUBMIT_GRACE_SECONDS = float(env("ORDER_SUBMIT_GRACE_SECONDS", "90"))
+# Reconciliation with the brokers (one order-book read per live account per run).
+RECONCILE_INTERVAL_SECONDS = float(env("RECONCILE_INTERVAL_SECONDS", "5"))
+FAULTS = set(env_list("TRADING_FAULTS", []))
+# Pre-trade risk: the limits a new account starts with (admins tune them per account), sensible for a
+# retail trader with a few lakh rupees. Order values: equity and options at the order's price, futures notional.
+RISK_DEFAULTS = {
+    "max_order_value_equity": Decimal(env("RISK_MAX_ORDER_VALUE_EQUITY", "500000")),
+    "max_order_value_futures": Decimal(env("RISK_MAX_ORDER_VALUE_FUTURES", "3000000")),
+    "max_order_value_options": Decimal(env("RISK_MAX_ORDER_VALUE_OPTIONS", "200000")),
+    "max_quantity_equity": env_int("RISK_MAX_QUANTITY_EQUITY", 10_000),
+    "max_quantity_futures": env_int("RISK_MAX_QUANTITY_FUTURES", 1_800),
+    "max_quantity_options": env_int("RISK_MAX_QUANTITY_OPTIONS", 1_800),
+    "price_band_pct_equity": Decimal(env("RISK_PRICE_BAND_PCT_EQUITY", "5")),
+    "price_band_pct_futures": Decimal(env("RISK_PRICE_BAND_PCT_FUTURES", "3")),
+    "price_band_pct_options": Decimal(env("RISK_PRICE_BAND_PCT_OPTIONS", "40")),
+    "max_open_orders": env_int("RISK_MAX_OPEN_ORDERS", 50),
+    "max_position_value": Decimal(env("RISK_MAX_POSITION_VALUE", "5000000")),
+    "max_gross_exposure": Decimal(env("RISK_MAX_GROSS_EXPOSURE", "10000000")),
+    "max_orders_per_second": env_int("RISK_MAX_ORDERS_PER_SECOND", 10),
+    "max_orders_per_minute": env_int("RISK_MAX_ORDERS_PER_MINUTE", 200),
+    "max_orders_per_day": env_int("RISK_MAX_ORDERS_PER_DAY", 2_000),
+    "daily_loss_limit": Decimal(env("RISK_DAILY_LOSS_LIMIT", "50000")),
+    "allowed_exchanges": env_list("RISK_ALLOWED_EXCHANGES", ["NSE", "BSE", "NFO", "BFO"]),
+    "allowed_products": env_list("RISK_ALLOWED_PRODUCTS", ["CNC", "MIS", "NRML"]),
+    "allowed_instrument_classes": env_list("RISK_ALLOWED_INSTRUMENT_CLASSES", ["equity", "futures", "options"]),
+}
+# Off only to measure what the checks cost (benchmarks/orders.py); never in production.
+RISK_CHECKS_ENABLED = env_bool("RISK_CHECKS_ENABLED", True)
+
+# End of day, IST: MIS square-off and DAY order expiry (Celery beat, weekdays).
+MIS_SQUARE_OFF_IST = env("MIS_SQUARE_OFF_IST", "15:20")
+DAY_ORDER_EXPIRY_IST = env("DAY_ORDER_EXPIRY_IST", "15:30")
+
+
+def _ist_to_utc(hhmm: str) -> tuple[int, int]:
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    total = (hour * 60 + minute - 330) % (24 * 60)  # IST is UTC+05:30, no daylight saving
+    return total // 60, total % 60
+
+
+def _weekday_crontab(hhmm_ist: str):
+    from celery.schedules import crontab
+
+    hour, minute = _ist_to_utc(hhmm_ist)
+    return crontab(hour=hour, minute=minute, day_of_week="mon-fri")
+
+
+# --- Alerts for operators and notifications for traders (monitoring/, README "Alerting and notifications") ---
+ALERT_EVALUATE_SECONDS = float(env("ALERT_EVALUATE_SECONDS", "15"))
+ALERT_BACKLOG_QUEUES = env_list("ALERT_BACKLOG_QUEUES", ["default", "broker"])
+ALERT_WEBHOOK_SECRET = env("ALERT_WEBHOOK_SECRET", "")  # signs operator alert webhooks (X-Signature) when set
+ALERT_BANNER_CACHE_SECONDS = float(env("ALERT_BANNER_CACHE_SECONDS", "15"))
+NOTIFY_HTTP_TIMEOUT_SECONDS = float(env("NOTIFY_HTTP_TIMEOUT_SECONDS", "5"))
+# Traders' webhooks may point at private or loopback addresses only when allowed (local development, tests).
+NOTIFY_WEBHOOK_ALLOW_PRIVATE = env_bool("NOTIFY_WEBHOOK_ALLOW_PRIVATE", DEBUG)
+TELEGRAM_API_URL = env("TELEGRAM_API_URL", "https://api.telegram.org")
+TELEGRAM_BOT_TOKEN = env("TELEGRAM_BOT_TOKEN", "")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "trading@localhost")
+
+CELERY_BEAT_SCHEDULE = {
+    "orders-outbox-sweep": {"task": "orders.tasks.outbox_sweep", "schedule": 2.0},
+    "orders-reconcile": {"task": "orders.tasks.reconcile", "schedule": RECONCILE_INTERVAL_SECONDS},
+    "orders-risk-daily-loss": {"task": "orders.tasks.risk_daily_loss_sweep", "schedule": 5.0},
+    "strategies-recover": {"task": "strategies.tasks.backtests_recover", "schedule": 60.0},
+    "orders-square-off-mis": {"task": "orders.tasks.square_off_mis", "schedule": _weekday_crontab(MIS_SQUARE_OFF_IST)},
+    "orders-expire-day": {"task": "orders.tasks.expire_day_orders", "schedule": _weekday_crontab(DAY_ORDER_EXPIRY_IST)},
+    "monitoring-alert-rules": {"task": "monitoring.alert_rules_evaluate", "schedule": ALERT_EVALUATE_SECONDS},
+}
+
+# --- Brokers: Angel One SmartAPI and the resilience every broker call goes through ------------
+
+ANGELONE_ROOT_URL = env("ANGELONE_ROOT_URL", "https://apiconnect.angelone.in")
+ANGELONE_FEED_WS_URL = env("ANGELONE_FEED_WS_URL", "wss://smartapisocket.angelone.in/smart-stream")
+ANGELONE_ORDER_WS_URL = env("ANGELONE_ORDER_WS_URL", "wss://tns.angelone.in/smart-order-update")
+ANGELONE_CONNECT_TIMEOUT_SECONDS = float(env("ANGELONE_CONNECT_TIMEOUT_SECONDS", "3"))
+ANGELONE_READ_TIMEOUT_SECONDS = float(env("ANGELONE_READ_TIMEOUT_SECONDS", "7"))
+# Which connected account's feed token `run_feed --source angelone` uses (client code; default: the first connected).
+ANGELONE_FEED_CLIENT_CODE = env("ANGELONE_FEED_CLIENT_CODE")
+ANGELONE_WS_PING_SECONDS = float(env("ANGELONE_WS_PING_SECONDS", "10"))
+ANGELONE_WS_TOKENS_PER_CONNECTION = env_int("ANGELONE_WS_TOKENS_PER_CONNECTION", 1000)
+# Per client code, from the published limits ("N/s,N/m,N/h"); order requests are also capped by the regulation.
+_ANGELONE_RATE_LIMIT_DEFAULTS = {
+    "orders": "9/s,500/m,1000/h",  # placeOrder + modifyOrder + cancelOrder together
+    "login": "1/s",
+    "tokens": "1/s,1000/h",
+    "profile": "3/s",
+    "rms": "2/s",
+    "orderbook": "1/s",
+    "tradebook": "1/s",
+    "positions": "1/s",
+    "holdings": "1/s",
+    "search": "1/s",
+    "ltp": "10/s,500/m,5000/h",
+    "quote": "10/s,500/m,5000/h",
+    "details": "10/s,500/m,5000/h",
+    "candles": "3/s,180/m,5000/h",
+}
+ANGELONE_RATE_LIMITS = {
+    bucket: env(f"ANGELONE_RATE_LIMIT_{bucket.upper()}", default)
+    for bucket, default in _ANGELONE_RATE_LIMIT_DEFAULTS.items()
+}
+# Algorithmic orders above this many per second per exchange need a registered algo (SEBI).
+ORDER_RATE_REGULATORY_PER_SECOND = env_int("ORDER_RATE_REGULATORY_PER_SECOND", 10)
+# A request over the limit waits at most this long for a slot, then is refused with `rate_limited`.
+BROKER_RATE_LIMIT_MAX_WAIT_SECONDS = float(env("BROKER_RATE_LIMIT_MAX_WAIT_SECONDS", "2"))
+# Windows are this much longer than their nominal second/minute/hour, so that network jitter
+# cannot squeeze one request too many into a window as the broker counts it.
+BROKER_RATE_LIMIT_MARGIN_SECONDS = float(env("BROKER_RATE_LIMIT_MARGIN_SECONDS", "0.1"))
+BROKER_BREAKER_FAIL_MAX = env_int("BROKER_BREAKER_FAIL_MAX", 5)
+BROKER_BREAKER_RESET_SECONDS = float(env("BROKER_BREAKER_RESET_SECONDS", "30"))
+BROKER_READ_RETRIES = env_int("BROKER_READ_RETRIES", 2)
+BROKER_RETRY_BASE_SECONDS = float(env("BROKER_RETRY_BASE_SECONDS", "0.2"))
+BROKER_RETRY_MAX_SECONDS = float(env("BROKER_RETRY_MAX_SECONDS", "2"))
+# The exchange's identifier for the algorithm behind an order; unregistered algorithms use the generic one.
+BROKER_ALGO_ID = env("BROKER_ALGO_ID", "GENERIC")
+# How the machine learns its outgoing address (compared with the registered static IP):
+# a fixed value, or a URL that answers with the address as plain text.
+BROKER_PUBLIC_IP = env("BROKER_PUBLIC_IP")
+BROKER_PUBLIC_IP_URL = env("BROKER_PUBLIC_IP_URL", "https://api.ipify.org")
