@@ -95,6 +95,9 @@ class SecurityEventAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["export_csv"]
 
+    def has_add_permission(self, request) -> bool:
+        return False
+
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 

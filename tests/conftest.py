@@ -114,16 +114,14 @@ def auth_client(user) -> APIClient:
     return jwt_client(user)
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
-    """A real `celery worker` process on the test database and the configured broker."""
-    ensure_clean_broker()
-    worker = CeleryWorker()
-    worker.start()
-    SHARED["worker"] = worker
-    yield worker
-    SHARED.pop("worker", None)
-    worker.stop()
+@pytest.fixture
+def celery_worker(exclusive_workers):
+    """A real `celery worker` process on the test database and the configured broker, for this test only.
+
+    Never shared across tests: most tests assume no worker consumes what they queue (a worker kept for
+    the session outlived its tests, since pytest-django runs transactional tests last, and took their orders).
+    """
+    return exclusive_workers()
 
 
 @pytest.fixture

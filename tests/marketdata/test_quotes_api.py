@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
 
@@ -120,11 +121,12 @@ def test_with_redis_down_quotes_come_from_the_database_judged_by_their_own_age_w
     auth_client, sbin, caplog
 ):
     dead = {
+        **settings.CACHES,  # the rate limits' cache has its own fallback
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": DEAD_REDIS,
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        }
+        },
     }
     quotes.l2_breaker.close()
     with override_settings(REDIS_URL=DEAD_REDIS, CACHES=dead), caplog.at_level(logging.WARNING, "marketdata.quotes"):

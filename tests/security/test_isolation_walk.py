@@ -32,6 +32,7 @@ ID_SOURCES = {
     "order_id": ("order", True),
     "backtest_id": ("backtest", True),
     "sweep_id": ("sweep", True),
+    "run_id": ("run", True),
     "key_id": ("api_key", True),
     "instrument_id": ("instrument", False),
     "exchange": ("instrument_symbol", False),

@@ -15,6 +15,7 @@ from accounts.services import api_key_create
 from brokers.models import BrokerAccount
 from core import clock
 from marketdata.models import Instrument, WatchlistItem
+from monitoring.models import Delivery, NotificationPreference
 from orders.models import (
     ExternalOrder,
     Funds,
@@ -30,7 +31,7 @@ from orders.models import (
 from orders.risk.models import RiskEvent, RiskProfile
 from orders.services import account_open, order_place, position_apply_fill
 from strategies import services as strategy_services
-from strategies.models import Backtest, Sweep, SweepResult
+from strategies.models import Backtest, StrategyRun, StrategyRunOrder, Sweep, SweepResult
 from tests.accounts.factories import UserFactory
 from tests.marketdata.factories import InstrumentFactory
 from tests.orders.conftest import params, set_quote
@@ -99,6 +100,23 @@ def _strategy_runs(a: User) -> tuple[Backtest, Sweep]:
     return backtest, sweep
 
 
+def _strategy_run(a: User, order: Order) -> StrategyRun:
+    run = StrategyRun.objects.create(
+        user=a, strategy="sma_crossover", params={"fast": 5, "slow": 20}, symbols=["NSE:SBIN-EQ"], interval="1m",
+        account_mode="paper", status="RUNNING", logs=[f"{MARK}-run-log"],
+    )  # fmt: skip
+    StrategyRunOrder.objects.create(run=run, order=order, tag=f"{MARK}-run")
+    return run
+
+
+def _notification_preferences(a: User) -> None:
+    NotificationPreference.objects.create(
+        user=a, events=["orders.filled"], channels=["email"], email=f"{MARK}@example.com"
+    )
+    Delivery.objects.create(user=a, channel="email", event="orders.filled", target=f"{MARK}@example.com",
+                            subject=f"{MARK}-delivery", status="sent")  # fmt: skip
+
+
 def _broker_account(a: User) -> BrokerAccount:
     return BrokerAccount.objects.create(
         account=a.trading_account, client_code="LEAKA01", static_ip="203.0.113.7",
@@ -123,9 +141,12 @@ def world_build() -> World:
     key, _ = api_key_create(user=a, name=f"{MARK}-key", scopes=["read", "trade"])
     WatchlistItem.objects.create(user=a, instrument=mine)
     _broker_account(a)
+    run = _strategy_run(a, orders[0])
+    _notification_preferences(a)
     world = World(a=a, b=b, instrument=mine)
     world.ids = {
         "order": [o.id for o in orders], "backtest": [backtest.id], "sweep": [sweep.id], "api_key": [key.id],
+        "run": [run.id],
         "instrument": [mine.id], "instrument_symbol": [(mine.exchange, mine.symbol)],
     }  # fmt: skip
     return world
@@ -152,6 +173,10 @@ OWNED_ROWS = {
     Sweep: lambda a: Sweep.objects.filter(user=a),
     SweepResult: lambda a: SweepResult.objects.filter(sweep__user=a),
     WatchlistItem: lambda a: WatchlistItem.objects.filter(user=a),
+    StrategyRun: lambda a: StrategyRun.objects.filter(user=a),
+    StrategyRunOrder: lambda a: StrategyRunOrder.objects.filter(run__user=a),
+    NotificationPreference: lambda a: NotificationPreference.objects.filter(user=a),
+    Delivery: lambda a: Delivery.objects.filter(user=a),
 }
 
 
@@ -164,15 +189,21 @@ def snapshot(a: User) -> dict[str, list[dict]]:
     return rows
 
 
+# Links to a user that do not make the row the user's: the staff member who acknowledged an operator alert.
+OPERATOR_LINKS = {"acknowledged_by"}
+
+
 def user_owned_models() -> set[type[Model]]:
     """Models with a direct link to a user or a trading account: each must be in OWNED_ROWS."""
     from django.apps import apps
 
     found = set()
     for model in apps.get_models():
-        if model._meta.app_label not in {"accounts", "orders", "brokers", "marketdata", "strategies"}:
+        if model._meta.app_label not in {"accounts", "orders", "brokers", "marketdata", "strategies", "monitoring"}:
             continue
         for f in model._meta.concrete_fields:
-            if f.is_relation and f.related_model in {User, TradingAccount, Order, Backtest, Sweep}:
+            if f.name in OPERATOR_LINKS:
+                continue
+            if f.is_relation and f.related_model in {User, TradingAccount, Order, Backtest, Sweep, StrategyRun}:
                 found.add(model)
     return found
