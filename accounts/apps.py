@@ -21,3 +21,6 @@ class AccountsConfig(AppConfig):
             lambda account_id: TradingAccount.objects.filter(id=account_id).values_list("user_id", flat=True).first()
         )
         receivers.subscribe_all()  # security events from brokers, orders and risk, by event name
+        from .services.audit_seal import audit_trail_guard
+
+        audit_trail_guard()  # auditlog's entries: sealed in a hash chain, never changed or deleted

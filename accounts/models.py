@@ -168,3 +168,32 @@ class SecurityEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Security events are append-only.")
+
+
+class AuditSeal(models.Model):
+    """The hash chain over django-auditlog's entries: one seal per entry, appended as the entry is written.
+
+    `hash` is sha256(previous seal's hash + the entry's canonical content), so an entry
+    changed, removed or slipped in afterwards no longer matches its seal (`manage.py verify_audit`).
+    `entry_id` is a plain number, not a foreign key: the seal outlives a removed entry, which is how
+    the removal shows.
+    """
+
+    GENESIS = "0" * 64
+
+    entry_id = models.BigIntegerField(unique=True)
+    prev_hash = models.CharField(max_length=64, unique=True)  # unique: the chain cannot fork
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"seal of audit entry {self.entry_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit seals are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit seals are append-only.")

@@ -8,11 +8,16 @@ class MonitoringConfig(AppConfig):
     def ready(self) -> None:
         from functools import partial
 
+        from auditlog.registry import auditlog
+
         from . import (
             celery_metrics,  # noqa: F401 - task timings, queue depth (Celery signals, a collector)
             tracing,  # noqa: F401 - connects the Celery signals that carry the request id
         )
         from .health import cache_check, database_check, register_check
+        from .models import AlertRule
+
+        auditlog.register(AlertRule)  # who changed which alert rule, from what to what
         from .heartbeats import beat_check, worker_check
 
         register_check("database", database_check)

@@ -40,3 +40,33 @@ def test_concurrent_appends_keep_one_unbroken_chain():
     assert missing == []
     assert SecurityEvent.objects.count() == THREADS * EACH
     assert security_chain_verify() == (THREADS * EACH, None)
+
+
+@requires_postgres()
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_audited_changes_are_sealed_in_one_unbroken_chain():
+    from auditlog.models import LogEntry
+
+    from accounts.models import AuditSeal
+    from accounts.services.audit_seal import audit_chain_verify
+
+    users = [UserFactory() for _ in range(THREADS)]
+    before = AuditSeal.objects.count()
+    barrier = threading.Barrier(THREADS)
+
+    def change(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(EACH):
+                users[n].first_name = f"t{n} i{i}"
+                users[n].save()  # one auditlog entry each, sealed in the same transaction
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=change, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert AuditSeal.objects.count() == before + THREADS * EACH == LogEntry.objects.count()
+    assert audit_chain_verify() == (LogEntry.objects.count(), None)
