@@ -106,16 +106,33 @@ class LoginLockout(models.Model):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
-    """Security events are never changed or removed through the ORM (the hash chain would tell anyway)."""
+    """Audit records are never changed or removed through the ORM (their hash chain would tell anyway)."""
 
     def update(self, **kwargs):
-        raise PermissionError("Security events are append-only.")
+        raise PermissionError("Audit records are append-only.")
 
     def delete(self):
-        raise PermissionError("Security events are append-only.")
+        raise PermissionError("Audit records are append-only.")
 
 
-class SecurityEvent(models.Model):
+class AppendOnly(models.Model):
+    """A row written once: saving it again or deleting it raises, one by one or as a queryset."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit records are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit records are append-only.")
+
+
+class SecurityEvent(AppendOnly):
     """One security-relevant fact (a login, a key, a switch), appended to a hash chain.
 
     `hash` is sha256(previous row's hash + this row's canonical content), so a row
@@ -152,8 +169,6 @@ class SecurityEvent(models.Model):
     prev_hash = models.CharField(max_length=64, unique=True)  # unique: the chain cannot fork
     hash = models.CharField(max_length=64, unique=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["user_id", "-id"], name="security_event_user")]
@@ -161,16 +176,8 @@ class SecurityEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Security events are append-only.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Security events are append-only.")
-
-
-class AuditSeal(models.Model):
+class AuditSeal(AppendOnly):
     """The hash chain over django-auditlog's entries: one seal per entry, appended as the entry is written.
 
     `hash` is sha256(previous seal's hash + the entry's canonical content), so an entry
@@ -185,15 +192,5 @@ class AuditSeal(models.Model):
     prev_hash = models.CharField(max_length=64, unique=True)  # unique: the chain cannot fork
     hash = models.CharField(max_length=64, unique=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     def __str__(self) -> str:
         return f"seal of audit entry {self.entry_id}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Audit seals are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Audit seals are append-only.")
