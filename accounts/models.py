@@ -155,6 +155,7 @@ class SecurityEvent(AppendOnly):
         MODE_SWITCHED = "mode.switched", "Paper/live switch"
         KILL_SWITCH = "kill_switch", "Kill switch"
         ADMIN_CHANGE = "admin.change", "Admin change"
+        ALERT_ACKNOWLEDGED = "alert.acknowledged", "Alert acknowledged"
 
     GENESIS = "0" * 64
 

@@ -72,6 +72,7 @@ EVENT_KINDS = {
     "account.mode_switched": Kind.MODE_SWITCHED,
     "risk.kill_switch": Kind.KILL_SWITCH,
     "security.account_locked": Kind.ACCOUNT_LOCKED,
+    "monitoring.alert_acknowledged": Kind.ALERT_ACKNOWLEDGED,
 }
 
 

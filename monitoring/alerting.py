@@ -8,10 +8,11 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db import transaction
 
-from core import clock
+from core import clock, events
 
 from .conditions import condition_value
 from .deliveries import deliveries_queue
+from .events import AlertAcknowledged
 from .models import Alert, AlertRule, Delivery
 
 logger = logging.getLogger(__name__)
@@ -96,9 +97,17 @@ def _notify(rule: AlertRule, alert: Alert, what: str) -> None:
 
 
 def alert_acknowledge(*, alert_ids: list[int], user) -> int:
-    return Alert.objects.filter(id__in=alert_ids, acknowledged_at=None).update(
-        acknowledged_by=user, acknowledged_at=clock.now()
-    )
+    """Acknowledge the alerts not yet acknowledged, each with an event for the audit trail."""
+    waiting = Alert.objects.filter(id__in=alert_ids, acknowledged_at=None).values_list("id", "rule__name")
+    done = 0
+    for alert_id, rule in waiting:
+        with transaction.atomic():  # the acknowledgement and its record, together
+            if Alert.objects.filter(id=alert_id, acknowledged_at=None).update(
+                acknowledged_by=user, acknowledged_at=clock.now()
+            ):  # a conditional update: of two staff acknowledging at once, one records it
+                events.publish(AlertAcknowledged(alert_id=alert_id, rule=rule, user_id=user.pk))
+                done += 1
+    return done
 
 
 def alerts_firing() -> list[dict]:

@@ -11,6 +11,7 @@ from celery.signals import task_postrun, task_prerun, worker_process_shutdown
 from django.conf import settings
 from prometheus_client.core import GaugeMetricFamily
 
+from . import perf_samples
 from .metrics import counter, histogram, mark_process_dead, register_collector
 
 task_seconds = histogram(
@@ -41,7 +42,9 @@ def _task_finished(task_id=None, task=None, state=None, **kwargs) -> None:
     if started is None or task is None:
         return
     labels = (_queue_of(task), task.name, state or "UNKNOWN")
-    task_seconds.labels(*labels).observe(time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    task_seconds.labels(*labels).observe(elapsed)
+    perf_samples.record("task", task.name, elapsed)
     tasks_total.labels(*labels).inc()
 
 

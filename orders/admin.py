@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
+from django.template.loader import render_to_string
 
 from core.errors import DomainError
 from core.formatting import price, rupees
 
+from .latency import order_latency
 from .models import (
     ExternalOrder,
     Funds,
@@ -81,6 +83,11 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [OrderEventInline, TradeInline]
     actions = ["cancel_orders"]
+    readonly_fields = ("latency",)
+
+    @admin.display(description="latency by step")
+    def latency(self, obj):
+        return render_to_string("orders/_latency.html", {"latency": order_latency(order=obj)})
 
     @admin.action(description="Cancel the selected orders (through the broker)", permissions=["view"])
     def cancel_orders(self, request, queryset):

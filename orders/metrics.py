@@ -8,6 +8,7 @@ first answer (ack) and to its last fill.
 """
 
 from core import clock
+from monitoring import perf_samples
 from monitoring.metrics import counter, histogram
 
 from .models import OrderStatus
@@ -40,9 +41,11 @@ def order_transition(order, from_status: str, to_status: str) -> None:
     since_post = max(0.0, (clock.now() - order.created_at).total_seconds())
     if from_status == OrderStatus.SUBMITTED and to_status in _ACKED:
         ack_seconds.observe(since_post)
+        perf_samples.record("order", "POST to ack", since_post)
     if to_status == OrderStatus.FILLED:
         filled.inc()
         fill_seconds.observe(since_post)
+        perf_samples.record("order", "POST to fill", since_post)
     elif to_status == OrderStatus.CANCELLED:
         cancelled.inc()
     elif to_status == OrderStatus.REJECTED and from_status:

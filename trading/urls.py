@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.forms import AdminLoginForm
 from core import views as core_views
+from monitoring import performance as monitoring_performance
 from monitoring import views as monitoring_views
 from orders import views as orders_views
 
@@ -37,6 +38,12 @@ urlpatterns = [
         admin.site.admin_view(monitoring_views.admin_health),  # staff only
         {"admin_site": admin.site},
         name="admin-health",
+    ),
+    path(
+        "admin/performance/",
+        admin.site.admin_view(monitoring_performance.admin_performance),  # staff only
+        {"admin_site": admin.site},
+        name="admin-performance",
     ),
     path("admin/", admin.site.urls),
     path("health/", include("monitoring.urls")),

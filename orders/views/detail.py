@@ -13,6 +13,7 @@ from core.templatetags.money import plain_decimal
 
 from .. import selectors, services
 from ..forms import ModifyForm, form_errors
+from ..latency import order_latency
 from ..models import Order, OrderStatus, OrderType
 from .book import notice_answer
 from .common import CANCELLABLE, PENDING, not_found, split_errors, with_value
@@ -70,6 +71,7 @@ def _detail_context(order: Order) -> dict:
     return {
         "order": order,
         "history": _history(order),
+        "latency": order_latency(order=order),
         "trades": with_value(selectors.trades_for_order(order=order)),
         "can_cancel": order.status in CANCELLABLE,
         "pending": order.status in PENDING,

@@ -96,6 +96,22 @@ def test_staff_acknowledge_alerts_in_the_admin(rule, admin_client, admin_user):
     assert alert.acknowledged_by == admin_user and alert.acknowledged_at is not None
 
 
+def test_an_acknowledgement_goes_to_the_security_log_once(rule, admin_client, admin_user):
+    from accounts.models import SecurityEvent
+    from accounts.services.security import security_chain_verify
+
+    alert = Alert.objects.create(rule=rule, fired_at=_now(), value=9)
+    done = Alert.objects.create(rule=rule, fired_at=_now(), value=7, resolved_at=_now(), acknowledged_at=_now())
+    selected = {"action": "acknowledge", "_selected_action": [alert.id, done.id]}
+    for _ in range(2):  # the second time there is nothing left to acknowledge
+        admin_client.post("/admin/monitoring/alert/", selected)
+    recorded = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.ALERT_ACKNOWLEDGED)
+    assert [(e.user_id, e.username, e.detail) for e in recorded] == [
+        (admin_user.pk, admin_user.username, {"account_id": None, "alert_id": alert.id, "rule": "Level high"})
+    ]
+    assert security_chain_verify()[1] is None  # sealed in the chain like every other entry
+
+
 def test_the_rule_admin_offers_the_registered_conditions(admin_client):
     page = admin_client.get("/admin/monitoring/alertrule/add/")
     assert page.status_code == 200 and b"circuit_open" in page.content and b"worker_heartbeat_age" in page.content
