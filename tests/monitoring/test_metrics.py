@@ -185,8 +185,11 @@ def test_a_task_run_by_a_real_worker_process_shows_in_the_web_processes_metrics(
     result = ping.apply_async(args=["metrics"], queue="default").get(timeout=30)
 
     assert int(result["worker_pid"]) != __import__("os").getpid()
-    assert watch.moved("celery_tasks_total", task="monitoring.ping", state="SUCCESS") == 1
-    assert watch.moved("celery_task_duration_seconds_count", task="monitoring.ping") == 1
+    # At least this one (a ping another test queued with no worker running may be consumed too): counted by
+    # the worker process, seen by this one.
+    done = watch.moved("celery_tasks_total", task="monitoring.ping", state="SUCCESS")
+    assert done >= 1
+    assert watch.moved("celery_task_duration_seconds_count", task="monitoring.ping") == done  # one timing each
 
 
 @requires_redis()
