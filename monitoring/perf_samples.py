@@ -5,11 +5,14 @@ Each observation goes into a histogram of fixed buckets for its series (a kind, 
 The store's size is bounded by construction: series x buckets x minutes kept, whatever the
 traffic. Percentiles are estimated from the buckets (interpolated inside the bucket).
 
-With Redis (REDIS_URL) every process adds to one hash per minute (one pipelined round
-trip per observation, kept for two hours), so the page sees the web processes and the
-workers together; without it, and while Redis is unreachable, each process keeps its own.
+Each process counts in memory (a dictionary update per observation). With Redis
+(REDIS_URL) it adds what it counted to one hash per minute at most every FLUSH_SECONDS
+(one pipelined round trip for all of it, and once more at exit), so the page sees the web
+processes and the workers together, a few seconds late at most; without Redis, and while it
+is unreachable, each process keeps its own.
 """
 
+import atexit
 import logging
 import threading
 import time
@@ -25,11 +28,14 @@ BUCKETS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000
 WINDOW_MINUTES = 60
 KEEP_SECONDS = 2 * 3600
 RETRY_AFTER = 30.0  # seconds to stay on the per-process store after Redis failed
+FLUSH_SECONDS = 2.0  # how often a process adds what it counted to Redis
 SEP = "\x1f"
 
 _local: dict[int, Counter] = defaultdict(Counter)  # minute -> field -> count (or sum of ms)
+_pending: dict[int, Counter] = defaultdict(Counter)  # counted here, not yet added to Redis
 _lock = threading.Lock()
 _redis_down_until = 0.0
+_next_flush = 0.0
 wall_clock = time.time  # seconds since the epoch; tests move it
 
 
@@ -79,45 +85,78 @@ def _redis_failed(exc: Exception) -> None:
 
 def record(kind: str, name: str, seconds: float) -> None:
     """One observation; never raises (a request or a task must not fail because of it)."""
+    global _next_flush
     ms = max(0.0, seconds * 1000)
     series = f"{kind}{SEP}{name}{SEP}"
     minute = _minute()
-    client = _redis()
-    if client is not None:
-        try:
-            pipe = client.pipeline(transaction=False)
-            key = _key(minute)
-            pipe.hincrby(key, series + str(_bucket(ms)), 1)
-            pipe.hincrbyfloat(key, series + "sum", round(ms, 3))
-            pipe.expire(key, KEEP_SECONDS)
-            pipe.execute()
-            return
-        except Exception as exc:
-            _redis_failed(exc)
-    _record_local(minute, series, ms)
-
-
-def _record_local(minute: int, series: str, ms: float) -> None:
+    shared = bool(getattr(settings, "REDIS_URL", ""))
     with _lock:
-        _local[minute][series + str(_bucket(ms))] += 1
-        _local[minute][series + "sum"] += ms
-        for old in [m for m in _local if m <= minute - KEEP_SECONDS // 60]:
-            del _local[old]
+        store = _pending if shared else _local
+        store[minute][series + str(_bucket(ms))] += 1
+        store[minute][series + "sum"] += ms
+        _forget_old(store, minute)
+        due = shared and time.monotonic() >= _next_flush
+        if due:
+            _next_flush = time.monotonic() + FLUSH_SECONDS
+    if due:
+        flush()
+
+
+def _forget_old(store: dict[int, Counter], minute: int) -> None:
+    for old in [m for m in store if m <= minute - KEEP_SECONDS // 60]:
+        del store[old]
+
+
+def flush() -> None:
+    """Add what this process counted to Redis; kept here (and shown from here) while Redis is unreachable."""
+    client = _redis()
+    if client is None:
+        return
+    with _lock:
+        batch = {minute: counts for minute, counts in _pending.items() if counts}
+        _pending.clear()
+    if not batch:
+        return
+    try:
+        pipe = client.pipeline(transaction=False)
+        for minute, counts in batch.items():
+            key = _key(minute)
+            for field, value in counts.items():
+                if field.endswith(SEP + "sum"):
+                    pipe.hincrbyfloat(key, field, round(value, 3))
+                else:
+                    pipe.hincrby(key, field, int(value))
+            pipe.expire(key, KEEP_SECONDS)
+        pipe.execute()
+    except Exception as exc:
+        _redis_failed(exc)
+        with _lock:
+            for minute, counts in batch.items():
+                _local[minute].update(counts)
+
+
+atexit.register(flush)
 
 
 def _read_minutes(minutes: list[int]) -> dict[int, dict[str, float]]:
+    """Redis's counts (every process's, as flushed) plus what this process holds itself."""
+    flush()
+    read: dict[int, Counter] = {m: Counter() for m in minutes}
     client = _redis()
     if client is not None:
         try:
             pipe = client.pipeline(transaction=False)
             for minute in minutes:
                 pipe.hgetall(_key(minute))
-            rows = pipe.execute()
-            return {m: {k.decode(): float(v) for k, v in row.items()} for m, row in zip(minutes, rows, strict=True)}
+            for minute, row in zip(minutes, pipe.execute(), strict=True):
+                read[minute].update({k.decode(): float(v) for k, v in row.items()})
         except Exception as exc:
             _redis_failed(exc)
     with _lock:
-        return {m: dict(_local.get(m, {})) for m in minutes}
+        for minute in minutes:
+            read[minute].update(_local.get(minute, {}))
+            read[minute].update(_pending.get(minute, {}))
+    return {m: dict(counts) for m, counts in read.items()}
 
 
 def percentile(buckets: list[int], q: float) -> float:
@@ -185,6 +224,7 @@ def clear() -> None:
     """Forget every sample (tests, and an operator starting a measurement afresh)."""
     with _lock:
         _local.clear()
+        _pending.clear()
     client = _redis()
     if client is not None:
         last = _minute()
