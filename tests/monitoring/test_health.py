@@ -160,3 +160,31 @@ def test_a_real_web_process_answers_503_quickly_when_redis_is_down():
     assert response.status_code == 503
     failed = response.json()["failed"]
     assert "cache" in failed and "celery_broker" in failed and "database" not in failed
+
+
+def ready_until(client, wanted: int, seconds: float = 30) -> dict:
+    """Poll /health/ready until it answers `wanted` (a real process needs a moment either way)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        response = client.get("/health/ready")
+        if response.status_code == wanted or time.monotonic() > deadline:
+            return {**response.json(), "http": response.status_code}
+        time.sleep(0.25)
+
+
+@pytest.mark.worker
+def test_ready_names_the_worker_when_the_real_one_stops_and_is_200_again_when_it_is_back(
+    client, settings, exclusive_workers
+):
+    settings.HEALTH_REQUIRED_CHECKS = [*BASE_REQUIRED, "worker"]
+    settings.HEALTH_HEARTBEAT_STALE_SECONDS = 2
+    quick = {"HEALTH_HEARTBEAT_INTERVAL_SECONDS": "0.5"}
+    worker = exclusive_workers(**quick)
+    assert ready_until(client, 200)["http"] == 200
+
+    worker.stop()
+    down = ready_until(client, 503)
+    assert down["http"] == 503 and down["failed"] == ["worker"]
+
+    exclusive_workers(**quick)
+    assert ready_until(client, 200)["http"] == 200
