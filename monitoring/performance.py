@@ -11,6 +11,7 @@ SECTIONS = (
     ("http", "HTTP requests by route", "Route"),
     ("task", "Celery tasks", "Task"),
     ("order", "Order flow (from the order's POST)", "Step"),
+    ("broker", "Broker calls by endpoint", "Broker endpoint"),
 )
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
+from brokers.angelone import endpoints as ep
+from brokers.angelone.adapter import AngelOneBroker
 from monitoring import perf_samples
 from monitoring.tasks import ping
 from orders import services
@@ -74,6 +76,12 @@ def test_an_order_filled_shows_in_the_order_flow(staff_client, market, trader, r
     body = staff_client.get(PAGE).content.decode()
     assert _count(_row(body, "order", "POST to ack")) == 1
     assert _count(_row(body, "order", "POST to fill")) == 1
+
+
+def test_broker_calls_show_by_endpoint(staff_client, live_account, fake):
+    AngelOneBroker(live_account.account).funds()
+    body = staff_client.get(PAGE).content.decode()
+    assert _count(_row(body, "broker", f"angelone {ep.RMS.path}")) == 1
 
 
 @pytest.mark.parametrize("who", ["trader", "anonymous"])
