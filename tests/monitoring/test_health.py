@@ -1,6 +1,9 @@
 """/health/live and /health/ready: one check per dependency, 503 naming the required ones that fail."""
 
+import shutil
+import socket
 import time
+from contextlib import suppress
 
 import httpx
 import pytest
@@ -13,7 +16,7 @@ from brokers.resilience import breaker_for, breaker_reset_all
 from core import clock
 from monitoring.heartbeats import BEAT, WORKER, heartbeat_write
 from tests.accounts.factories import UserFactory
-from tests.processes import WebServer, free_port
+from tests.processes import ManagedProcess, WebServer, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -188,3 +191,45 @@ def test_ready_names_the_worker_when_the_real_one_stops_and_is_200_again_when_it
 
     exclusive_workers(**quick)
     assert ready_until(client, 200)["http"] == 200
+
+
+def redis_server(port: int) -> ManagedProcess:
+    """A Redis of this test's own (the shared one must keep serving the other processes)."""
+
+    def answers() -> bool:
+        with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+        return False
+
+    command = [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no"]  # fmt: skip
+    return ManagedProcess(name="redis", command=command, ready=answers)
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server program")
+def test_a_real_web_process_names_redis_when_it_stops_and_is_200_again_when_it_is_back():
+    port = free_port()
+    redis = redis_server(port).start()
+    env = {"REDIS_URL": f"redis://127.0.0.1:{port}/0", "HEALTH_REQUIRED_CHECKS": "database,cache,celery_broker"}
+    web = WebServer(env=env)
+    web.start()
+    try:
+        assert ready_over_http(web, 200)[0] == 200
+        redis.stop()
+        status, body = ready_over_http(web, 503)
+        assert status == 503 and "cache" in body["failed"] and "database" not in body["failed"]
+        redis = redis_server(port).start()
+        assert ready_over_http(web, 200)[0] == 200
+    finally:
+        web.stop()
+        redis.stop()
+
+
+def ready_over_http(web: WebServer, wanted: int, seconds: float = 30) -> tuple[int, dict]:
+    deadline = time.monotonic() + seconds
+    while True:
+        response = httpx.get(f"{web.url}/health/ready", timeout=15)
+        if response.status_code == wanted or time.monotonic() > deadline:
+            return response.status_code, response.json()
+        time.sleep(0.25)
