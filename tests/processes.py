@@ -237,8 +237,11 @@ def test_database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+WORKER_QUEUES = ("default", "broker")  # what the Procfile's worker consumes (-Q default,broker)
+
+
 def ensure_clean_broker() -> None:
-    """Drop messages a previous, interrupted test run may have left in the embedded broker."""
+    """Drop messages an earlier test (or an interrupted run) left queued with no worker to take them."""
     from django.conf import settings
 
     if not settings.REDIS_URL:  # the embedded, folder-based broker
@@ -246,6 +249,13 @@ def ensure_clean_broker() -> None:
             folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key])
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True, exist_ok=True)
+        return
+    from trading.celery import app
+
+    with app.connection_for_write() as connection:
+        for queue in WORKER_QUEUES:
+            with suppress(Exception):  # a queue nobody declared yet holds nothing
+                connection.default_channel.queue_purge(queue)
 
 
 # Like the tests themselves (conftest.py), the processes they start get rate limits no test reaches by going
@@ -268,7 +278,7 @@ class CeleryWorker(OnTestDatabase):
     name = "celery-worker"
     ready_timeout = 60.0
 
-    def __init__(self, queues: str = "default,broker", concurrency: int = 2, **kwargs) -> None:
+    def __init__(self, queues: str = ",".join(WORKER_QUEUES), concurrency: int = 2, **kwargs) -> None:
         self.queues = queues
         self.concurrency = concurrency
         super().__init__(**kwargs)
