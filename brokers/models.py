@@ -5,9 +5,8 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import TradingAccount
+from core.crypto import EncryptedTextField
 from marketdata.models import Instrument
-
-from .crypto import EncryptedTextField
 
 
 class PaperOrder(models.Model):

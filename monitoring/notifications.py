@@ -8,11 +8,10 @@ import logging
 import secrets
 from collections.abc import Callable
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
+from core import crypto
 from core.errors import RuleViolation
 from core.events import Event, subscribe
 
@@ -124,7 +123,7 @@ def preferences_update(
     secret = None
     if webhook_url and (new_webhook_secret or not pref.webhook_secret):
         secret = secrets.token_urlsafe(32)
-        pref.webhook_secret = _fernet().encrypt(secret.encode()).decode()
+        pref.webhook_secret = crypto.encrypt(secret)
     pref.save()
     return pref, secret
 
@@ -169,17 +168,12 @@ def notification_test_send(*, user) -> int:
 # --- the per-user webhook secret (encrypted at rest with FIELD_ENCRYPTION_KEY) -------------------
 
 
-def _fernet() -> MultiFernet:
-    keys = [k.strip() for k in settings.FIELD_ENCRYPTION_KEY.split(",") if k.strip()]
-    return MultiFernet([Fernet(k) for k in keys])
-
-
 def webhook_secret_for(user_id: int) -> str:
     token = NotificationPreference.objects.filter(user_id=user_id).values_list("webhook_secret", flat=True).first()
     if not token:
         return ""
     try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken:
+        return crypto.decrypt(token)
+    except crypto.DecryptionFailed:
         logger.error("the webhook secret of user %s cannot be decrypted with FIELD_ENCRYPTION_KEY", user_id)
         return ""

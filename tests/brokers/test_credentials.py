@@ -10,8 +10,10 @@ from django.urls import reverse
 
 from brokers.angelone.adapter import AngelOneBroker
 from brokers.base import BrokerError
-from brokers.crypto import DecryptionFailed
 from brokers.models import BrokerAccount
+from core.crypto import DecryptionFailed
+from monitoring.models import NotificationPreference
+from monitoring.notifications import preferences_update, webhook_secret_for
 from tests.conftest import jwt_client
 
 from .conftest import make_live_account
@@ -52,15 +54,21 @@ def test_rotation_re_encrypts_every_row_with_the_newest_key(db, settings):
     settings.FIELD_ENCRYPTION_KEY = old
     account = make_live_account(**SECRETS)
     before = raw_columns(account.pk)
+    _, webhook_secret = preferences_update(user=account.account.user, events=["fills"], channels=["webhook"],
+                                           webhook_url="https://hooks.example.com/t")  # fmt: skip
+    stored = NotificationPreference.objects.get(user=account.account.user).webhook_secret
     settings.FIELD_ENCRYPTION_KEY = f"{new},{old}"
 
-    call_command("rotate_broker_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("rotate_field_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
     settings.FIELD_ENCRYPTION_KEY = new  # the old key is gone
     assert BrokerAccount.objects.get(pk=account.pk).pin == SECRETS["pin"]
     after = raw_columns(account.pk)
     assert all(after[name] != before[name] for name in SECRETS)
     assert Fernet(new.encode()).decrypt(after["pin"].encode()).decode() == SECRETS["pin"]
+    # every encrypted value, not only the broker's: the notification webhook secret too
+    assert NotificationPreference.objects.get(user=account.account.user).webhook_secret != stored
+    assert webhook_secret_for(account.account.user_id) == webhook_secret
 
 
 def test_rotation_without_the_old_key_changes_nothing(db, settings):
@@ -70,7 +78,7 @@ def test_rotation_without_the_old_key_changes_nothing(db, settings):
     settings.FIELD_ENCRYPTION_KEY = Fernet.generate_key().decode()
 
     with pytest.raises(CommandError, match="cannot be decrypted"):
-        call_command("rotate_broker_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        call_command("rotate_field_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
     assert raw_columns(account.pk) == before
     with pytest.raises(DecryptionFailed):

@@ -1,9 +1,10 @@
-"""Encryption at rest for broker credentials and session tokens.
+"""Encryption at rest for every secret the platform stores: broker credentials and session tokens
+(EncryptedTextField), the notification webhook secrets (encrypt/decrypt).
 
 FIELD_ENCRYPTION_KEY holds one Fernet key or a comma-separated list: the first
 key encrypts, every key decrypts. To rotate, put the new key first, run
-`manage.py rotate_broker_keys` (every row re-encrypted with it), then drop the
-old key.
+`manage.py rotate_field_keys` (every encrypted value re-encrypted with it), then
+drop the old key.
 """
 
 from functools import lru_cache
