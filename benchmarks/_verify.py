@@ -88,12 +88,14 @@ def fill_times(sent: dict[int, float], timeout: float) -> dict:
 
 
 def verify(account_ids: list[int], accepted: int) -> dict:
-    """Every accepted order FILLED once; per account the money adds up and nothing stays reserved."""
+    """Every accepted order FILLED once; per account the money adds up, nothing stays reserved and the running
+    risk usage (orders today, open orders and their value, realised today) equals what the rows say."""
     from django.db import connections
     from django.db.models import Count, Sum
 
     from brokers.models import PaperOrder
     from orders.models import Funds, LedgerEntry, Order, Position, Trade
+    from orders.risk.usage import usage_recount, usage_running
     from orders.services import position_margin
 
     problems: list[str] = []
@@ -147,6 +149,7 @@ def verify(account_ids: list[int], accepted: int) -> dict:
             "reserved_zero": funds.reserved == 0,
             "positions_match_fills": positions == filled,
             "margin_used_matches_positions": margin == funds.margin_used,
+            "risk_usage_matches_rows": usage_running(funds) == usage_recount(account_id),
         }
         for name, good in ok.items():
             if not good:

@@ -78,6 +78,9 @@ class Order(models.Model):
     queued_cancel = models.JSONField(null=True, blank=True)
     source = models.CharField(max_length=16, default="api", help_text="api, dashboard, system, strategy, square_off")
     submit_attempts = models.PositiveIntegerField(default=0)
+    # The price its value was checked at when placed (the limit, the trigger, or the market plus a buffer):
+    # what an open MARKET order counts at in the account's open-order value (risk usage on Funds).
+    check_price = models.DecimalField(**PRICE, null=True, blank=True, editable=False)
     # The platform's clock (tests move it): risk's order-rate windows count by this time.
     created_at = models.DateTimeField(default=clock_now, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -197,6 +200,18 @@ class Funds(models.Model):
     cash = models.DecimalField(**MONEY, default=Decimal(0))
     reserved = models.DecimalField(**MONEY, default=Decimal(0), help_text="Blocked for open orders.")
     margin_used = models.DecimalField(**MONEY, default=Decimal(0), help_text="Blocked for open positions.")
+    # What the account uses of its risk limits, as running totals kept under this row's lock by every
+    # transaction that moves its orders or money (orders/risk/usage.py): the checks read them, not count them.
+    open_orders = models.PositiveIntegerField(default=0, help_text="Orders not yet filled, cancelled or rejected.")
+    open_order_value = models.DecimalField(**MONEY, default=Decimal(0), help_text="Their unfilled value.")
+    usage_day = models.DateField(null=True, blank=True, help_text="The IST trading day the day's counts are for.")
+    orders_today = models.PositiveIntegerField(default=0)
+    realised_today = models.DecimalField(**MONEY, default=Decimal(0), help_text="Realised P&L today.")
+    # Orders in the current clock second and minute (the windows the per-second/minute limits count in).
+    second_window = models.DateTimeField(null=True, blank=True)
+    orders_in_second = models.PositiveIntegerField(default=0)
+    minute_window = models.DateTimeField(null=True, blank=True)
+    orders_in_minute = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -204,6 +219,7 @@ class Funds(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(reserved__gte=0), name="funds_reserved_non_negative"),
             models.CheckConstraint(condition=Q(margin_used__gte=0), name="funds_margin_non_negative"),
+            models.CheckConstraint(condition=Q(open_order_value__gte=0), name="funds_open_value_non_negative"),
         ]
 
     def __str__(self) -> str:

@@ -63,3 +63,10 @@ def risk_daily_loss_sweep() -> dict:
     from .risk.services import risk_daily_loss_sweep as sweep
 
     return sweep()
+
+
+@shared_task(name="orders.tasks.risk_usage_verify")
+def risk_usage_verify() -> list[int]:
+    from .risk.services import risk_usage_verify as verify
+
+    return verify()

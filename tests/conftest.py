@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from rest_framework.test import APIClient
 
 from tests.accounts.factories import UserFactory
@@ -84,6 +85,32 @@ def _wide_rate_limits(request, settings):
     if request.node.get_closest_marker("product_rate_limits") is None:
         settings.API_RATE_LIMITS = WIDE_RATE_LIMITS
         settings.LOGIN_RATE_LIMIT = "100000/m"
+
+
+@pytest.fixture(autouse=True)
+def _risk_usage_holds(request):
+    """After every test on the test's own database transaction, each account's running risk usage (on its
+    Funds row) equals what its orders and ledger say (orders/risk/usage.py): any path that moved an order
+    or realised P&L without keeping the totals fails the test that took it."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or marker.kwargs.get("transaction"):
+        return  # no database, or other processes' transactions
+    from core import clock
+    from orders.models import Funds
+    from orders.risk.usage import usage_recount, usage_running
+
+    now = clock.now()
+    try:
+        accounts = list(Funds.objects.all())
+    except DatabaseError:
+        return  # the test ran a management command, which closes the connection when it ends
+    for funds in accounts:
+        running, counted = usage_running(funds, now=now), usage_recount(funds.account_id, now=now)
+        if funds.usage_day not in (None, clock.ist_date(now)):
+            # the test's clock was on another day: its day counts are that day's
+            running, counted = running.open_totals, counted.open_totals
+        assert running == counted, f"account {funds.account_id}: running {running} != counted {counted}"
 
 
 @pytest.fixture

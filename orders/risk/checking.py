@@ -10,11 +10,12 @@ from core import clock, events
 from marketdata.models import Instrument
 from marketdata.quotes import CachedQuote
 
+from ..models import Funds
 from ..validation import OrderParams
 from . import checks
 from .events import DailyLossLimitReached, RiskRejected
 from .models import RiskEvent, TradingState
-from .profiles import risk_profile_for_checks, trading_state_set
+from .profiles import platform_risk, risk_profile_for, trading_state_set
 from .usage import usage_for
 
 # Orders the platform sends to close positions (square-off, the kill switch's own): never refused by the
@@ -25,6 +26,7 @@ SQUARE_OFF_SOURCE = "square_off"
 def risk_refusal(
     *,
     account: TradingAccount,
+    funds: Funds,
     instrument: Instrument,
     params: OrderParams,
     quote: CachedQuote | None,
@@ -33,7 +35,7 @@ def risk_refusal(
     source: str,
     placing: bool = True,
 ) -> checks.RiskViolation | None:
-    """The first limit this order breaks, or None. Call under the account's lock.
+    """The first limit this order breaks, or None. Call under the account's lock (`funds`: its locked row).
 
     A refusal that changes the account's state (the daily loss limit) is applied
     here; recording the refused order is the caller's (it knows the order).
@@ -44,9 +46,10 @@ def risk_refusal(
         instrument=instrument, params=params, quote=quote, reducing=reducing, price=price,
         value=params.quantity * price,
     )  # fmt: skip
-    profile, platform = risk_profile_for_checks(account.id)
+    profile = risk_profile_for(account.id)
+    platform = platform_risk()
     try:
-        _run(profile, platform, order, placing=placing)
+        _run(profile, platform, funds, order, placing=placing)
     except checks.RiskViolation as refused:
         if refused.moves_to and refused.moves_to != profile.state:
             _daily_loss_reached(profile, refused)
@@ -54,9 +57,9 @@ def risk_refusal(
     return None
 
 
-def _run(profile, platform, order: checks.OrderUnderCheck, *, placing: bool) -> None:
+def _run(profile, platform, funds: Funds, order: checks.OrderUnderCheck, *, placing: bool) -> None:
     checks.check_state(profile, order, platform)
-    usage = usage_for(profile.account_id, realised_today=profile.realised_today or Decimal(0))
+    usage = usage_for(funds)
     if placing:
         checks.check_rates(profile, usage)
     checks.check_daily_loss(profile, order, usage)

@@ -70,8 +70,8 @@ def check_state(profile: RiskProfile, order: OrderUnderCheck, platform: Platform
 
 def check_rates(profile: RiskProfile, usage: Usage) -> None:
     for window, used, limit in (
-        ("second", usage.orders_last_second, profile.max_orders_per_second),
-        ("minute", usage.orders_last_minute, profile.max_orders_per_minute),
+        ("second", usage.orders_this_second, profile.max_orders_per_second),
+        ("minute", usage.orders_this_minute, profile.max_orders_per_minute),
         ("day", usage.orders_today, profile.max_orders_per_day),
     ):
         if used >= limit:

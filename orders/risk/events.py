@@ -37,3 +37,12 @@ class DailyLossLimitReached(Event):
     name = "risk.daily_loss_limit"
     day_pnl: Decimal
     limit: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class RiskUsageCorrected(Event):
+    """The running usage on an account's Funds row differed from its rows and was set from them."""
+
+    name = "risk.usage_corrected"
+    running: dict
+    counted: dict

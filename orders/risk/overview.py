@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from .models import PlatformRisk, RiskProfile
 from .profiles import platform_risk, risk_profile_for
-from .usage import usage_for
+from .usage import usage_of_account
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,12 @@ class RiskOverview:
 
 def risk_overview_for(account_id: int) -> RiskOverview:
     profile = risk_profile_for(account_id)
-    usage = usage_for(account_id)
+    usage = usage_of_account(account_id)
     largest_position = max((abs(q) * p for q, p in usage.positions.values()), default=Decimal(0))
     uses = [
         LimitUse("open_orders", "Open orders", Decimal(profile.max_open_orders), Decimal(usage.open_orders), False),
         LimitUse("orders_per_minute", "Orders this minute", Decimal(profile.max_orders_per_minute),
-                 Decimal(usage.orders_last_minute), False),
+                 Decimal(usage.orders_this_minute), False),
         LimitUse("orders_per_day", "Orders today", Decimal(profile.max_orders_per_day), Decimal(usage.orders_today),
                  False),
         LimitUse("gross_exposure", "Gross exposure", profile.max_gross_exposure, usage.gross_exposure, True),

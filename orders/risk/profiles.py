@@ -2,14 +2,11 @@
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery, Sum
 
 from core import clock, events
 
-from ..models import LedgerEntry
 from .events import TradingStateChanged
 from .models import PlatformRisk, RiskEvent, RiskProfile
-from .usage import day_start
 
 
 def risk_profile_for(account_id: int, *, lock: bool = False) -> RiskProfile:
@@ -19,30 +16,6 @@ def risk_profile_for(account_id: int, *, lock: bool = False) -> RiskProfile:
     if profile is None:
         profile, _ = RiskProfile.objects.get_or_create(account_id=account_id, defaults=dict(settings.RISK_DEFAULTS))
     return profile
-
-
-def risk_profile_for_checks(account_id: int) -> tuple[RiskProfile, PlatformRisk]:
-    """The profile and what the checks read beside it, in one statement: the platform's halt and the
-    account's realised P&L since the day began (as `profile.realised_today`)."""
-    platform = PlatformRisk.objects.filter(pk=1)
-    realised = (
-        LedgerEntry.objects.filter(
-            account_id=OuterRef("account_id"), kind=LedgerEntry.Kind.REALISED_PNL, created_at__gte=day_start()
-        )
-        .values("account_id")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    profiles = RiskProfile.objects.filter(account_id=account_id).annotate(
-        platform_halted=Subquery(platform.values("halted")),
-        platform_reason=Subquery(platform.values("reason")),
-        realised_today=Subquery(realised),
-    )
-    profile = profiles.first()
-    if profile is None:
-        risk_profile_for(account_id)  # made from the defaults, then read as above
-        profile = profiles.first()
-    return profile, PlatformRisk(halted=bool(profile.platform_halted), reason=profile.platform_reason or "")
 
 
 def platform_risk() -> PlatformRisk | None:

@@ -1,5 +1,6 @@
 """The kill switch, reactivation, the platform-wide halt and the daily-loss sweep."""
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -12,11 +13,13 @@ from marketdata.market_hours import next_trading_day
 
 from ..models import Order, Position
 from ..services import orders_cancel_all, positions_close
-from ..services.books import locked
-from .events import DailyLossLimitReached, KillSwitchActivated
+from ..services.books import locked, mark
+from .events import DailyLossLimitReached, KillSwitchActivated, RiskUsageCorrected
 from .models import PlatformRisk, RiskEvent, RiskProfile, TradingState
 from .profiles import risk_profile_for, trading_state_set
-from .usage import day_start, usage_for
+from .usage import day_start, usage_of_account, usage_recount, usage_running
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def risk_daily_loss_sweep() -> dict[str, int]:
 
 
 def _loss_limit_reached(profile: RiskProfile) -> bool:
-    usage = usage_for(profile.account_id)
+    usage = usage_of_account(profile.account_id)
     if usage.day_pnl > -profile.daily_loss_limit:
         return False
     with transaction.atomic():
@@ -136,3 +139,30 @@ def _loss_limit_reached(profile: RiskProfile) -> bool:
         account = TradingAccount.objects.select_related("user").get(id=profile.account_id)
         positions_close(user=account.user)
     return True
+
+
+def risk_usage_verify(account_ids: list[int] | None = None) -> list[int]:
+    """Hold each account's running usage (orders/risk/usage.py) to its rows; where they differ, set it from
+    the rows, log it and tell monitoring. Daily after the day's orders expire, and on demand. Returns the
+    accounts corrected."""
+    if account_ids is None:
+        account_ids = list(TradingAccount.objects.values_list("id", flat=True))
+    corrected = []
+    for account_id in account_ids:
+        with locked(account_id) as books:
+            funds, now = books.funds, clock.now()
+            running, counted = usage_running(funds, now=now), usage_recount(account_id, now=now)
+            if running == counted:
+                continue
+            funds.open_orders, funds.open_order_value = counted.open_orders, counted.open_order_value
+            funds.orders_today, funds.realised_today = counted.orders_today, counted.realised_today
+            funds.usage_day = clock.ist_date(now)
+            mark(funds, "open_orders", "open_order_value", "orders_today", "realised_today", "usage_day")
+        log.warning("Risk usage of account %s corrected: %s -> %s", account_id, running, counted)
+        events.publish(RiskUsageCorrected(account_id=account_id, running=_plain(running), counted=_plain(counted)))
+        corrected.append(account_id)
+    return corrected
+
+
+def _plain(usage) -> dict:
+    return {name: str(value) for name, value in vars(usage).items()}

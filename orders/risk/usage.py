@@ -1,21 +1,32 @@
-"""What an account uses of its limits right now: order rates, open orders, exposure, the day's P&L.
+"""What an account uses of its limits: running totals on its Funds row, and its positions at the last price.
 
-Read inside the placement transaction, under the account's lock, so two
-orders can never both see room that only one of them fits in.
+The counts the limits are compared with (orders this second, minute and day, open orders and their
+value, realised P&L today) are running totals on the account's Funds row. Every transaction that moves
+the account's orders or money already holds that row locked and saves it once at the end (services/
+books.py); it keeps these totals in the same UPDATE. The checks run under the same lock and read the
+row they already hold, instead of counting the day's orders for every new one (work that grew with each
+order of the day). `usage_recount` counts the same figures from the rows themselves: the end-of-day
+verification and the tests hold the running totals to it.
+
+The per-second and per-minute limits count in clock windows (the current second, the current minute of
+the platform's clock), as exchanges count order rates; the day is the IST trading day.
 """
 
+import logging
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
 
 from core import clock
 from marketdata.quotes import quotes_get
 
-from ..models import TERMINAL, LedgerEntry, Order, Position
+from ..models import TERMINAL, Funds, LedgerEntry, Order, Position
 
 ZERO = Decimal(0)
+log = logging.getLogger(__name__)
 
 
 def day_start(moment: datetime | None = None) -> datetime:
@@ -23,10 +34,18 @@ def day_start(moment: datetime | None = None) -> datetime:
     return datetime.combine(clock.ist_date(moment), time(0), clock.IST)
 
 
+def _second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
 @dataclass
 class Usage:
-    orders_last_second: int = 0
-    orders_last_minute: int = 0
+    orders_this_second: int = 0
+    orders_this_minute: int = 0
     orders_today: int = 0
     open_orders: int = 0
     # instrument id -> signed net quantity, and the price it is valued at (last price, else average)
@@ -49,38 +68,116 @@ class Usage:
         return abs(held + extra_signed_quantity) * price
 
 
-def usage_for(account_id: int, *, realised_today: Decimal | None = None) -> Usage:
-    """`realised_today` when the caller read it already (the checks read it with the profile)."""
-    now = clock.now()
-    usage = Usage()
-    _count_orders(usage, account_id, now)
-    _value_positions(usage, account_id)
-    if realised_today is None:
-        realised_today = LedgerEntry.objects.filter(
-            account_id=account_id, kind=LedgerEntry.Kind.REALISED_PNL, created_at__gte=day_start(now)
-        ).aggregate(total=Sum("amount"))["total"]
-    usage.realised_today = realised_today or ZERO
+def usage_for(funds: Funds, *, now: datetime | None = None) -> Usage:
+    """The account's usage now: the running totals of its Funds row and its positions at the last price."""
+    now = now or clock.now()
+    today = clock.ist_date(now) == funds.usage_day
+    usage = Usage(
+        orders_this_second=funds.orders_in_second if funds.second_window == _second(now) else 0,
+        orders_this_minute=funds.orders_in_minute if funds.minute_window == _minute(now) else 0,
+        orders_today=funds.orders_today if today else 0,
+        open_orders=funds.open_orders,
+        open_order_value=funds.open_order_value,
+        realised_today=funds.realised_today if today else ZERO,
+    )
+    _value_positions(usage, funds.account_id)
     return usage
 
 
-def _count_orders(usage: Usage, account_id: int, now: datetime) -> None:
-    today = day_start(now)
-    working = ~Q(status__in=TERMINAL)
-    counts = Order.objects.filter(Q(account_id=account_id) & (Q(created_at__gte=today) | working)).aggregate(
-        today=Count("id", filter=Q(created_at__gte=today)),
-        minute=Count("id", filter=Q(created_at__gt=now - timedelta(minutes=1))),
-        second=Count("id", filter=Q(created_at__gt=now - timedelta(seconds=1))),
-        open=Count("id", filter=working),
+def usage_of_account(account_id: int) -> Usage:
+    """Outside the lock (the risk panel, the daily-loss sweep): the Funds row as last committed."""
+    funds = Funds.objects.filter(account_id=account_id).first() or Funds(account_id=account_id)
+    return usage_for(funds)
+
+
+# --- Keeping the running totals (under the account's lock; each returns the Funds fields it changed) ---
+
+
+def order_counted(funds: Funds, now: datetime) -> tuple[str, ...]:
+    """A new order was stored (accepted, or refused by a limit and kept in the book)."""
+    changed = _new_day(funds, now)
+    second, minute = _second(now), _minute(now)
+    funds.orders_today += 1
+    funds.orders_in_second = funds.orders_in_second + 1 if funds.second_window == second else 1
+    funds.orders_in_minute = funds.orders_in_minute + 1 if funds.minute_window == minute else 1
+    funds.second_window, funds.minute_window = second, minute
+    return (*changed, "orders_today", "orders_in_second", "orders_in_minute", "second_window", "minute_window")
+
+
+def realised_counted(funds: Funds, amount: Decimal, now: datetime) -> tuple[str, ...]:
+    changed = _new_day(funds, now)
+    funds.realised_today += amount
+    return (*changed, "realised_today")
+
+
+def _new_day(funds: Funds, now: datetime) -> tuple[str, ...]:
+    today = clock.ist_date(now)
+    if funds.usage_day == today:
+        return ()
+    funds.usage_day, funds.orders_today, funds.realised_today = today, 0, ZERO
+    return ("usage_day", "orders_today", "realised_today")
+
+
+def open_share(order: Order) -> tuple[int, Decimal]:
+    """What one order adds to the open-order totals: (1, its unfilled value) until it ends, then nothing."""
+    if order.status in TERMINAL:
+        return 0, ZERO
+    at = order.price or order.trigger_price or order.check_price or ZERO
+    return 1, (order.quantity - order.filled_quantity) * at
+
+
+def open_share_moved(funds: Funds, before: tuple[int, Decimal], after: tuple[int, Decimal]) -> tuple[str, ...]:
+    if before == after:
+        return ()
+    funds.open_orders += after[0] - before[0]
+    funds.open_order_value += after[1] - before[1]
+    if funds.open_orders < 0 or funds.open_order_value < 0:
+        # Only rows changed behind the books can cause this; never refuse a fill for it. usage_verify
+        # (end of day, or on demand) sets the totals from the rows again.
+        log.warning("Risk usage of account %s went below zero; counted as zero until verified", funds.account_id)
+        funds.open_orders, funds.open_order_value = max(0, funds.open_orders), max(ZERO, funds.open_order_value)
+    return ("open_orders", "open_order_value")
+
+
+# --- Counting from the rows ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counted:
+    open_orders: int
+    open_order_value: Decimal
+    orders_today: int
+    realised_today: Decimal
+
+    @property
+    def open_totals(self) -> tuple[int, Decimal]:
+        return self.open_orders, self.open_order_value
+
+
+def usage_recount(account_id: int, *, now: datetime | None = None) -> Counted:
+    """The running totals as the rows say they should be (what the account's Funds row must hold)."""
+    now = now or clock.now()
+    start = day_start(now)
+    at = Coalesce("price", "trigger_price", "check_price", ZERO)
+    orders = Order.objects.filter(account_id=account_id).aggregate(
+        today=Count("id", filter=Q(created_at__gte=start)),
+        open=Count("id", filter=~Q(status__in=TERMINAL)),
+        value=Sum((F("quantity") - F("filled_quantity")) * at, filter=~Q(status__in=TERMINAL)),
     )
-    usage.orders_today, usage.orders_last_minute = counts["today"], counts["minute"]
-    usage.orders_last_second, usage.open_orders = counts["second"], counts["open"]
-    if usage.open_orders:
-        rows = Order.objects.filter(working, account_id=account_id).values_list(
-            "instrument_id", "quantity", "filled_quantity", "price", "trigger_price"
-        )
-        prices = _last_prices({row[0] for row in rows})
-        for instrument_id, quantity, filled, price, trigger in rows:
-            usage.open_order_value += (quantity - filled) * (price or trigger or prices.get(instrument_id) or ZERO)
+    realised = LedgerEntry.objects.filter(
+        account_id=account_id, kind=LedgerEntry.Kind.REALISED_PNL, created_at__gte=start
+    ).aggregate(total=Sum("amount"))["total"]
+    return Counted(orders["open"], orders["value"] or ZERO, orders["today"], realised or ZERO)
+
+
+def usage_running(funds: Funds, *, now: datetime | None = None) -> Counted:
+    """The running totals of a Funds row, read as of `now` (a new day starts its counts at zero)."""
+    today = clock.ist_date(now or clock.now()) == funds.usage_day
+    day = (funds.orders_today, funds.realised_today) if today else (0, ZERO)
+    return Counted(funds.open_orders, funds.open_order_value, *day)
+
+
+# --- Positions -----------------------------------------------------------------------------------------
 
 
 def _value_positions(usage: Usage, account_id: int) -> None:
@@ -91,7 +188,7 @@ def _value_positions(usage: Usage, account_id: int) -> None:
         .exclude(net_quantity=0)
         .values_list("instrument_id", "net_quantity", "average_price", "updated_at")
     )
-    quotes = _quotes({row[0] for row in rows})
+    quotes = quotes_get([row[0] for row in rows])[0] if rows else {}
     today = day_start()
     for instrument_id, net, average, updated_at in rows:
         quote = quotes.get(instrument_id)
@@ -101,11 +198,3 @@ def _value_positions(usage: Usage, account_id: int) -> None:
         if ltp is not None:
             carried = updated_at < today and quote.close is not None
             usage.unrealised += (ltp - (quote.close if carried else average)) * net
-
-
-def _quotes(instrument_ids: set[int]) -> dict:
-    return quotes_get(list(instrument_ids))[0] if instrument_ids else {}
-
-
-def _last_prices(instrument_ids: set[int]) -> dict[int, Decimal]:
-    return {iid: q.ltp for iid, q in _quotes(instrument_ids).items() if q.ltp is not None}

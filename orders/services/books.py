@@ -7,7 +7,10 @@ serialised at the database; different accounts never wait for each other.
 
 Inside a `locked` block helpers change the funds and orders in memory and
 `mark` what they changed; each row is saved once, with exactly those fields,
-when the block ends (one UPDATE per row however many steps touched it).
+when the block ends (one UPDATE per row however many steps touched it). The
+block also keeps the account's risk usage on the Funds row (orders/risk/
+usage.py): what its orders add to the open-order totals is settled when it
+ends, from each order as it was locked and as it is now, whatever the steps.
 """
 
 from contextlib import contextmanager
@@ -15,11 +18,13 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from core import clock
 from core.formatting import inr
 from marketdata.selectors import instrument_cached_by_id
 
 from .. import metrics as order_metrics
 from ..models import Funds, LedgerEntry, Order, OrderEvent, Trade
+from ..risk.usage import open_share, open_share_moved, realised_counted
 
 ZERO = Decimal(0)
 MONEY_PLACES = Decimal("0.0001")
@@ -48,13 +53,23 @@ class Books:
     def __init__(self, funds: Funds) -> None:
         self.funds = funds
         self.orders: list[Order] = []
+        self._open_shares: list[tuple[int, Decimal]] = []  # each order's share of the open totals when taken
 
     def lock_order(self, order_id: int, **filters) -> Order | None:
         order = Order.objects.select_for_update().filter(id=order_id, **filters).first()
         if order is not None:
             order.instrument = instrument_cached_by_id(order.instrument_id)  # no join: instruments hardly change
-            self.orders.append(order)
+            self.track(order)
         return order
+
+    def track(self, order: Order, *, new: bool = False) -> None:
+        """An order this block may change (or has just created: `new`)."""
+        self.orders.append(order)
+        self._open_shares.append((0, ZERO) if new else open_share(order))
+
+    def settle_open_orders(self) -> None:
+        for order, before in zip(self.orders, self._open_shares, strict=True):
+            mark(self.funds, *open_share_moved(self.funds, before, open_share(order)))
 
 
 @contextmanager
@@ -63,6 +78,7 @@ def locked(account_id: int):
     with transaction.atomic():
         books = Books(Funds.objects.select_for_update().get(account_id=account_id))
         yield books
+        books.settle_open_orders()
         _save_marked(*books.orders, books.funds)
 
 
@@ -70,6 +86,8 @@ def ledger(funds: Funds, kind: str, amount: Decimal, *, trade: Trade | None = No
     """Move cash: the one place cash changes, always with its ledger row."""
     funds.cash = money(funds.cash + amount)
     mark(funds, "cash")
+    if kind == LedgerEntry.Kind.REALISED_PNL:
+        mark(funds, *realised_counted(funds, money(amount), clock.now()))
     return LedgerEntry.objects.create(
         account_id=funds.account_id, kind=kind, amount=money(amount), balance_after=funds.cash, trade=trade, note=note
     )

@@ -39,7 +39,7 @@ def order_modify(*, user, order: Order, changes: dict) -> Order:
         params = _modified_params(order, changes)
         required = _required_after_change(order, params)
         extra = max(ZERO, required - order.reserved_amount)
-        if refused := _risk_refusal(order, params):
+        if refused := _risk_refusal(order, books.funds, params):
             raise refused
         if extra > books.funds.available:
             message = insufficient_funds_message(extra, books.funds.available, extra=True)
@@ -81,12 +81,12 @@ def _modified_params(order: Order, changes: dict) -> OrderParams:
     return params
 
 
-def _risk_refusal(order: Order, params: OrderParams):
+def _risk_refusal(order: Order, funds, params: OrderParams):
     """The same limits a new order meets (not the rate limits: a modification is not a new order)."""
     found, _ = quotes_get([order.instrument_id])
     quote = found.get(order.instrument_id)
     return risk_refusal(
-        account=order.account, instrument=order.instrument, params=params, quote=quote,
+        account=order.account, funds=funds, instrument=order.instrument, params=params, quote=quote,
         reducing=order.reserved_amount == 0, price=reference_price(params, quote), source=order.source, placing=False,
     )  # fmt: skip
 

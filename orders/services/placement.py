@@ -24,6 +24,7 @@ from .. import metrics as order_metrics
 from ..models import TERMINAL, Order, OrderStatus, OrderType, Position, Product, Side, Validity
 from ..risk.checking import SQUARE_OFF_SOURCE, risk_refusal, risk_rejection_record
 from ..risk.checks import RiskViolation
+from ..risk.usage import order_counted
 from ..validation import (
     OrderParams,
     blocked_amount,
@@ -136,20 +137,24 @@ def _reserve_and_store(
             return existing, False
         need = order_funds_required(account=account, instrument=instrument, params=params, quote=quote)
         refused = risk_refusal(
-            account=account, instrument=instrument, params=params, quote=quote,
+            account=account, funds=books.funds, instrument=instrument, params=params, quote=quote,
             reducing=need.opening_quantity == 0, price=need.price, source=source,
         )  # fmt: skip
         new = dict(user=user, account=account, instrument=instrument, params=params, client_order_id=key or None,
-                   request_fingerprint=fingerprint, tag=tag, source=source)  # fmt: skip
+                   request_fingerprint=fingerprint, tag=tag, source=source, check_price=need.price)  # fmt: skip
         if refused is None:
             return _store_accepted(books, required=need.amount, **new), True
-        rejected = _store_refused(refused, **new) if refused.store else None
+        rejected = _store_refused(books, refused, **new) if refused.store else None
         risk_rejection_record(account_id=account.id, refused=refused, order_id=rejected and rejected.id)
     raise refused  # after the commit: the refused order and the account's new state are kept
 
 
-def _new_order(*, account, instrument, params, **fields) -> Order:
-    return Order.objects.create(account_id=account.id, instrument=instrument, **asdict(params), **fields)
+def _new_order(books, *, account, instrument, params, **fields) -> Order:
+    """Stored, counted in the account's orders today (and this second and minute), tracked by the block."""
+    order = Order.objects.create(account_id=account.id, instrument=instrument, **asdict(params), **fields)
+    mark(books.funds, *order_counted(books.funds, order.created_at))
+    books.track(order, new=True)
+    return order
 
 
 def _store_accepted(books, *, required, user, **new) -> Order:
@@ -158,7 +163,7 @@ def _store_accepted(books, *, required, user, **new) -> Order:
         raise RuleViolation(
             insufficient_funds_message(required, funds.available), code="insufficient_funds", field="quantity"
         )
-    order = _new_order(user=user, reserved_amount=required, **new)
+    order = _new_order(books, user=user, reserved_amount=required, **new)
     funds.reserved = money(funds.reserved + required)
     mark(funds, "reserved")
     event(order, "", OrderStatus.NEW, f"Accepted; ₹{inr(required)} reserved", f"user:{user.username}")
@@ -166,11 +171,11 @@ def _store_accepted(books, *, required, user, **new) -> Order:
     return order
 
 
-def _store_refused(refused, *, user, **new) -> Order:
+def _store_refused(books, refused, *, user, **new) -> Order:
     """Kept in the book as REJECTED, with the limit that refused it in its history."""
     order = _new_order(
-        user=user, status=OrderStatus.REJECTED, rejection_code=refused.code, rejection_reason=refused.message[:300],
-        **new,
+        books, user=user, status=OrderStatus.REJECTED, rejection_code=refused.code,
+        rejection_reason=refused.message[:300], **new,
     )  # fmt: skip
     event(order, "", OrderStatus.REJECTED, f"Refused by risk checks: {refused.message}", "risk")
     return order

@@ -18,6 +18,7 @@ from marketdata.ticks import QuoteRow
 from orders import services
 from orders.context_processors import feed_badge, feed_cache_clear
 from orders.models import LedgerEntry, Order, OrderStatus
+from orders.risk.services import risk_usage_verify
 from orders.validation import OrderParams
 
 pytestmark = pytest.mark.django_db
@@ -253,6 +254,7 @@ def test_a_cancel_notice_asks_again_while_pending_and_stops_with_the_outcome(cli
     html = client.get(f"/trading/orders/{order.id}/notice/", {"about": "cancel"}).content.decode()
     assert f"Cancelling order #{order.id}: waiting for the broker…" in html and 'hx-trigger="every 1s"' in html
     Order.objects.filter(id=order.id).update(status=OrderStatus.CANCELLED, filled_quantity=3)
+    risk_usage_verify([order.account_id])  # set behind the books: the running risk usage from the rows
     html = client.get(f"/trading/orders/{order.id}/notice/", {"about": "cancel"}).content.decode()
     assert f"Order #{order.id} cancelled: 3 of 10 filled, 7 cancelled." in html
     assert "hx-trigger" not in html and "waiting" not in html

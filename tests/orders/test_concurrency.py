@@ -101,3 +101,25 @@ def test_50_concurrent_orders_that_fit_alone_never_take_the_exposure_past_its_li
     assert {r.json()["error"]["code"] for r in responses if r.status_code == 422} == {"risk_max_gross_exposure"}
     accepted = Order.objects.filter(account=trader.trading_account).exclude(status=OrderStatus.REJECTED)
     assert sum(o.quantity * o.price for o in accepted) <= profile.max_gross_exposure
+    funds = Funds.objects.get(account__user=trader)
+    assert funds.open_order_value == D("80000.00") and funds.open_orders == 10  # the running usage the checks read
+
+
+def test_50_concurrent_orders_against_a_daily_cap_of_20_accept_exactly_20_and_keep_the_running_usage(market, trader):
+    from orders.risk.profiles import risk_profile_for
+    from orders.risk.usage import usage_recount, usage_running
+
+    profile = risk_profile_for(trader.trading_account.id)
+    profile.max_orders_per_day = 20
+    profile.save()
+    body = {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 1, "order_type": "LIMIT",
+            "price": "790.00", "product": "CNC"}  # fmt: skip
+
+    responses = burst(50, lambda i: jwt_client(trader).post(URL, body, format="json"))
+
+    assert sorted(r.status_code for r in responses) == [201] * 20 + [422] * 30
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 422} == {"risk_max_orders_per_day"}
+    funds = Funds.objects.get(account__user=trader)
+    counted = usage_recount(funds.account_id)
+    assert usage_running(funds) == counted
+    assert (counted.orders_today, counted.open_orders, counted.open_order_value) == (20, 20, D("15800.00"))

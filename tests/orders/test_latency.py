@@ -7,6 +7,7 @@ import pytest
 from orders import services
 from orders.latency import order_latency
 from orders.models import Order, OrderEvent, OrderStatus
+from orders.risk.services import risk_usage_verify
 from tests.accounts.factories import UserFactory
 from tests.orders.conftest import params
 
@@ -28,6 +29,7 @@ def _order_with_events(trader, instrument, events: list[tuple[str, int]], *, sta
         OrderEvent.objects.filter(id=row.id).update(at=_at(ms))  # `at` is auto_now_add: set it afterwards
         previous = to_status
     Order.objects.filter(id=order.id).update(created_at=T0, status=status)
+    risk_usage_verify([order.account_id])  # the status was set behind the books: its running usage from the rows
     return Order.objects.get(id=order.id)
 
 

@@ -29,6 +29,7 @@ from orders.models import (
     Trade,
 )
 from orders.risk.models import RiskEvent, RiskProfile
+from orders.risk.services import risk_usage_verify
 from orders.services import account_open, order_place, position_apply_fill
 from strategies import services as strategy_services
 from strategies.models import Backtest, StrategyRun, StrategyRunOrder, Sweep, SweepResult
@@ -65,6 +66,7 @@ def _orders(a: User, sbin: Instrument) -> list[Order]:
         Order.objects.filter(pk=order.pk).update(status=status, broker_order_id=f"{MARK}-broker-{n}")
         order.refresh_from_db()
         orders.append(order)
+    risk_usage_verify([a.trading_account.id])  # statuses set behind the books: their running usage from the rows
     return orders
 
 

@@ -110,6 +110,8 @@ RISK_CHECKS_ENABLED = env_bool("RISK_CHECKS_ENABLED", True)
 # End of day, IST: MIS square-off and DAY order expiry (Celery beat, weekdays).
 MIS_SQUARE_OFF_IST = env("MIS_SQUARE_OFF_IST", "15:20")
 DAY_ORDER_EXPIRY_IST = env("DAY_ORDER_EXPIRY_IST", "15:30")
+# After the expiry: each account's running risk usage is held to its rows (orders/risk/usage.py).
+RISK_USAGE_VERIFY_IST = env("RISK_USAGE_VERIFY_IST", "15:45")
 
 
 def _ist_to_utc(hhmm: str) -> tuple[int, int]:
@@ -150,6 +152,10 @@ CELERY_BEAT_SCHEDULE = {
     "strategies-recover": {"task": "strategies.tasks.backtests_recover", "schedule": 60.0},
     "orders-square-off-mis": {"task": "orders.tasks.square_off_mis", "schedule": _weekday_crontab(MIS_SQUARE_OFF_IST)},
     "orders-expire-day": {"task": "orders.tasks.expire_day_orders", "schedule": _weekday_crontab(DAY_ORDER_EXPIRY_IST)},
+    "orders-risk-usage-verify": {
+        "task": "orders.tasks.risk_usage_verify",
+        "schedule": _weekday_crontab(RISK_USAGE_VERIFY_IST),
+    },
     "monitoring-alert-rules": {"task": "monitoring.alert_rules_evaluate", "schedule": ALERT_EVALUATE_SECONDS},
 }
 
