@@ -212,6 +212,9 @@ class Funds(models.Model):
     orders_in_second = models.PositiveIntegerField(default=0)
     minute_window = models.DateTimeField(null=True, blank=True)
     orders_in_minute = models.PositiveIntegerField(default=0)
+    # The platform kill switch (PlatformRisk), set on every account's row in the same statement that halts the
+    # platform: each order sees it in the row it locks, with no read of its own (orders/risk/services.py).
+    platform_halted = models.BooleanField(default=False, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

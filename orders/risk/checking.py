@@ -15,7 +15,7 @@ from ..validation import OrderParams
 from . import checks
 from .events import DailyLossLimitReached, RiskRejected
 from .models import RiskEvent, TradingState
-from .profiles import platform_risk, risk_profile_for, trading_state_set
+from .profiles import risk_profile_for, trading_state_set
 from .usage import usage_for
 
 # Orders the platform sends to close positions (square-off, the kill switch's own): never refused by the
@@ -47,9 +47,8 @@ def risk_refusal(
         value=params.quantity * price,
     )  # fmt: skip
     profile = risk_profile_for(account.id)
-    platform = platform_risk()
     try:
-        _run(profile, platform, funds, order, placing=placing)
+        _run(profile, funds, order, placing=placing)
     except checks.RiskViolation as refused:
         if refused.moves_to and refused.moves_to != profile.state:
             _daily_loss_reached(profile, refused)
@@ -57,8 +56,8 @@ def risk_refusal(
     return None
 
 
-def _run(profile, platform, funds: Funds, order: checks.OrderUnderCheck, *, placing: bool) -> None:
-    checks.check_state(profile, order, platform)
+def _run(profile, funds: Funds, order: checks.OrderUnderCheck, *, placing: bool) -> None:
+    checks.check_state(profile, order, platform_halted=funds.platform_halted)
     usage = usage_for(funds)
     if placing:
         checks.check_rates(profile, usage)

@@ -55,9 +55,11 @@ class OrderUnderCheck:
         return self.params.quantity if self.params.side == Side.BUY else -self.params.quantity
 
 
-def check_state(profile: RiskProfile, order: OrderUnderCheck, platform: PlatformRisk | None) -> None:
-    if platform is not None and platform.halted:
-        raise RiskViolation(f"Trading is halted on the platform: {platform.reason}", code="risk_platform_halted")
+def check_state(profile: RiskProfile, order: OrderUnderCheck, *, platform_halted: bool) -> None:
+    if platform_halted:
+        platform = PlatformRisk.objects.filter(pk=1).first()  # read only to say why
+        reason = f": {platform.reason}" if platform and platform.reason else ""
+        raise RiskViolation(f"Trading is halted on the platform{reason}", code="risk_platform_halted")
     if profile.state == TradingState.HALTED:
         reason = f" ({profile.state_reason})" if profile.state_reason else ""
         raise RiskViolation(f"Your account is halted{reason}: only cancellations are accepted.", code="risk_halted")

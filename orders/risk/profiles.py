@@ -12,10 +12,11 @@ from .models import PlatformRisk, RiskEvent, RiskProfile
 def risk_profile_for(account_id: int, *, lock: bool = False) -> RiskProfile:
     """The account's profile, created from settings.RISK_DEFAULTS the first time it is needed."""
     queryset = RiskProfile.objects.select_for_update() if lock else RiskProfile.objects
-    profile = queryset.filter(account_id=account_id).first()
-    if profile is None:
+    try:
+        return queryset.get(account_id=account_id)
+    except RiskProfile.DoesNotExist:
         profile, _ = RiskProfile.objects.get_or_create(account_id=account_id, defaults=dict(settings.RISK_DEFAULTS))
-    return profile
+        return profile
 
 
 def platform_risk() -> PlatformRisk | None:

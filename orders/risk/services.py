@@ -11,7 +11,7 @@ from core import clock, events
 from core.errors import RuleViolation
 from marketdata.market_hours import next_trading_day
 
-from ..models import Order, Position
+from ..models import Funds, Order, Position
 from ..services import orders_cancel_all, positions_close
 from ..services.books import locked, mark
 from .events import DailyLossLimitReached, KillSwitchActivated, RiskUsageCorrected
@@ -82,9 +82,7 @@ def _check_trader_may_reactivate(profile: RiskProfile) -> None:
 
 def platform_halt(*, actor: str, reason: str, square_off: bool = False) -> int:
     """The platform-wide kill switch: no account takes new orders, every account is halted. Returns accounts halted."""
-    PlatformRisk.objects.update_or_create(
-        pk=1, defaults={"halted": True, "reason": reason[:200], "changed_at": clock.now(), "changed_by": actor}
-    )
+    _platform_switch(halted=True, reason=reason, actor=actor)
     accounts = TradingAccount.objects.select_related("user")
     for account in accounts:
         kill_switch_activate(account=account, actor=actor, square_off=square_off, by_admin=True)
@@ -94,9 +92,17 @@ def platform_halt(*, actor: str, reason: str, square_off: bool = False) -> int:
 
 def platform_resume(*, actor: str) -> None:
     """Lift the platform-wide halt (accounts stay halted until reactivated one by one)."""
+    _platform_switch(halted=False, reason="", actor=actor)
+
+
+@transaction.atomic
+def _platform_switch(*, halted: bool, reason: str, actor: str) -> None:
+    """The switch, and its copy on every account's Funds row in one statement: the UPDATE waits for placements
+    holding an account's lock, and every placement after it sees the switch in the row it locks."""
     PlatformRisk.objects.update_or_create(
-        pk=1, defaults={"halted": False, "reason": "", "changed_at": clock.now(), "changed_by": actor}
+        pk=1, defaults={"halted": halted, "reason": reason[:200], "changed_at": clock.now(), "changed_by": actor}
     )
+    Funds.objects.update(platform_halted=halted)
 
 
 def risk_daily_loss_sweep() -> dict[str, int]:

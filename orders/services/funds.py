@@ -12,6 +12,7 @@ from core.errors import InvalidInput, RuleViolation
 from core.formatting import inr
 
 from ..models import Funds, LedgerEntry
+from ..risk.models import PlatformRisk
 from .books import ZERO, ledger, locked, money
 
 PAISA = Decimal("0.01")
@@ -25,7 +26,8 @@ def account_open(*, user, starting_funds: Decimal | None = None, always_open: bo
     if always_open is not None and account.always_open != always_open:
         account.always_open = always_open
         account.save(update_fields=["always_open"])
-    _, created = Funds.objects.get_or_create(account=account)
+    halted = PlatformRisk.objects.filter(pk=1, halted=True).exists()  # an account opened while the platform is halted
+    _, created = Funds.objects.get_or_create(account=account, defaults={"platform_halted": halted})
     if created:
         amount = Decimal(settings.PAPER_STARTING_FUNDS if starting_funds is None else starting_funds)
         if amount:
