@@ -212,6 +212,9 @@ class Funds(models.Model):
     orders_in_second = models.PositiveIntegerField(default=0)
     minute_window = models.DateTimeField(null=True, blank=True)
     orders_in_minute = models.PositiveIntegerField(default=0)
+    # The account's open positions as the checks value them, kept by position_apply_fill (the one writer of
+    # Position rows): {"<instrument id>:<product>": [net quantity, "average price", "updated at"]}.
+    positions_held = models.JSONField(default=dict, blank=True, editable=False)
     # The platform kill switch (PlatformRisk), set on every account's row in the same statement that halts the
     # platform: each order sees it in the row it locks, with no read of its own (orders/risk/services.py).
     platform_halted = models.BooleanField(default=False, editable=False)

@@ -15,7 +15,9 @@ IST = timezone(timedelta(hours=5, minutes=30))
 
 def count_existing_usage(apps, schema_editor):
     """Start the running totals from what the rows hold (orders/risk/usage.py: usage_recount)."""
-    Funds, Order, LedgerEntry = (apps.get_model("orders", name) for name in ("Funds", "Order", "LedgerEntry"))
+    Funds, Order, LedgerEntry, Position = (
+        apps.get_model("orders", name) for name in ("Funds", "Order", "LedgerEntry", "Position")
+    )
     halted = apps.get_model("orders", "PlatformRisk").objects.filter(pk=1, halted=True).exists()
     today = datetime.now(IST).date()
     start = datetime.combine(today, time(0), IST)
@@ -29,9 +31,15 @@ def count_existing_usage(apps, schema_editor):
         realised = LedgerEntry.objects.filter(
             account_id=funds.account_id, kind="REALISED_PNL", created_at__gte=start
         ).aggregate(total=Sum("amount"))["total"]
+        positions = Position.objects.filter(account_id=funds.account_id).exclude(net_quantity=0)
+        held = {
+            f"{p.instrument_id}:{p.product}": [p.net_quantity, f"{p.average_price:.6f}", p.updated_at.isoformat()]
+            for p in positions
+        }
         Funds.objects.filter(pk=funds.pk).update(
             open_orders=orders["open"], open_order_value=orders["value"] or 0, usage_day=today,
             orders_today=orders["today"], realised_today=realised or 0, platform_halted=halted,
+            positions_held=held,
         )
 
 
@@ -101,6 +109,11 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='funds',
             constraint=models.CheckConstraint(condition=models.Q(('open_order_value__gte', 0)), name='funds_open_value_non_negative'),
+        ),
+        migrations.AddField(
+            model_name='funds',
+            name='positions_held',
+            field=models.JSONField(blank=True, default=dict, editable=False),
         ),
         migrations.RunPython(count_existing_usage, migrations.RunPython.noop),
     ]

@@ -162,8 +162,9 @@ def risk_usage_verify(account_ids: list[int] | None = None) -> list[int]:
                 continue
             funds.open_orders, funds.open_order_value = counted.open_orders, counted.open_order_value
             funds.orders_today, funds.realised_today = counted.orders_today, counted.realised_today
-            funds.usage_day = clock.ist_date(now)
-            mark(funds, "open_orders", "open_order_value", "orders_today", "realised_today", "usage_day")
+            funds.usage_day, funds.positions_held = clock.ist_date(now), counted.positions_held
+            mark(funds, "open_orders", "open_order_value", "orders_today", "realised_today", "usage_day",
+                 "positions_held")  # fmt: skip
         log.warning("Risk usage of account %s corrected: %s -> %s", account_id, running, counted)
         events.publish(RiskUsageCorrected(account_id=account_id, running=_plain(running), counted=_plain(counted)))
         corrected.append(account_id)

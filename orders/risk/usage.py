@@ -80,7 +80,7 @@ def usage_for(funds: Funds, *, now: datetime | None = None) -> Usage:
         open_order_value=funds.open_order_value,
         realised_today=funds.realised_today if today else ZERO,
     )
-    _value_positions(usage, funds.account_id)
+    _value_positions(usage, funds)
     return usage
 
 
@@ -148,6 +148,7 @@ class Counted:
     open_order_value: Decimal
     orders_today: int
     realised_today: Decimal
+    positions_held: dict
 
     @property
     def open_totals(self) -> tuple[int, Decimal]:
@@ -167,34 +168,49 @@ def usage_recount(account_id: int, *, now: datetime | None = None) -> Counted:
     realised = LedgerEntry.objects.filter(
         account_id=account_id, kind=LedgerEntry.Kind.REALISED_PNL, created_at__gte=start
     ).aggregate(total=Sum("amount"))["total"]
-    return Counted(orders["open"], orders["value"] or ZERO, orders["today"], realised or ZERO)
+    held = dict(position_entry(p) for p in Position.objects.filter(account_id=account_id).exclude(net_quantity=0))
+    return Counted(orders["open"], orders["value"] or ZERO, orders["today"], realised or ZERO, held)
 
 
 def usage_running(funds: Funds, *, now: datetime | None = None) -> Counted:
     """The running totals of a Funds row, read as of `now` (a new day starts its counts at zero)."""
     today = clock.ist_date(now or clock.now()) == funds.usage_day
     day = (funds.orders_today, funds.realised_today) if today else (0, ZERO)
-    return Counted(funds.open_orders, funds.open_order_value, *day)
+    return Counted(funds.open_orders, funds.open_order_value, *day, funds.positions_held)
 
 
 # --- Positions -----------------------------------------------------------------------------------------
 
 
-def _value_positions(usage: Usage, account_id: int) -> None:
+def _value_positions(usage: Usage, funds: Funds) -> None:
     """Positions at the last price. Their P&L counts since the day began: from the average price for what
     moved today, from the previous close for a position carried from an earlier day untouched since."""
-    rows = list(
-        Position.objects.filter(account_id=account_id)
-        .exclude(net_quantity=0)
-        .values_list("instrument_id", "net_quantity", "average_price", "updated_at")
-    )
-    quotes = quotes_get([row[0] for row in rows])[0] if rows else {}
+    entries = funds.positions_held.items()
+    held = [(int(key.split(":")[0]), net, Decimal(avg), moved) for key, (net, avg, moved) in entries]
+    quotes = quotes_get([row[0] for row in held])[0] if held else {}
     today = day_start()
-    for instrument_id, net, average, updated_at in rows:
+    for instrument_id, net, average, moved in held:
         quote = quotes.get(instrument_id)
         ltp = quote.ltp if quote is not None else None
-        held, _ = usage.positions.get(instrument_id, (0, ZERO))
-        usage.positions[instrument_id] = (held + net, ltp or average)
+        before, _ = usage.positions.get(instrument_id, (0, ZERO))
+        usage.positions[instrument_id] = (before + net, ltp or average)
         if ltp is not None:
-            carried = updated_at < today and quote.close is not None
+            carried = datetime.fromisoformat(moved) < today and quote.close is not None
             usage.unrealised += (ltp - (quote.close if carried else average)) * net
+
+
+def position_entry(position: Position) -> tuple[str, list | None]:
+    """A position as the Funds row holds it (None once flat)."""
+    key = f"{position.instrument_id}:{position.product}"
+    if position.net_quantity == 0:
+        return key, None
+    return key, [position.net_quantity, f"{position.average_price:.6f}", position.updated_at.isoformat()]
+
+
+def position_held_moved(funds: Funds, position: Position) -> tuple[str, ...]:
+    key, entry = position_entry(position)
+    if entry is None:
+        funds.positions_held.pop(key, None)
+    else:
+        funds.positions_held[key] = entry
+    return ("positions_held",)

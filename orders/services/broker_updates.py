@@ -182,7 +182,7 @@ def _fill_order(order: Order, funds: Funds, quantity: int, price: Decimal) -> No
 
 def _fill_position(order: Order, funds: Funds, trade: Trade) -> None:
     realised, margin_change = position_apply_fill(
-        account_id=order.account_id,
+        funds=funds,
         instrument_id=order.instrument_id,
         product=order.product,
         side=order.side,

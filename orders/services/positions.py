@@ -5,9 +5,10 @@ from decimal import Decimal
 from marketdata.models import Instrument
 from marketdata.selectors import instrument_cached_by_id
 
-from ..models import Position, Side
+from ..models import Funds, Position, Side
+from ..risk.usage import position_held_moved
 from ..validation import blocked_amount
-from .books import PRICE_PLACES, ZERO, money
+from .books import PRICE_PLACES, ZERO, mark, money
 
 _MOVED_BY_A_FILL = [
     "net_quantity",
@@ -66,12 +67,14 @@ def _add_turnover(position: Position, side: str, quantity: int, price: Decimal) 
 
 
 def position_apply_fill(
-    *, account_id: int, instrument_id: int, product: str, side: str, quantity: int, price: Decimal
+    *, funds: Funds, instrument_id: int, product: str, side: str, quantity: int, price: Decimal
 ) -> tuple[Decimal, Decimal]:
     """Update the net position for one fill; return the P&L it realised and the change in its margin.
 
-    Callers hold the account's funds lock, so nobody else creates this row meanwhile.
+    Callers hold the account's Funds row locked (`funds`), so nobody else creates this row meanwhile; the
+    position as the risk checks read it is kept on that row.
     """
+    account_id = funds.account_id
     position = Position.objects.select_for_update().filter(
         account_id=account_id, instrument_id=instrument_id, product=product
     ).first() or Position(account_id=account_id, instrument_id=instrument_id, product=product)
@@ -85,6 +88,7 @@ def position_apply_fill(
         position.save(force_insert=True)
     else:
         position.save(update_fields=_MOVED_BY_A_FILL)
+    mark(funds, *position_held_moved(funds, position))
     margin_after = position_margin(
         instrument=instrument, product=product, net_quantity=position.net_quantity, average_price=position.average_price
     )

@@ -19,6 +19,7 @@ from orders import services
 from orders.context_processors import feed_badge, feed_cache_clear
 from orders.models import LedgerEntry, Order, OrderStatus
 from orders.risk.services import risk_usage_verify
+from orders.services.books import locked
 from orders.validation import OrderParams
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +67,12 @@ def limit(quantity=1, price="700", side="BUY", product="CNC") -> OrderParams:
         price=Decimal(price),
         trigger_price=None,
     )
+
+
+def fill(account_id: int, instrument, **fill) -> None:
+    """A fill on a position, under the account's lock as its callers hold it."""
+    with locked(account_id) as books:
+        services.position_apply_fill(funds=books.funds, instrument_id=instrument.id, **fill)
 
 
 def ist(day: int, hour: int, minute: int) -> datetime:
@@ -195,12 +202,8 @@ def test_the_status_strip_refreshes_on_its_own(client, trader):
 def test_holdings_show_cost_value_pnl_and_day_change(client, trader, market):
     sbin = market["SBIN-EQ"]
     account_id = trader.trading_account.id
-    services.position_apply_fill(
-        account_id=account_id, instrument_id=sbin.id, product="CNC", side="BUY", quantity=10, price=Decimal("800.05")
-    )
-    services.position_apply_fill(  # intraday positions are not holdings
-        account_id=account_id, instrument_id=sbin.id, product="MIS", side="BUY", quantity=3, price=Decimal("801")
-    )
+    fill(account_id, sbin, product="CNC", side="BUY", quantity=10, price=Decimal("800.05"))
+    fill(account_id, sbin, product="MIS", side="BUY", quantity=3, price=Decimal("801"))  # not a holding
     html = client.get("/trading/holdings/").content.decode()
     assert 'data-testid="holding-qty">10<' in html
     assert 'data-testid="holdings-invested">₹8,000.50<' in html
@@ -236,10 +239,7 @@ def test_the_estimate_is_what_the_order_blocks_and_says_why(client, trader, mark
 
 def test_the_estimate_says_which_part_closes_a_position(client, trader, market):
     sbin = market["SBIN-EQ"]
-    services.position_apply_fill(
-        account_id=trader.trading_account.id, instrument_id=sbin.id, product="MIS", side="BUY", quantity=4,
-        price=Decimal("800"),
-    )  # fmt: skip
+    fill(trader.trading_account.id, sbin, product="MIS", side="BUY", quantity=4, price=Decimal("800"))
     html = estimate(client, sbin, side="SELL", quantity="10", order_type="LIMIT", price="810", product="MIS")
     assert "4 of 10 close your position and block nothing." in html
     assert 'data-testid="ticket-margin">₹972.00<' in html  # the 6 that open a short: 6 x 810 x 20%
@@ -285,10 +285,7 @@ def test_a_modification_shows_old_and_new_values_in_the_history(client, trader, 
 def test_the_chart_gets_the_traders_own_working_orders_and_position(client, trader, market):
     sbin = market["SBIN-EQ"]
     services.order_place(user=trader, instrument=sbin, params=limit(quantity=2, price="750.5"))
-    services.position_apply_fill(
-        account_id=trader.trading_account.id, instrument_id=sbin.id, product="CNC", side="BUY", quantity=5,
-        price=Decimal("790"),
-    )  # fmt: skip
+    fill(trader.trading_account.id, sbin, product="CNC", side="BUY", quantity=5, price=Decimal("790"))
     lines = client.get(f"/trading/chart/{sbin.id}/lines/").json()["lines"]
     assert [(line["kind"], line["price"], line["label"]) for line in lines] == [
         ("order", "750.500000", "BUY 2 LIMIT"),

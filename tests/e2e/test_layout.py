@@ -10,11 +10,11 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 from playwright.sync_api import expect
 
 from marketdata.selectors import instrument_get_by_key
 from orders.services import order_place, position_apply_fill
+from orders.services.books import locked
 from tests.e2e.conftest import DESK, PHONE, login, page_width, screenshot
 from tests.orders.conftest import params
 
@@ -29,9 +29,9 @@ def account_with_activity(trader):
         user=trader, instrument=sbin, params=params(quantity=5, order_type="LIMIT", price="500", product="CNC")
     )
     account_id = trader.trading_account.id
-    with transaction.atomic():  # its callers hold the account's lock in a transaction
+    with locked(account_id) as books:  # as its callers do
         position_apply_fill(
-            account_id=account_id,
+            funds=books.funds,
             instrument_id=sbin.id,
             product="CNC",
             side="BUY",

@@ -6,6 +6,7 @@ import pytest
 
 from orders.models import Position
 from orders.services import position_apply_fill, position_margin
+from orders.services.books import locked
 from tests.marketdata.factories import InstrumentFactory
 from tests.orders.conftest import trader  # noqa: F401 - fixture
 
@@ -28,9 +29,10 @@ def test_positions_and_realised_pnl_follow_a_hand_computed_sequence(trader):  # 
     account_id = trader.trading_account.id
     margin = D(0)
     for side, qty, price, net, average, realised, total in SEQUENCE:
-        got, margin_change = position_apply_fill(
-            account_id=account_id, instrument_id=instrument.id, product="MIS", side=side, quantity=qty, price=D(price)
-        )
+        with locked(account_id) as books:  # as its callers do
+            got, margin_change = position_apply_fill(
+                funds=books.funds, instrument_id=instrument.id, product="MIS", side=side, quantity=qty, price=D(price)
+            )
         position = Position.objects.get(account_id=account_id, instrument=instrument, product="MIS")
         margin += margin_change
         # The running margin equals a recount from the stored position, step by step.

@@ -123,18 +123,25 @@ def test_the_rate_limits_count_in_clock_seconds_and_minutes(market, trader, monk
     assert place_at(start + timedelta(seconds=59.1)) == (1, 1)  # 09:31:00.0: a new minute
 
 
-def test_the_checks_count_no_orders_and_no_ledger_rows(market, trader):
-    """A placement reads its usage from the locked Funds row: however many orders the day has had, it selects
-    no order or ledger rows (it inserts the order), so its cost does not grow as the day goes on."""
+def test_the_checks_read_no_order_ledger_or_position_rows(market, trader, run):
+    """A placement reads the account's usage and positions from the locked Funds row: however many orders the
+    day has had, a delivery buy selects no order, ledger or position rows (it inserts the order)."""
     sbin = market["SBIN-EQ"]
+    held = place(trader, market["INFY-EQ"], quantity=2)
+    run(services.order_submit, order_id=held.id)  # a position for the checks to value
     for _ in range(30):
         place(trader, sbin, order_type="LIMIT", price="790.00", quantity=1)
     with CaptureQueriesContext(connection) as queries:
         order = place(trader, sbin, order_type="LIMIT", price="790.00", quantity=1)
     assert order.status == OrderStatus.NEW
     selects = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
-    assert selects and not [sql for sql in selects if '"orders_order"' in sql or '"orders_ledgerentry"' in sql]
+    tables = ("orders_order", "orders_ledgerentry", "orders_position")
+    read = [table for table in tables if f'"{table}"' in str(selects)]
+    assert selects and read == []
     assert open_totals(trader) == (31, D("24490.00"))
+    usage = usage_for(funds_of(trader))
+    assert usage.positions == {market["INFY-EQ"].id: (2, D("1500.00"))}  # valued at the last price
+    assert usage.gross_exposure == D("3000.00") + D("24490.00")
 
 
 def test_usage_verify_sets_the_running_totals_from_the_rows_and_tells_monitoring(market, trader):

@@ -31,6 +31,7 @@ from orders.models import (
 from orders.risk.models import RiskEvent, RiskProfile
 from orders.risk.services import risk_usage_verify
 from orders.services import account_open, order_place, position_apply_fill
+from orders.services.books import locked
 from strategies import services as strategy_services
 from strategies.models import Backtest, StrategyRun, StrategyRunOrder, Sweep, SweepResult
 from tests.accounts.factories import UserFactory
@@ -77,9 +78,10 @@ def _trading_records(a: User, sbin: Instrument, filled: Order) -> None:
         order=filled, account=account, instrument=sbin, side="BUY", product="CNC", quantity=1,
         price=Decimal("700.00"), broker_trade_id=f"{MARK}-trade-1", executed_at=now,
     )  # fmt: skip
-    position_apply_fill(
-        account_id=account.id, instrument_id=sbin.id, product="CNC", side="BUY", quantity=1, price=Decimal("700")
-    )
+    with locked(account.id) as books:
+        position_apply_fill(
+            funds=books.funds, instrument_id=sbin.id, product="CNC", side="BUY", quantity=1, price=Decimal("700")
+        )
     funds = Funds.objects.get(account=account)
     LedgerEntry.objects.create(
         account=account, kind=LedgerEntry.Kind.ADJUSTMENT, amount=Decimal("0"), balance_after=funds.cash,
