@@ -13,7 +13,7 @@ WATCHLIST_MAX = 50
 def watchlist_add(*, user, instrument: Instrument) -> tuple[WatchlistItem, bool]:
     if not instrument.is_active:
         raise InvalidInput(f"{instrument.key} is no longer listed.", code="instrument_inactive", field="symbol")
-    items = WatchlistItem.objects.select_for_update().filter(user=user)
+    items = WatchlistItem.objects.select_for_update(of=("self",)).filter(user=user)  # not the user row
     existing = [item for item in items if item.instrument_id == instrument.id]
     if existing:
         return existing[0], False

@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from core import clock
+from core.db import get_or_none
 from core.formatting import inr
 from marketdata.selectors import instrument_cached_by_id
 
@@ -56,7 +57,7 @@ class Books:
         self._open_shares: list[tuple[int, Decimal]] = []  # each order's share of the open totals when taken
 
     def lock_order(self, order_id: int, **filters) -> Order | None:
-        order = Order.objects.select_for_update().filter(id=order_id, **filters).first()
+        order = get_or_none(Order.objects.select_for_update().filter(id=order_id, **filters))
         if order is not None:
             order.instrument = instrument_cached_by_id(order.instrument_id)  # no join: instruments hardly change
             self.track(order)

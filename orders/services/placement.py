@@ -14,6 +14,7 @@ from django.db.models import F, Sum
 from accounts.models import TradingAccount
 from accounts.selectors import trading_account_for
 from core import clock
+from core.db import get_or_none
 from core.errors import Conflict, DomainError, NotFound, RuleViolation
 from core.formatting import inr, quantity
 from marketdata import market_hours
@@ -104,7 +105,7 @@ def _fingerprint(instrument: Instrument, params: OrderParams, tag: str) -> str:
 
 
 def _existing_for_key(user, key: str, fingerprint: str) -> Order | None:
-    existing = Order.objects.filter(user=user, client_order_id=key).first()
+    existing = get_or_none(Order.objects.filter(user=user, client_order_id=key))
     if existing is not None and existing.request_fingerprint != fingerprint:
         raise Conflict(
             f"client_order_id {key!r} was already used for a different order (#{existing.id}).",
@@ -213,7 +214,7 @@ def _opening_quantity(account: TradingAccount, instrument: Instrument, params: O
     """
     if params.product == Product.CNC and params.side == Side.BUY:
         return params.quantity  # delivery is never short: a CNC buy always opens or adds
-    position = Position.objects.filter(account=account, instrument=instrument, product=params.product).first()
+    position = get_or_none(Position.objects.filter(account=account, instrument=instrument, product=params.product))
     held = position.net_quantity if position else 0
     closing_direction = (params.side == Side.SELL and held > 0) or (params.side == Side.BUY and held < 0)
     closable = 0

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from core.db import get_or_none
 from marketdata.models import Instrument
 from marketdata.selectors import instrument_cached_by_id
 
@@ -75,9 +76,8 @@ def position_apply_fill(
     position as the risk checks read it is kept on that row.
     """
     account_id = funds.account_id
-    position = Position.objects.select_for_update().filter(
-        account_id=account_id, instrument_id=instrument_id, product=product
-    ).first() or Position(account_id=account_id, instrument_id=instrument_id, product=product)
+    key = dict(account_id=account_id, instrument_id=instrument_id, product=product)
+    position = get_or_none(Position.objects.select_for_update().filter(**key)) or Position(**key)
     instrument = instrument_cached_by_id(instrument_id)
     margin_before = position_margin(
         instrument=instrument, product=product, net_quantity=position.net_quantity, average_price=position.average_price

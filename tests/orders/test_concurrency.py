@@ -5,13 +5,17 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import Sum
 
+from accounts.models import TradingAccount
 from brokers.models import PaperOrder
+from marketdata.models import Instrument, WatchlistItem
+from marketdata.services import watchlist_add
 from orders import services
 from orders.models import Funds, LedgerEntry, Order, OrderStatus
-from tests.conftest import jwt_client
+from orders.services.books import locked
+from tests.conftest import jwt_client, requires_postgres
 from tests.orders.conftest import params
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -123,3 +127,70 @@ def test_50_concurrent_orders_against_a_daily_cap_of_20_accept_exactly_20_and_ke
     counted = usage_recount(funds.account_id)
     assert usage_running(funds) == counted
     assert (counted.orders_today, counted.open_orders, counted.open_order_value) == (20, 20, D("15800.00"))
+
+
+def _hold_open(work, done: threading.Event, release: threading.Event) -> threading.Thread:
+    """Run work() in a transaction on its own connection and keep it open (its locks held) until release."""
+
+    def body():
+        try:
+            with transaction.atomic():
+                work()
+                done.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    assert done.wait(10), "the transaction under test did not get going"
+    return thread
+
+
+def _free(model, pk) -> bool:
+    """Whether another transaction could lock this row right now."""
+    try:
+        with transaction.atomic():
+            model.objects.select_for_update(nowait=True).get(pk=pk)
+        return True
+    except OperationalError:
+        return False
+
+
+@requires_postgres()
+def test_a_fill_locks_its_accounts_rows_and_not_the_instrument_or_the_user(market, trader):
+    """The position is looked up by its key: no join for the model's ordering, so FOR UPDATE takes no instrument
+    row (every account's fills in that instrument would queue behind it) and no user row."""
+    sbin, account = market["SBIN-EQ"], trader.trading_account
+    done, release = threading.Event(), threading.Event()
+
+    def fill():
+        with locked(account.id) as books:
+            services.position_apply_fill(
+                funds=books.funds, instrument_id=sbin.id, product="CNC", side="BUY", quantity=1, price=D("800")
+            )
+
+    with transaction.atomic():
+        fill()  # the position row exists: the second fill finds it and locks it
+    thread = _hold_open(fill, done, release)
+    try:
+        assert not _free(Funds, Funds.objects.get(account=account).pk)  # the lock that serialises the account
+        assert _free(Instrument, sbin.id)
+        assert _free(type(trader), trader.pk)
+        assert _free(TradingAccount, account.pk)
+    finally:
+        release.set()
+        thread.join()
+
+
+@requires_postgres()
+def test_changing_the_watchlist_locks_its_items_and_not_the_user(market, trader):
+    watchlist_add(user=trader, instrument=market["SBIN-EQ"])  # an item to lock
+    done, release = threading.Event(), threading.Event()
+    thread = _hold_open(lambda: watchlist_add(user=trader, instrument=market["INFY-EQ"]), done, release)
+    try:
+        assert _free(type(trader), trader.pk)
+    finally:
+        release.set()
+        thread.join()
+    assert WatchlistItem.objects.filter(user=trader).count() == 2
