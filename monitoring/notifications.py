@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
 from core import crypto
+from core.cache import TimedCache
 from core.errors import RuleViolation
 from core.events import Event, subscribe
 
@@ -40,6 +41,9 @@ EVENT_LABELS = {
 CHANNELS = [c.value for c in Delivery.Channel]
 _KEY_OF = {name: key for key, names in EVENTS.items() for name in names}
 _owner_of: list[Callable[[int], int | None]] = []
+# Every fill reads its trader's preferences; they change rarely, and a change (or a deactivated user)
+# reaches every worker within these seconds (at once in the process that saved it).
+_preferences = TimedCache(ttl=10.0)
 
 
 def register_account_owner(resolver: Callable[[int], int | None]) -> None:
@@ -67,15 +71,24 @@ def on_event(event: Event) -> None:
 
 
 def _preferences_for(event: Event, key: str):
-    prefs = NotificationPreference.objects.select_related("user").exclude(channels=[])
     user_id = getattr(event, "user_id", None)
     if user_id is None and event.account_id is not None and _owner_of:
         user_id = _owner_of[0](event.account_id)
     if user_id is not None:
-        prefs = prefs.filter(user_id=user_id)
-    elif not getattr(event, "platform", False):
+        prefs = _preferences.get_or_set(user_id, lambda: list(_with_channels().filter(user_id=user_id)))
+    elif getattr(event, "platform", False):
+        prefs = _with_channels()
+    else:
         return []  # nobody to tell (an account without an owner); only platform-wide events go to everyone
     return [p for p in prefs if key in p.events and p.user.is_active]
+
+
+def _with_channels():
+    return NotificationPreference.objects.select_related("user").exclude(channels=[])
+
+
+def preferences_cache_clear() -> None:
+    _preferences.clear()
 
 
 def _summary(event: Event) -> str:
@@ -125,6 +138,7 @@ def preferences_update(
         secret = secrets.token_urlsafe(32)
         pref.webhook_secret = crypto.encrypt(secret)
     pref.save()
+    _preferences.discard(user.pk)
     return pref, secret
 
 
