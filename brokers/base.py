@@ -111,6 +111,9 @@ class BrokerOrder:
     symbol: str = ""
     side: str = ""
     product: str = ""
+    # True when the broker handed exactly this state to the order-update listeners, and each of them took
+    # it, before answering (the paper exchange does): the caller has nothing left to apply.
+    reported: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,14 +237,17 @@ class OrderUpdateBus:
         if listener not in self.listeners:
             self.listeners.append(listener)
 
-    def publish(self, update: OrderUpdate) -> None:
-        # The broker's own record is already written; a failing listener is
-        # logged and repaired by reconciliation, never allowed to undo it.
+    def publish(self, update: OrderUpdate) -> bool:
+        """Whether every listener took the update. The broker's own record is already written: a failing
+        listener is logged and repaired by reconciliation, never allowed to undo it."""
+        delivered = True
         for listener in self.listeners:
             try:
                 listener(update)
             except Exception:
                 logger.exception("order update listener failed for %s", update.order.tag)
+                delivered = False
+        return delivered
 
 
 order_updates = OrderUpdateBus()

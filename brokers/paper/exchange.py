@@ -10,6 +10,7 @@ real broker's order stream takes.
 """
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -233,7 +234,8 @@ class PaperBroker(Broker):
         faults.point("paper.accepted_before_reporting")
         answer = to_broker_order(po)
         if trades or status not in LIVE:
-            order_updates.publish(OrderUpdate(account_id=self.account_id, order=answer, trades=trades))
+            delivered = order_updates.publish(OrderUpdate(account_id=self.account_id, order=answer, trades=trades))
+            return replace(answer, reported=delivered)
         return answer
 
     def modify_order(self, broker_order_id: str, request: ModifyOrderRequest) -> BrokerOrder:

@@ -71,10 +71,11 @@ def apply_with_trades(account: TradingAccount, broker, result: BrokerOrder, *, a
     """Apply a broker's answer, fetching its fills if it reports any: the stream may have been missed.
 
     Most often the order-update stream has already delivered exactly this (the
-    paper exchange publishes a fill before it answers), and nothing is applied.
+    paper exchange publishes a fill before it answers, and says so: `reported`),
+    and nothing is applied.
     """
     order_id = order_id_from_tag(result.tag)
-    if already_applied(order_id, result):
+    if result.reported or already_applied(order_id, result):
         return
     trades = tuple(broker.trades(result.broker_order_id)) if result.filled_quantity else ()
     order_apply_update(update=OrderUpdate(account_id=account.id, order=result, trades=trades), actor=actor)

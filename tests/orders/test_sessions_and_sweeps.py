@@ -140,6 +140,34 @@ def test_reconciliation_repairs_a_fill_whose_update_message_was_lost(market, tra
     assert order.trades.count() == 1
 
 
+def test_a_fill_the_update_stream_failed_to_apply_is_applied_from_the_brokers_answer(market, trader, run):
+    """The paper exchange reports a fill to the listeners before it answers; when they fail, the answer says
+    it was not reported and the worker applies it itself, once."""
+    order, _ = services.order_place(user=trader, instrument=market["SBIN-EQ"], params=params(quantity=3))
+
+    def broken(update):
+        raise RuntimeError("listener down")
+
+    listeners = list(order_updates.listeners)
+    order_updates.listeners[:] = [broken]  # the orders app's own listener among those that fail
+    try:
+        run(services.order_submit, order_id=order.id)
+    finally:
+        order_updates.listeners[:] = listeners
+    order.refresh_from_db()
+    assert (order.status, order.filled_quantity) == (OrderStatus.FILLED, 3)
+    assert order.trades.count() == 1
+    assert Position.objects.get(account__user=trader, instrument=market["SBIN-EQ"]).net_quantity == 3
+
+
+def test_a_fill_the_update_stream_applied_is_applied_once(market, trader, run):
+    order, _ = services.order_place(user=trader, instrument=market["SBIN-EQ"], params=params(quantity=3))
+    run(services.order_submit, order_id=order.id)
+    order.refresh_from_db()
+    assert (order.status, order.filled_quantity, order.trades.count()) == (OrderStatus.FILLED, 3, 1)
+    assert [e.to_status for e in order.events.all()] == [OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.FILLED]
+
+
 def test_an_unknown_order_is_looked_up_by_tag_and_takes_the_brokers_state(market, trader, run):
     order, _ = services.order_place(user=trader, instrument=market["SBIN-EQ"], params=params())
     run(services.order_submit, order_id=order.id)
