@@ -68,7 +68,6 @@ def order_place(
 
 def _place(*, user, instrument, params, client_order_id, tag, source) -> tuple[Order, bool]:
     account = _account_of(user)
-    broker_ready(account)  # live: breaker open, session expired or not connected -> refused before storing
     fingerprint = _fingerprint(instrument, params, tag)
     if client_order_id and (existing := _existing_for_key(user, client_order_id, fingerprint)):
         return _repeat(existing), False
@@ -136,6 +135,9 @@ def _reserve_and_store(
         # Checked again under the lock: concurrent requests with one key queue here.
         if key and (existing := _existing_for_key(user, key, fingerprint)):
             return existing, False
+        # Under the lock a switch between paper and live takes too: the mode read here is the one the order
+        # is stored under. Live: breaker open, session expired or not connected -> refused before storing.
+        broker_ready(account)
         need = order_funds_required(account=account, instrument=instrument, params=params, quote=quote)
         refused = risk_refusal(
             account=account, funds=books.funds, instrument=instrument, params=params, quote=quote,

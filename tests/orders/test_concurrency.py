@@ -1,6 +1,7 @@
 """Concurrency is part of correctness: these run on PostgreSQL in CI (and on SQLite locally)."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal as D
 
@@ -9,7 +10,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Sum
 
 from accounts.models import TradingAccount
-from brokers.models import PaperOrder
+from brokers.models import BrokerAccount, PaperOrder
 from marketdata.models import Instrument, WatchlistItem
 from marketdata.services import watchlist_add
 from orders import services
@@ -194,3 +195,50 @@ def test_changing_the_watchlist_locks_its_items_and_not_the_user(market, trader)
         release.set()
         thread.join()
     assert WatchlistItem.objects.filter(user=trader).count() == 2
+
+
+@requires_postgres()
+def test_an_order_waiting_for_the_lock_while_the_account_switches_to_live_is_refused(market, trader):
+    """The placement reads the account's mode under the account's lock, the lock the switch holds: an order
+    that queued behind a switch is refused, never stored as paper and sent live."""
+    account = trader.trading_account
+    BrokerAccount.objects.create(account=account, client_code="A1", api_key="k", pin="1", totp_secret="JBSWY3DP")
+    done, release = threading.Event(), threading.Event()
+
+    def switch_holding_the_lock():
+        with locked(account.id):
+            TradingAccount.objects.filter(pk=account.pk).update(mode="live", broker="angelone")
+
+    switching = _hold_open(switch_holding_the_lock, done, release)
+    outcome = {}
+
+    def place():
+        try:
+            services.order_place(user=trader, instrument=market["SBIN-EQ"], params=params())
+            outcome["stored"] = True
+        except Exception as exc:  # the refusal is the outcome under test
+            outcome["refused"] = getattr(exc, "code", repr(exc))
+        finally:
+            connection.close()
+
+    placing = threading.Thread(target=place)
+    placing.start()
+    try:
+        _wait_until_a_lock_is_awaited()
+    finally:
+        release.set()
+        switching.join()
+        placing.join()
+    assert outcome == {"refused": "account_mode_changed"}
+    assert not Order.objects.exists()
+
+
+def _wait_until_a_lock_is_awaited(timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the placement never waited for the account's lock")
