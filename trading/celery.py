@@ -1,9 +1,10 @@
 """The Celery application shared by web, worker and beat processes."""
 
+import gc
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init
 
 from core import queue_transport  # noqa: F401 - registers the embedded broker's "atomicfs://"
 from monitoring.heartbeats import WorkerHeartbeat
@@ -14,6 +15,13 @@ app = Celery("trading")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.steps["consumer"].add(WorkerHeartbeat)  # workers write a heartbeat that /health/ready reads
+
+
+@worker_process_init.connect
+def _freeze_what_startup_loaded(**kwargs) -> None:
+    """Everything a worker child inherits lives as long as it does: the garbage collector stops scanning it
+    (as trading/wsgi.py does for web processes), so a full collection no longer pauses a task for ~50 ms."""
+    gc.freeze()
 
 
 @task_prerun.connect
