@@ -27,7 +27,11 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(TradingAccount)
 class TradingAccountAdmin(admin.ModelAdmin):
+    """Paper or live is the trader's switch (the Broker page), which refuses while orders are open or positions
+    held and takes the account's lock: flipped here, an open order would move between the two worlds."""
+
     list_display = ("user", "mode", "broker", "always_open", "created_at")
+    readonly_fields = ("mode", "broker")
     list_filter = ("mode", "broker", "always_open")
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
