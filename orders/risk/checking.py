@@ -14,7 +14,7 @@ from ..models import Funds
 from ..validation import OrderParams
 from . import checks
 from .events import DailyLossLimitReached, RiskRejected
-from .models import RiskEvent, TradingState
+from .models import RiskEvent, RiskProfile, TradingState
 from .profiles import risk_profile_for, trading_state_set
 from .usage import usage_for
 
@@ -34,8 +34,10 @@ def risk_refusal(
     price: Decimal,
     source: str,
     placing: bool = True,
+    profile: RiskProfile | None = None,
 ) -> checks.RiskViolation | None:
-    """The first limit this order breaks, or None. Call under the account's lock (`funds`: its locked row).
+    """The first limit this order breaks, or None. Call under the account's lock (`funds`: its locked row;
+    `profile`: the account's, when the caller has read it under that lock).
 
     A refusal that changes the account's state (the daily loss limit) is applied
     here; recording the refused order is the caller's (it knows the order).
@@ -46,7 +48,7 @@ def risk_refusal(
         instrument=instrument, params=params, quote=quote, reducing=reducing, price=price,
         value=params.quantity * price,
     )  # fmt: skip
-    profile = risk_profile_for(account.id)
+    profile = profile or risk_profile_for(account.id)
     try:
         _run(profile, funds, order, placing=placing)
     except checks.RiskViolation as refused:

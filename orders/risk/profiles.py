@@ -9,9 +9,14 @@ from .events import TradingStateChanged
 from .models import PlatformRisk, RiskEvent, RiskProfile
 
 
-def risk_profile_for(account_id: int, *, lock: bool = False) -> RiskProfile:
-    """The account's profile, created from settings.RISK_DEFAULTS the first time it is needed."""
+def risk_profile_for(account_id: int, *, lock: bool = False, with_account: bool = False) -> RiskProfile:
+    """The account's profile, created from settings.RISK_DEFAULTS the first time it is needed.
+
+    `with_account`: its trading account's row is read in the same statement (placement: both as they are
+    once the account's lock is held)."""
     queryset = RiskProfile.objects.select_for_update() if lock else RiskProfile.objects
+    if with_account:
+        queryset = queryset.select_related("account")
     try:
         return queryset.get(account_id=account_id)
     except RiskProfile.DoesNotExist:

@@ -25,6 +25,7 @@ from .. import metrics as order_metrics
 from ..models import TERMINAL, Order, OrderStatus, OrderType, Position, Product, Side, Validity
 from ..risk.checking import SQUARE_OFF_SOURCE, risk_refusal, risk_rejection_record
 from ..risk.checks import RiskViolation
+from ..risk.profiles import risk_profile_for
 from ..risk.usage import order_counted
 from ..validation import (
     OrderParams,
@@ -135,13 +136,14 @@ def _reserve_and_store(
         # Checked again under the lock: concurrent requests with one key queue here.
         if key and (existing := _existing_for_key(user, key, fingerprint)):
             return existing, False
-        # Under the lock a switch between paper and live takes too: the mode read here is the one the order
-        # is stored under. Live: breaker open, session expired or not connected -> refused before storing.
-        broker_ready(account)
+        # The profile and the account's row as they are now, in one read under the lock a switch between
+        # paper and live takes too: the mode read here is the one the order is stored under.
+        profile = risk_profile_for(account.id, with_account=True)
+        broker_ready(account, current=profile.account)  # live: breaker open, session expired, not connected
         need = order_funds_required(account=account, instrument=instrument, params=params, quote=quote)
         refused = risk_refusal(
             account=account, funds=books.funds, instrument=instrument, params=params, quote=quote,
-            reducing=need.opening_quantity == 0, price=need.price, source=source,
+            reducing=need.opening_quantity == 0, price=need.price, source=source, profile=profile,
         )  # fmt: skip
         new = dict(user=user, account=account, instrument=instrument, params=params, client_order_id=key or None,
                    request_fingerprint=fingerprint, tag=tag, source=source, check_price=need.price)  # fmt: skip

@@ -382,3 +382,26 @@ def test_a_marketable_order_goes_out_and_is_booked_with_each_row_written_once(ma
     # answer says its stream already booked it: no read of the order afterwards. No existence check for the
     # first fill.
     assert len(statements) == 14, "\n".join(q["sql"][:60] for q in queries)
+
+
+def test_a_placement_reads_and_writes_only_the_accounts_own_rows_once_each(market, trader):
+    """Under the account's lock: the funds row, then the risk profile with the account's row (its paper/live
+    mode) in one read, the order, its event, and the funds written once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    place(trader, market["SBIN-EQ"], quantity=1)  # the account, the instrument and the quote are remembered
+    with CaptureQueriesContext(connection) as queries:
+        place(trader, market["SBIN-EQ"], quantity=1)
+    ours = [q["sql"] for q in queries if '"orders_' in q["sql"] or '"accounts_' in q["sql"]]
+    shape = [(sql.split()[0], sql.split('"')[1]) for sql in ours]
+    assert shape == [
+        ("SELECT", "orders_funds"),
+        ("SELECT", "orders_riskprofile"),
+        ("INSERT", "orders_order"),
+        ("INSERT", "orders_orderevent"),
+        ("UPDATE", "orders_funds"),
+    ], "\n".join(sql[:90] for sql in ours)
+    assert '"accounts_tradingaccount"' in ours[1]  # the mode, read in the profile's statement
+    if connection.vendor == "postgresql":
+        assert "FOR UPDATE" in ours[0]
