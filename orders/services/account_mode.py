@@ -13,7 +13,6 @@ from brokers.base import BrokerRejected, BrokerUnavailable
 from brokers.gate import broker_gate
 from brokers.models import BrokerAccount
 from core import events
-from core.db import get_or_none
 from core.errors import Conflict, RuleViolation, ServiceUnavailable
 
 from ..events import AccountModeSwitched
@@ -21,12 +20,11 @@ from ..models import TERMINAL, Order, Position
 from .books import locked
 
 
-def broker_ready(account: TradingAccount, *, current: TradingAccount | None = None) -> None:
+def broker_ready(account: TradingAccount, *, current: TradingAccount) -> None:
     """Refuse a new order at once when its broker cannot take it (before anything is stored).
 
-    `current`: the account's row as read under its lock (else it is read here)."""
-    current = current or get_or_none(TradingAccount.objects.filter(pk=account.pk))
-    if current is not None and (current.mode, current.broker) != (account.mode, account.broker):
+    `account`: as this process remembers it; `current`: its row as read under the account's lock."""
+    if (current.mode, current.broker) != (account.mode, account.broker):
         trading_account_cache_clear()  # this process remembered the account from before a switch
         raise Conflict(
             "The account was just switched between paper and live: check the order and place it again.",
