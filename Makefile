@@ -21,7 +21,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed
+# The checkout's development settings, read by trading/settings (python-dotenv): `python manage.py ...` and
+# `pytest` then work here without exporting anything. Never committed; production has no such file.
+.env:
+	printf '# Development settings of this checkout, written by `make setup`. Not for production.\nDEBUG=1\n' > $@
+
+setup: $(VENV)/.installed node_modules/.installed .env
 
 run: setup
 	$(PY) manage.py migrate --noinput

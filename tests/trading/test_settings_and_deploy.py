@@ -17,14 +17,23 @@ PRODUCTION_ENV = {
 }
 
 
-def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    }
+DEVELOPMENT_ONLY = {"DEBUG", "SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE", "TRADING_VAR_DIR"}
+NO_ENV_FILE = {"TRADING_ENV_FILE": str(ROOT / "var" / "no-such-env-file")}  # production: no development `.env`
+
+
+def _environment(env: dict[str, str]) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if k not in DEVELOPMENT_ONLY and not k.startswith("PYTEST_")}
+    return {**base, **env}
+
+
+def run_manage(*args: str, env: dict[str, str], env_file: dict[str, str] = NO_ENV_FILE) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=_environment({**env_file, **env}),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -71,6 +80,44 @@ def test_debug_is_off_unless_asked_for():
         "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.DEBUG)", env=env
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_manage_py_works_in_a_set_up_checkout_without_exporting_anything():
+    """`make setup` wrote the checkout's `.env`; a newcomer's `python manage.py <command>` then just works."""
+    assert "DEBUG=1" in (ROOT / ".env").read_text().splitlines()
+    result = run_manage(
+        "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.DEBUG)", env={}, env_file={}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
+def test_the_environment_wins_over_the_checkouts_env_file():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}  # DEBUG=0 exported, no key
+    result = run_manage("check", env=env, env_file={})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_plain_pytest_works_in_a_set_up_checkout_and_uses_the_tests_own_folder():
+    """`pytest <path>` with nothing exported: development settings from `.env`, var/test/ from pyproject.toml."""
+    probe = "tests/trading/test_settings_and_deploy.py::test_debug_is_off_unless_asked_for"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", probe],
+        cwd=ROOT,
+        env=_environment({}),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+
+
+def test_the_tests_var_folder_is_the_checkouts_var_test_unless_told_otherwise(settings):
+    expected = Path(os.environ.get("TRADING_VAR_DIR", "var/test"))
+    assert Path(settings.VAR_DIR) == (expected if expected.is_absolute() else ROOT / expected)
+    assert Path(settings.VAR_DIR) != ROOT / "var", "tests never share var/ (queues, database) with `make run`"
 
 
 def test_keys_once_published_in_the_repository_are_refused_even_in_development():

@@ -6,9 +6,18 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(os.environ.get("TRADING_VAR_DIR", BASE_DIR / "var"))
+
+# A developer's checkout: `make setup` writes `.env` (DEBUG=1, never committed) so that `python manage.py ...` and
+# `pytest` work there without exporting anything. The environment wins over the file; production has no such file,
+# so it still refuses to start without its keys. TRADING_ENV_FILE names another file (tests point it nowhere).
+ENV_FILE = Path(os.environ.get("TRADING_ENV_FILE") or BASE_DIR / ".env")
+load_dotenv(ENV_FILE, override=False)
+
+# Relative paths are taken from the project folder, wherever the command runs (pytest's default is var/test).
+VAR_DIR = BASE_DIR / os.environ.get("TRADING_VAR_DIR", "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # Metrics (/metrics): every process (web, workers, feed) writes its samples to files here and /metrics
