@@ -4,13 +4,15 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
 from core.cache import TimedCache
 from core.errors import InvalidInput, NotFound, RuleViolation
 
 from .intervals import interval_seconds
 from .models import Candle, Exchange, Instrument, WatchlistItem
+from .naming import EQUITY_SERIES_SUFFIX, search_words
+from .quotes import quotes_get
 
 EXCHANGES = {e.value for e in Exchange}
 # EXCHANGE:SYMBOL, as the API schema states it too (so no named groups).
@@ -106,7 +108,10 @@ _KIND_ORDER = Case(
 def instrument_search(
     *, search: str = "", exchange: str = "", instrument_type: str = "", include_inactive: bool = False
 ) -> QuerySet[Instrument]:
-    """Best matches first: exact symbol, symbol prefix, then symbol or name containing the text."""
+    """Instruments holding every word of `search` in any order (symbol, underlying, company, strike, CE/PE,
+    FUT, expiry day and month, token), best matches first: the exact symbol or token, then the underlying's
+    or the company's own contracts, then matches at word starts, then anywhere; within each, shares, indices,
+    futures, options, nearest expiry and lowest strike first."""
     qs = Instrument.objects.all()
     if not include_inactive:
         qs = qs.filter(is_active=True)
@@ -114,20 +119,40 @@ def instrument_search(
         qs = qs.filter(exchange=exchange.upper())
     if instrument_type:
         qs = qs.filter(instrument_type=instrument_type.upper())
-    text = search.strip()
-    if text:
-        qs = qs.filter(Q(symbol__icontains=text) | Q(name__icontains=text) | Q(token=text)).annotate(
-            match=Case(
-                When(Q(symbol__iexact=text) | Q(symbol__iexact=f"{text}-EQ") | Q(token=text), then=Value(0)),
-                When(name__iexact=text, then=Value(1)),
-                When(Q(symbol__istartswith=text) | Q(name__istartswith=text), then=Value(2)),
-                default=Value(3),
-                output_field=IntegerField(),
-            ),
-            kind=_KIND_ORDER,
-        )
-        return qs.order_by("match", "kind", "expiry", "strike", "exchange", "symbol")
-    return qs.order_by("exchange", "symbol")
+    words = search_words(search)
+    if not words:
+        return qs.order_by("exchange", "symbol")
+    for word in words:
+        qs = qs.filter(search_terms__contains=word)
+    ranked = qs.annotate(match=_match_rank(search.strip(), words), kind=_KIND_ORDER)
+    return ranked.order_by("match", "kind", F("expiry").asc(nulls_first=True), "strike", "exchange", "symbol")
+
+
+def _match_rank(text: str, words: list[str]) -> Case:
+    exact = Q(symbol__iexact=text) | Q(symbol__iexact=f"{text}{EQUITY_SERIES_SUFFIX}") | Q(token=text)
+    own = Q(company_name__istartswith=" ".join(words))
+    for word in words:
+        own |= Q(name__iexact=word)
+    at_word_starts = Q()
+    for word in words:
+        at_word_starts &= Q(search_terms__contains=f" {word}")
+    return Case(
+        When(exact, then=Value(0)),
+        When(own, then=Value(1)),
+        When(at_word_starts, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+
+
+def instruments_with_ltp(instruments) -> list[Instrument]:
+    """The instruments, each with `ltp`: its last traded price from the quote cache, or None before any tick."""
+    instruments = list(instruments)
+    found, _ = quotes_get([i.id for i in instruments])
+    for instrument in instruments:
+        quote = found.get(instrument.id)
+        instrument.ltp = quote.ltp if quote else None
+    return instruments
 
 
 MAX_CANDLES = 5000

@@ -8,7 +8,13 @@ from core.errors import DomainError
 from core.htmx import partial
 from core.views import not_found
 
-from .selectors import instrument_get, instrument_get_by_key, instrument_search, watchlist_for_user
+from .selectors import (
+    instrument_get,
+    instrument_get_by_key,
+    instrument_search,
+    instruments_with_ltp,
+    watchlist_for_user,
+)
 from .services import watchlist_add, watchlist_remove
 
 
@@ -49,7 +55,7 @@ def instrument_search_partial(request):
     """Search results with a Buy/Sell and (for the watchlist) an Add button; `for=ticket` when the Orders
     page's ticket searches, where a result is picked into the ticket."""
     text = request.GET.get("q", "").strip()[:64]
-    results = list(instrument_search(search=text)[:12]) if text else []
+    results = instruments_with_ltp(instrument_search(search=text)[:12]) if text else []
     purpose = "ticket" if request.GET.get("for") == "ticket" else "watchlist"
     return render(request, "marketdata/_search_results.html", {"results": results, "q": text, "purpose": purpose})
 
