@@ -87,9 +87,15 @@ def test_a_search_made_of_separators_only_lists_everything_in_order(auth_client,
 
 def test_instruments_made_one_by_one_are_searchable_too(auth_client):
     InstrumentFactory(
-        exchange="NFO", symbol="TCS29DEC264000CE", name="TCS", instrument_type="OPTSTK", lot_size=175,
-        expiry=date(2026, 12, 29), strike=Decimal("4000"), company_name="Tata Consultancy Services",
-    )  # fmt: skip
+        exchange="NFO",
+        symbol="TCS29DEC264000CE",
+        name="TCS",
+        instrument_type="OPTSTK",
+        lot_size=175,
+        expiry=date(2026, 12, 29),
+        strike=Decimal("4000"),
+        company_name="Tata Consultancy Services",
+    )
     assert symbols(auth_client, "tata 4000 ce") == ["TCS29DEC264000CE"]
 
 
