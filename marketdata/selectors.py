@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Max, Min, Q, QuerySet, Value, When
 
 from core.cache import TimedCache
 from core.errors import InvalidInput, NotFound, RuleViolation
@@ -76,6 +76,32 @@ def instrument_get_by_key(*, exchange: str, symbol: str) -> Instrument:
     if instrument is None:
         raise NotFound(f"No listed instrument {exchange}:{symbol}.", code="unknown_symbol")
     return instrument
+
+
+def instrument_resolve(*, text: str, field: str = "symbol") -> Instrument:
+    """An active instrument as a trader writes it: NSE:SBIN-EQ, SBIN or sbin. A name that fits several is an
+    error naming them (a careful broker asks rather than picks NSE or BSE for the trader)."""
+    text = text.strip()[:80]
+    exchange, _, symbol = text.rpartition(":")
+    found = Instrument.objects.filter(is_active=True)
+    if exchange:
+        found = found.filter(exchange=exchange.upper(), symbol__iexact=symbol)
+    else:
+        found = found.filter(Q(symbol__iexact=text) | Q(symbol__iexact=f"{text}{EQUITY_SERIES_SUFFIX}"))
+    found = list(found.order_by("exchange", "symbol")[:5])
+    if len(found) == 1:
+        return found[0]
+    if found:
+        choices = " or ".join(i.key for i in found)
+        message = f"{text} is listed as {choices}. Which one? Write it as shown."
+        raise InvalidInput(message, code="ambiguous_symbol", field=field)
+    raise NotFound(_unknown_message(text), code="unknown_symbol", field=field)
+
+
+def _unknown_message(text: str) -> str:
+    suggestions = [f"{i.key} ({i.display_name})" for i in instrument_search(search=text)[:3]] if text else []
+    hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else " Search by symbol or name, e.g. SBIN."
+    return f"No instrument is called {text}.{hint}"
 
 
 def instrument_cached(*, exchange: str, symbol: str) -> Instrument:
@@ -173,6 +199,15 @@ def candles_list(*, instrument: Instrument, interval: str, start: datetime, end:
     return Candle.objects.filter(instrument=instrument, interval=interval, start__gte=start, start__lt=end).order_by(
         "start"
     )
+
+
+def candles_stored_range(*, interval: str, instruments=None) -> tuple[datetime, datetime] | None:
+    """The first and the last stored candle's start (of these instruments, or of all), or None."""
+    candles = Candle.objects.filter(interval=interval)
+    if instruments is not None:
+        candles = candles.filter(instrument__in=instruments)
+    found = candles.aggregate(first=Min("start"), last=Max("start"))
+    return (found["first"], found["last"]) if found["first"] else None
 
 
 def watchlist_for_user(*, user) -> QuerySet[WatchlistItem]:
