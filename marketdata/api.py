@@ -24,6 +24,7 @@ from .selectors import (
     instrument_get_by_key,
     instrument_refs_resolve,
     instrument_search,
+    instruments_with_ltp,
     parse_symbol_key,
     watchlist_for_user,
 )
@@ -165,6 +166,9 @@ class CandlesApi(APIView):
 class InstrumentOutputSerializer(serializers.ModelSerializer):
     tick_size = serializers.DecimalField(max_digits=12, decimal_places=4)
     strike = PriceField(instrument="", allow_null=True)
+    display_name = serializers.CharField(
+        read_only=True, help_text="As traders write it: SBIN, NIFTY 29 DEC FUT, NIFTY 29 DEC 26000 CE."
+    )
 
     class Meta:
         model = Instrument
@@ -172,8 +176,10 @@ class InstrumentOutputSerializer(serializers.ModelSerializer):
             "id",
             "exchange",
             "symbol",
+            "display_name",
             "token",
             "name",
+            "company_name",
             "instrument_type",
             "lot_size",
             "tick_size",
@@ -183,17 +189,28 @@ class InstrumentOutputSerializer(serializers.ModelSerializer):
         ]
 
 
+class InstrumentSearchOutputSerializer(InstrumentOutputSerializer):
+    ltp = PriceField(instrument="", allow_null=True, help_text="Last traded price; null before any.")
+
+    class Meta(InstrumentOutputSerializer.Meta):
+        fields = [*InstrumentOutputSerializer.Meta.fields, "ltp"]
+
+
 class InstrumentListApi(ListAPIView):
     class FilterSerializer(serializers.Serializer):
         search = serializers.CharField(
-            required=False, max_length=64, allow_blank=True, help_text="Symbol, name or token; best matches first."
+            required=False,
+            max_length=64,
+            allow_blank=True,
+            help_text="Words in any order: symbol, underlying, company, strike, CE/PE, FUT, expiry day or month, "
+            "token (`nifty 26000 ce`, `banknifty fut`, `state bank`). Every word must match; best matches first.",
         )
         exchange = serializers.ChoiceField(choices=Exchange.choices, required=False)
         type = serializers.CharField(
             required=False, allow_blank=True, max_length=16, help_text="EQ, AMXIDX, FUTSTK, OPTIDX, ..."
         )
 
-    serializer_class = InstrumentOutputSerializer
+    serializer_class = InstrumentSearchOutputSerializer
 
     @extend_schema(operation_id="instruments_list", tags=["market data"], parameters=[FilterSerializer])
     def get(self, request, *args, **kwargs):
@@ -204,6 +221,10 @@ class InstrumentListApi(ListAPIView):
         return instrument_search(
             search=query.get("search", ""), exchange=query.get("exchange", ""), instrument_type=query.get("type", "")
         )
+
+    def paginate_queryset(self, queryset):
+        """The page's instruments with their LTP (one cache read for the page)."""
+        return instruments_with_ltp(super().paginate_queryset(queryset))
 
 
 class WatchlistItemOutputSerializer(serializers.Serializer):

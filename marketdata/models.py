@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from .naming import display_name, search_terms
+
 
 class Exchange(models.TextChoices):
     NSE = "NSE", "NSE (cash)"
@@ -25,7 +27,12 @@ class Instrument(models.Model):
     exchange = models.CharField(max_length=8, choices=Exchange.choices)
     symbol = models.CharField(max_length=64, help_text="Exchange trading symbol, e.g. SBIN-EQ.")
     token = models.CharField(max_length=32, help_text="Exchange token (Angel One symboltoken).")
-    name = models.CharField(max_length=128, blank=True)
+    name = models.CharField(max_length=128, blank=True, help_text="The underlying, as Angel One names it: SBIN, NIFTY.")
+    company_name = models.CharField(
+        max_length=128,
+        blank=True,
+        help_text="The company (State Bank of India); a derivative carries its underlying's.",
+    )
     instrument_type = models.CharField(
         max_length=16, default=EQUITY_TYPE, help_text="EQ for cash equity; AMXIDX, FUTIDX, OPTSTK, ... as published."
     )
@@ -36,6 +43,9 @@ class Instrument(models.Model):
     is_active = models.BooleanField(default=True, help_text="False once the instrument left the scrip master.")
     import_generation = models.PositiveIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    search_terms = models.TextField(
+        blank=True, editable=False, help_text="The words search matches, filled on save and import (naming.py)."
+    )
 
     class Meta:
         ordering = ["exchange", "symbol"]
@@ -53,6 +63,36 @@ class Instrument(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    def save(self, *args, **kwargs) -> None:
+        self.search_terms = self.build_search_terms()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "search_terms" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "search_terms"]
+        super().save(*args, **kwargs)
+
+    def build_search_terms(self) -> str:
+        return search_terms(
+            exchange=self.exchange,
+            symbol=self.symbol,
+            token=self.token,
+            name=self.name,
+            company_name=self.company_name,
+            instrument_type=self.instrument_type,
+            expiry=self.expiry,
+            strike=self.strike,
+        )
+
+    @property
+    def display_name(self) -> str:
+        """As traders write it: SBIN, Nifty 50, NIFTY 29 DEC FUT, NIFTY 29 DEC 26000 CE."""
+        return display_name(
+            symbol=self.symbol,
+            name=self.name,
+            instrument_type=self.instrument_type,
+            expiry=self.expiry,
+            strike=self.strike,
+        )
 
     @property
     def key(self) -> str:

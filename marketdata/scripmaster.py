@@ -31,6 +31,7 @@ class ScripRow:
     symbol: str
     token: str
     name: str
+    company_name: str  # not in Angel One's file; the demo's carries it
     instrument_type: str
     lot_size: int
     tick_size: Decimal
@@ -125,6 +126,7 @@ def parse_row(raw: object) -> ScripRow:
         symbol=_text(raw, "symbol", 64),
         token=_text(raw, "token", 32),
         name=_text(raw, "name", 128, required=False),
+        company_name=_text(raw, "company_name", 128, required=False),
         instrument_type=instrument_type,
         lot_size=lot_size,
         tick_size=tick_size,

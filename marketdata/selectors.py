@@ -4,13 +4,15 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Max, Min, Q, QuerySet, Value, When
 
 from core.cache import TimedCache
 from core.errors import InvalidInput, NotFound, RuleViolation
 
 from .intervals import interval_seconds
 from .models import Candle, Exchange, Instrument, WatchlistItem
+from .naming import EQUITY_SERIES_SUFFIX, search_words
+from .quotes import quotes_get
 
 EXCHANGES = {e.value for e in Exchange}
 # EXCHANGE:SYMBOL, as the API schema states it too (so no named groups).
@@ -76,6 +78,32 @@ def instrument_get_by_key(*, exchange: str, symbol: str) -> Instrument:
     return instrument
 
 
+def instrument_resolve(*, text: str, field: str = "symbol") -> Instrument:
+    """An active instrument as a trader writes it: NSE:SBIN-EQ, SBIN or sbin. A name that fits several is an
+    error naming them (a careful broker asks rather than picks NSE or BSE for the trader)."""
+    text = text.strip()[:80]
+    exchange, _, symbol = text.rpartition(":")
+    found = Instrument.objects.filter(is_active=True)
+    if exchange:
+        found = found.filter(exchange=exchange.upper(), symbol__iexact=symbol)
+    else:
+        found = found.filter(Q(symbol__iexact=text) | Q(symbol__iexact=f"{text}{EQUITY_SERIES_SUFFIX}"))
+    found = list(found.order_by("exchange", "symbol")[:5])
+    if len(found) == 1:
+        return found[0]
+    if found:
+        choices = " or ".join(i.key for i in found)
+        message = f"{text} is listed as {choices}. Which one? Write it as shown."
+        raise InvalidInput(message, code="ambiguous_symbol", field=field)
+    raise NotFound(_unknown_message(text), code="unknown_symbol", field=field)
+
+
+def _unknown_message(text: str) -> str:
+    suggestions = [f"{i.key} ({i.display_name})" for i in instrument_search(search=text)[:3]] if text else []
+    hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else " Search by symbol or name, e.g. SBIN."
+    return f"No instrument is called {text}.{hint}"
+
+
 def instrument_cached(*, exchange: str, symbol: str) -> Instrument:
     """instrument_get_by_key, remembered in this process for a minute: orders read it on every placement."""
     return _instruments.get_or_set((exchange, symbol), lambda: instrument_get_by_key(exchange=exchange, symbol=symbol))
@@ -106,7 +134,10 @@ _KIND_ORDER = Case(
 def instrument_search(
     *, search: str = "", exchange: str = "", instrument_type: str = "", include_inactive: bool = False
 ) -> QuerySet[Instrument]:
-    """Best matches first: exact symbol, symbol prefix, then symbol or name containing the text."""
+    """Instruments holding every word of `search` in any order (symbol, underlying, company, strike, CE/PE,
+    FUT, expiry day and month, token), best matches first: the exact symbol or token, then the underlying's
+    or the company's own contracts, then matches at word starts, then anywhere; within each, shares, indices,
+    futures, options, nearest expiry and lowest strike first."""
     qs = Instrument.objects.all()
     if not include_inactive:
         qs = qs.filter(is_active=True)
@@ -114,20 +145,40 @@ def instrument_search(
         qs = qs.filter(exchange=exchange.upper())
     if instrument_type:
         qs = qs.filter(instrument_type=instrument_type.upper())
-    text = search.strip()
-    if text:
-        qs = qs.filter(Q(symbol__icontains=text) | Q(name__icontains=text) | Q(token=text)).annotate(
-            match=Case(
-                When(Q(symbol__iexact=text) | Q(symbol__iexact=f"{text}-EQ") | Q(token=text), then=Value(0)),
-                When(name__iexact=text, then=Value(1)),
-                When(Q(symbol__istartswith=text) | Q(name__istartswith=text), then=Value(2)),
-                default=Value(3),
-                output_field=IntegerField(),
-            ),
-            kind=_KIND_ORDER,
-        )
-        return qs.order_by("match", "kind", "expiry", "strike", "exchange", "symbol")
-    return qs.order_by("exchange", "symbol")
+    words = search_words(search)
+    if not words:
+        return qs.order_by("exchange", "symbol")
+    for word in words:
+        qs = qs.filter(search_terms__contains=word)
+    ranked = qs.annotate(match=_match_rank(search.strip(), words), kind=_KIND_ORDER)
+    return ranked.order_by("match", "kind", F("expiry").asc(nulls_first=True), "strike", "exchange", "symbol")
+
+
+def _match_rank(text: str, words: list[str]) -> Case:
+    exact = Q(symbol__iexact=text) | Q(symbol__iexact=f"{text}{EQUITY_SERIES_SUFFIX}") | Q(token=text)
+    own = Q(company_name__istartswith=" ".join(words))
+    for word in words:
+        own |= Q(name__iexact=word)
+    at_word_starts = Q()
+    for word in words:
+        at_word_starts &= Q(search_terms__contains=f" {word}")
+    return Case(
+        When(exact, then=Value(0)),
+        When(own, then=Value(1)),
+        When(at_word_starts, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+
+
+def instruments_with_ltp(instruments) -> list[Instrument]:
+    """The instruments, each with `ltp`: its last traded price from the quote cache, or None before any tick."""
+    instruments = list(instruments)
+    found, _ = quotes_get([i.id for i in instruments])
+    for instrument in instruments:
+        quote = found.get(instrument.id)
+        instrument.ltp = quote.ltp if quote else None
+    return instruments
 
 
 MAX_CANDLES = 5000
@@ -148,6 +199,15 @@ def candles_list(*, instrument: Instrument, interval: str, start: datetime, end:
     return Candle.objects.filter(instrument=instrument, interval=interval, start__gte=start, start__lt=end).order_by(
         "start"
     )
+
+
+def candles_stored_range(*, interval: str, instruments=None) -> tuple[datetime, datetime] | None:
+    """The first and the last stored candle's start (of these instruments, or of all), or None."""
+    candles = Candle.objects.filter(interval=interval)
+    if instruments is not None:
+        candles = candles.filter(instrument__in=instruments)
+    found = candles.aggregate(first=Min("start"), last=Max("start"))
+    return (found["first"], found["last"]) if found["first"] else None
 
 
 def watchlist_for_user(*, user) -> QuerySet[WatchlistItem]:

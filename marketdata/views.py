@@ -8,8 +8,16 @@ from core.errors import DomainError
 from core.htmx import partial
 from core.views import not_found
 
-from .selectors import instrument_get, instrument_get_by_key, instrument_search, watchlist_for_user
+from .selectors import (
+    instrument_get,
+    instrument_get_by_key,
+    instrument_search,
+    instruments_with_ltp,
+    watchlist_for_user,
+)
 from .services import watchlist_add, watchlist_remove
+
+PURPOSES = ("watchlist", "ticket", "backtest")
 
 
 def _watchlist(request, error: str = ""):
@@ -47,10 +55,14 @@ def watchlist_remove_view(request, instrument_id: int):
 @require_GET
 def instrument_search_partial(request):
     """Search results with a Buy/Sell and (for the watchlist) an Add button; `for=ticket` when the Orders
-    page's ticket searches, where a result is picked into the ticket."""
-    text = request.GET.get("q", "").strip()[:64]
-    results = list(instrument_search(search=text)[:12]) if text else []
-    purpose = "ticket" if request.GET.get("for") == "ticket" else "watchlist"
+    page's ticket searches, where a result is picked into the ticket; `for=backtest` when the backtest form's
+    instruments box does, where a result's key is written into the box."""
+    purpose = request.GET.get("for") if request.GET.get("for") in PURPOSES else "watchlist"
+    text = request.GET.get("q", "")
+    if purpose == "backtest":  # the backtest form's instruments box: the name being typed after the last comma
+        text = request.GET.get("symbols", "").rpartition(",")[2]
+    text = text.strip()[:64]
+    results = instruments_with_ltp(instrument_search(search=text)[:12]) if text else []
     return render(request, "marketdata/_search_results.html", {"results": results, "q": text, "purpose": purpose})
 
 

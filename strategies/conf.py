@@ -16,6 +16,11 @@ def max_bars() -> int:
     return _get("BACKTEST_MAX_BARS", 5_000_000)
 
 
+def min_trades() -> int:
+    """Trades below which a report warns that its figures are mostly luck (a common rule of thumb: 30)."""
+    return _get("BACKTEST_MIN_TRADES", 30)
+
+
 def max_sweep_combinations() -> int:
     return _get("SWEEP_MAX_COMBINATIONS", 500)
 

@@ -18,7 +18,7 @@ from strategies.errors import SpecInvalid
 
 
 def param_error(name: str, message: str, code: str = "invalid_param") -> SpecInvalid:
-    return SpecInvalid(f"params.{name}: {message}", code=code, field=f"params.{name}")
+    return SpecInvalid(f"{name.replace('_', ' ').capitalize()} {message}", code=code, field=f"params.{name}")
 
 
 class Param:
@@ -41,7 +41,8 @@ class Param:
         return {"type": self.json_type, "default": self.default, "title": self.label, "description": self.help}
 
     def _error(self, message: str, code: str = "invalid_param") -> SpecInvalid:
-        return param_error(self.name, message, code)
+        """The message names the parameter as the form labels it ("Fast SMA must be ..."), the field by its key."""
+        return SpecInvalid(f"{self.label} {message}", code=code, field=f"params.{self.name}")
 
 
 class _RangedParam(Param):
@@ -52,9 +53,13 @@ class _RangedParam(Param):
 
     def _check_range(self, value):
         if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
-            low = "-inf" if self.min is None else self.min
-            high = "inf" if self.max is None else self.max
-            raise self._error(f"{value} is outside {low}..{high}.", code="param_out_of_range")
+            if self.min is None:
+                bounds = f"at most {self.max}"
+            elif self.max is None:
+                bounds = f"at least {self.min}"
+            else:
+                bounds = f"from {self.min} to {self.max}"
+            raise self._error(f"must be {bounds}, not {value}.", code="param_out_of_range")
         return value
 
     def schema(self) -> dict[str, Any]:

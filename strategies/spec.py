@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from core.errors import DomainError, RuleViolation
 from core.formatting import as_decimal
-from marketdata.intervals import INTERVALS
+from marketdata.intervals import INTERVALS, interval_delta
 from marketdata.models import Candle, Instrument
-from marketdata.selectors import instrument_get_by_key, parse_symbol_key
+from marketdata.selectors import candles_stored_range, instrument_resolve
 from strategies.errors import SpecInvalid
 
 from . import conf
@@ -25,6 +25,9 @@ from .registry import strategy_get
 
 IST = ZoneInfo("Asia/Kolkata")
 MAX_CASH = Decimal("1e13")
+# How messages name an interval's candles ("No daily candles for SBIN ...").
+CANDLE_WORDS = {"1m": "minute", "5m": "5-minute", "15m": "15-minute", "1h": "hourly", "1d": "daily"}
+DATE_WORDS = {"start": "start date", "end": "end date"}
 
 
 @dataclass
@@ -77,36 +80,35 @@ def parse_moment(value, *, field: str, end: bool = False) -> datetime:
                 moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise SpecInvalid(
-                f"`{field}` must be a date (2024-01-31) or an ISO date-time.", code="invalid_datetime", field=field
+                f"The {DATE_WORDS.get(field, field)} must be a date like 2024-01-31.",
+                code="invalid_datetime",
+                field=field,
             ) from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=IST)).astimezone(UTC)
 
 
 def instruments_resolve(symbols) -> list[Instrument]:
-    if not isinstance(symbols, list) or not symbols:
-        raise SpecInvalid('Give `symbols`: a list such as ["NSE:SBIN-EQ"].', field="symbols")
+    """Instruments as traders write them: NSE:SBIN-EQ, SBIN or sbin; each once."""
+    if not isinstance(symbols, list) or not [s for s in symbols if str(s).strip()]:
+        raise SpecInvalid("Choose at least one instrument, e.g. SBIN or NSE:SBIN-EQ.", field="symbols")
     if len(symbols) > conf.max_symbols():
         raise SpecInvalid(
             f"At most {conf.max_symbols()} instruments per backtest.", code="too_many_symbols", field="symbols"
         )
-    keys = list(dict.fromkeys(str(s).strip() for s in symbols))
-    out = []
-    for key in keys:
+    out: dict[int, Instrument] = {}
+    for text in symbols:
         try:
-            exchange, symbol = parse_symbol_key(key, field="symbols")
+            instrument = instrument_resolve(text=str(text), field="symbols")
         except DomainError as exc:
             raise SpecInvalid(exc.message, code=exc.code, field="symbols") from exc
-        try:
-            out.append(instrument_get_by_key(exchange=exchange, symbol=symbol))
-        except Exception as exc:
-            raise SpecInvalid(f"No listed instrument {key}.", code="unknown_symbol", field="symbols") from exc
-    return out
+        out.setdefault(instrument.id, instrument)
+    return list(out.values())
 
 
 def _cash(value) -> Decimal:
     cash = as_decimal(value)
     if cash is None or not cash.is_finite() or cash <= 0 or cash >= MAX_CASH:
-        raise SpecInvalid('`initial_cash` must be a positive decimal string, e.g. "1000000".', field="initial_cash")
+        raise SpecInvalid("Starting cash must be a positive amount, e.g. 1000000.", field="initial_cash")
     return cash
 
 
@@ -117,7 +119,8 @@ def _check_products(costs: CostModel, instruments: list[Instrument]) -> None:
         allowed = ("MIS", "NRML") if instrument.is_derivative else ("CNC", "MIS")
         if costs.product not in allowed:
             raise SpecInvalid(
-                f"costs.product {costs.product} does not apply to {instrument.key} (use {' or '.join(allowed)}).",
+                f"The {costs.product} product does not apply to {instrument.display_name} "
+                f"(use {' or '.join(allowed)}).",
                 code="product_not_allowed",
                 field="costs.product",
             )
@@ -133,12 +136,12 @@ def bars_count(instruments: list[Instrument], interval: str, start: datetime, en
             stored = candles.order_by("start").values_list("start", flat=True)
             first, last = stored.first(), stored.last()
             where = (
-                f"stored from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+                f"in that period; they are stored from {_ist_day(first)} to {_ist_day(last)}"
                 if first
-                else "none stored (import them with `manage.py load_candles`)"
+                else "stored: choose another interval or instrument"
             )
             raise RuleViolation(
-                f"No {interval} candles for {instrument.key} in that period; {where}.",
+                f"No {CANDLE_WORDS.get(interval, interval)} candles for {instrument.display_name} {where}.",
                 code="no_candles",
                 field="start" if first else "symbols",
             )
@@ -146,23 +149,52 @@ def bars_count(instruments: list[Instrument], interval: str, start: datetime, en
     return total
 
 
+def _ist_day(moment: datetime) -> str:
+    return f"{moment.astimezone(IST):%Y-%m-%d}"
+
+
+def period(start, end, instruments: list[Instrument], interval: str) -> tuple[datetime, datetime]:
+    """The period asked for; an empty start or end means from the first or to the last stored candle."""
+    stored = None
+    if start in (None, "") or end in (None, ""):
+        stored = candles_stored_range(interval=interval, instruments=instruments)
+        if stored is None:
+            names = ", ".join(i.display_name for i in instruments)
+            raise RuleViolation(
+                f"No {CANDLE_WORDS.get(interval, interval)} candles are stored for {names}.",
+                code="no_candles",
+                field="symbols",
+            )
+    begin = stored[0] if start in (None, "") else parse_moment(start, field="start")
+    finish = stored[1] + interval_delta(interval) if end in (None, "") else parse_moment(end, field="end", end=True)
+    if finish <= begin:
+        raise SpecInvalid("The end date must be after the start date.", code="invalid_range", field="end")
+    return begin, finish
+
+
 def spec_build(
-    *, strategy, params=None, symbols, interval, start, end, initial_cash, costs=None, sizing=None, slippage_ticks=0
+    *,
+    strategy,
+    params=None,
+    symbols,
+    interval,
+    start=None,
+    end=None,
+    initial_cash,
+    costs=None,
+    sizing=None,
+    slippage_ticks=0,
 ) -> BacktestSpec:
     cls = strategy_get(strategy)
     clean = cls.clean_params(params)
     instruments = instruments_resolve(symbols)
     if interval not in INTERVALS:
-        raise SpecInvalid(
-            f"`interval` must be one of {', '.join(INTERVALS)}.", code="invalid_interval", field="interval"
-        )
-    begin, finish = parse_moment(start, field="start"), parse_moment(end, field="end", end=True)
-    if finish <= begin:
-        raise SpecInvalid("`end` must be after `start`.", code="invalid_range", field="end")
+        raise SpecInvalid(f"Choose an interval: {', '.join(INTERVALS)}.", code="invalid_interval", field="interval")
+    begin, finish = period(start, end, instruments, interval)
     cost_model = cost_model_from(costs)
     _check_products(cost_model, instruments)
     if not isinstance(slippage_ticks, int) or isinstance(slippage_ticks, bool) or not 0 <= slippage_ticks <= 100:
-        raise SpecInvalid("`slippage_ticks` must be a whole number from 0 to 100.", field="slippage_ticks")
+        raise SpecInvalid("Slippage must be a whole number of ticks from 0 to 100.", field="slippage_ticks")
     spec = BacktestSpec(cls, clean, instruments, interval, begin, finish, _cash(initial_cash), cost_model,
                         sizing_from(sizing), slippage_ticks)  # fmt: skip
     spec.bars = bars_count(instruments, interval, begin, finish)

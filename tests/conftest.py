@@ -206,3 +206,10 @@ def _fresh_process_caches():
     yield
     l1_clear()
     instrument_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_background_demo_history(settings):
+    """seed_demo queues years of demo history for a worker: tests make the history they need themselves."""
+    settings.DEMO_HISTORY_YEARS = 0
+    settings.DEMO_HISTORY_MINUTE_DAYS = 0

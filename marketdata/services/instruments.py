@@ -11,10 +11,14 @@ from core import clock
 from core.errors import RuleViolation
 
 from .. import scripmaster
-from ..models import Instrument
+from ..models import CASH_EXCHANGES, EQUITY_TYPE, Instrument
+from ..naming import search_terms
 
 Progress = Callable[[str, int, int], None]
-FIELDS = ("symbol", "name", "instrument_type", "lot_size", "tick_size", "expiry", "strike")
+ROW_FIELDS = ("symbol", "name", "instrument_type", "lot_size", "tick_size", "expiry", "strike")
+# What an import writes: the file's fields, the company name (the file's, else the one known) and the search words.
+FIELDS = (*ROW_FIELDS, "company_name", "search_terms")
+COMPANY = FIELDS.index("company_name")
 BATCH = 2000
 
 
@@ -128,10 +132,11 @@ def _plan(rows: list, report: ImportReport, deactivate_missing: bool) -> Plan:
     # A symbol may move to another token: its old holder must let go first.
     holder_of = {(ex, values[0]): pk for (ex, _), (pk, active, values) in existing.items() if active}
     generation = (Instrument.objects.aggregate(g=Max("import_generation"))["g"] or 0) + 1
+    companies = _companies(rows, existing)
     to_write = []
     for row in rows:
-        values = tuple(getattr(row, name) for name in FIELDS)
         current = existing.get(row.key)
+        values = _values(row, (current and current[2][COMPANY]) or companies.get(row.name, ""))
         if not _count_change(report, current, values):
             continue
         holder = holder_of.get((row.exchange, row.symbol))
@@ -145,6 +150,32 @@ def _plan(rows: list, report: ImportReport, deactivate_missing: bool) -> Plan:
     report.deactivated = len(to_deactivate - kept_ids)
     active_count = sum(1 for _, active, _ in existing.values() if active)
     return Plan(existing, active_count, to_write, to_deactivate)
+
+
+def _companies(rows: list, existing: dict) -> dict[str, str]:
+    """Company names by underlying, from the cash equities of the file, else of the table: Angel One's file
+    names no company, so a name once loaded is kept, and a derivative takes its underlying's."""
+    companies = {}
+    for (exchange, _), (_, _, values) in existing.items():
+        fields = dict(zip(FIELDS, values, strict=True))
+        if exchange in CASH_EXCHANGES and fields["instrument_type"] == EQUITY_TYPE and fields["company_name"]:
+            companies[fields["name"]] = fields["company_name"]
+    for row in rows:
+        if row.exchange in CASH_EXCHANGES and row.instrument_type == EQUITY_TYPE and row.company_name:
+            companies[row.name] = row.company_name
+    return companies
+
+
+def _values(row, known_company: str) -> tuple:
+    """The row's values in FIELDS order."""
+    fields = {name: getattr(row, name) for name in ROW_FIELDS}
+    fields["company_name"] = row.company_name or known_company
+    fields["search_terms"] = search_terms(
+        exchange=row.exchange,
+        token=row.token,
+        **{name: fields[name] for name in ("symbol", "name", "company_name", "instrument_type", "expiry", "strike")},
+    )
+    return tuple(fields[name] for name in FIELDS)
 
 
 def _count_change(report: ImportReport, current, values: tuple) -> bool:

@@ -170,7 +170,7 @@ def check_exposure(profile: RiskProfile, order: OrderUnderCheck, usage: Usage) -
     position_value = usage.position_value(order.instrument.id, order.signed_quantity, order.price)
     if position_value > profile.max_position_value:
         raise RiskViolation(
-            f"Your position in {order.instrument.symbol} would be worth ₹{inr(position_value)}, above your limit "
+            f"Your position in {order.instrument.display_name} would be worth ₹{inr(position_value)}, above your limit "
             f"of ₹{inr(profile.max_position_value)} per instrument.",
             code="risk_max_position_value",
             field="quantity",

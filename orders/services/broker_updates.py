@@ -194,7 +194,7 @@ def _fill_position(order: Order, funds: Funds, trade: Trade) -> None:
         funds.margin_used = max(ZERO, funds.margin_used + margin_change)
         mark(funds, "margin_used")
     if realised:
-        note = f"{order.instrument.symbol} #{order.id}"
+        note = f"{order.instrument.display_name} #{order.id}"
         ledger(funds, LedgerEntry.Kind.REALISED_PNL, realised, trade=trade, note=note)
 
 

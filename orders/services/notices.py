@@ -27,7 +27,7 @@ def notifications_mark_read(*, user, notification_ids: list[int] | None = None) 
 def order_rejection_notify(order: Order, *, code: str, message: str, late: bool) -> None:
     """A broker refused the order: a notice for the trader now, an event for monitoring after commit."""
     when = "after accepting it" if late else "when it was sent"
-    text = f"Order #{order.id} ({order.side} {order.quantity} {order.instrument.symbol}) was rejected by the broker {when}: {message}"  # noqa: E501
+    text = f"Order #{order.id} ({order.side} {order.quantity} {order.instrument.display_name}) was rejected by the broker {when}: {message}"  # noqa: E501
     notification_create(
         user_id=order.user_id, code=code, message=text, level=Notification.Level.ERROR, order_id=order.id
     )

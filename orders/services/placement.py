@@ -226,7 +226,7 @@ def _opening_quantity(account: TradingAccount, instrument: Instrument, params: O
         closable = max(0, abs(held) - _committed_to_close(account, instrument, params.product, params.side))
     if params.product == Product.CNC and params.side == Side.SELL and params.quantity > closable:
         raise RuleViolation(
-            f"You can sell at most {quantity(closable)} of {instrument.symbol} in CNC "
+            f"You can sell at most {quantity(closable)} of {instrument.display_name} in CNC "
             "(your holding, less open sell orders).",
             code="insufficient_holdings",
             field="quantity",

@@ -19,14 +19,23 @@ class RunInput(StrictSerializer):
     symbols = serializers.ListField(
         child=serializers.CharField(max_length=80, trim_whitespace=False),
         min_length=1,
-        help_text='e.g. ["NSE:SBIN-EQ"]',
+        help_text='EXCHANGE:SYMBOL or a symbol listed once, e.g. ["NSE:SBIN-EQ"] or ["SBIN"] (422 '
+        "`ambiguous_symbol` when several exchanges list it).",
     )
     interval = serializers.ChoiceField(choices=INTERVALS)
     start = serializers.CharField(
-        max_length=40, trim_whitespace=False, help_text="Date (IST) or ISO date-time, e.g. 2020-01-01."
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        trim_whitespace=False,
+        help_text="Date (IST) or ISO date-time, e.g. 2020-01-01. Default: the first stored candle.",
     )
     end = serializers.CharField(
-        max_length=40, trim_whitespace=False, help_text="Date (IST, inclusive) or ISO date-time (exclusive)."
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        trim_whitespace=False,
+        help_text="Date (IST, inclusive) or ISO date-time (exclusive). Default: the last stored candle.",
     )
     initial_cash = DecimalInputField(help_text='Rupees, e.g. "1000000".')
     costs = serializers.DictField(

@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import DomainError
-from strategies import selectors, services
+from strategies import conf, selectors, services
 from strategies.api.common import equity_rows
 from strategies.models import FINISHED
 
@@ -68,6 +68,7 @@ def backtest_page(request, backtest_id: int):
         "equity": equity_rows(backtest.equity),
         "trades": (backtest.trades or [])[:TRADES_SHOWN],
         "trades_shown": TRADES_SHOWN,
+        "min_trades": conf.min_trades(),
     }
     return render(request, "strategies/backtest.html", context)
 

@@ -7,6 +7,7 @@ Field names are the API's field paths (`params.fast`, `costs.product`,
 from dataclasses import dataclass, field
 
 from marketdata.intervals import INTERVALS
+from marketdata.selectors import candles_stored_range
 from strategies.engine.costs import PRODUCTS
 from strategies.engine.sizing import MODES
 from strategies.params import BoolParam, ChoiceParam, FloatParam, IntParam
@@ -79,6 +80,7 @@ def form_context(values: dict, errors: dict, *, sweep: bool = False) -> dict:
         "sizing_modes": MODES,
         "metrics": RANKABLE,
         "sweep": sweep,
+        "stored_range": candles_stored_range(interval=values["interval"]) if values["interval"] in INTERVALS else None,
     }
 
 
@@ -101,7 +103,8 @@ def _int(text: str, name: str, errors: dict) -> int | None:
 
 def run_inputs(post, errors: dict) -> dict:
     """The input every backtest and sweep shares, as the services take it."""
-    symbols = [s.strip().upper() for s in post.get("symbols", "").replace(" ", ",").split(",") if s.strip()]
+    # Commas separate instruments (a symbol may hold a space: NSE:Nifty 50); case is the resolver's business.
+    symbols = [s.strip() for s in post.get("symbols", "").split(",") if s.strip()]
     return {
         "strategy": post.get("strategy", ""),
         "symbols": symbols,

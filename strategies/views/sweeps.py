@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import DomainError
-from strategies import selectors, services
+from strategies import conf, selectors, services
 from strategies.models import FINISHED, SweepMode
 
 from .backtests import FORM_ERROR_STATUS, SHOWN, split_errors
@@ -62,10 +62,13 @@ def sweep_page(request, sweep_id: int):
         return render(request, "errors/404.html", status=404)
     results = list(selectors.sweep_results_ranked(sweep=sweep)[:RESULTS_SHOWN])
     walk = sweep.result if sweep.mode == SweepMode.WALK_FORWARD else None
+    few = [r for r in results if r.metrics and r.metrics.get("num_trades", 0) < conf.min_trades()]
     context = {
         "sweep": sweep,
         "finished": sweep.status in FINISHED,
         "results": results,
+        "few_trades": len(few),
+        "min_trades": conf.min_trades(),
         "varying": [name for name, values in sweep.grid.items() if len(values) > 1],
         "heatmap": heatmap_view(selectors.sweep_heatmap(sweep=sweep)) if sweep.mode == SweepMode.GRID else None,
         "walk": walk,

@@ -230,7 +230,7 @@ def test_the_estimate_is_what_the_order_blocks_and_says_why(client, trader, mark
     assert 'data-testid="ticket-margin">₹1,400.00<' in html and "MIS blocks 20% of the order value." in html
     assert "plus 1%" not in html  # no buffer for a limit
     html = estimate(client, sbin, side="SELL", quantity="5")
-    assert "You can sell at most 0 of SBIN-EQ in CNC" in html  # nothing held to deliver
+    assert "You can sell at most 0 of SBIN in CNC" in html  # nothing held to deliver
     html = estimate(client, call, quantity="65", order_type="LIMIT", price="120", product="NRML")
     assert 'data-testid="ticket-margin">₹7,800.00<' in html and "Option buyers pay the full premium." in html
     html = estimate(client, call, quantity="6500", order_type="LIMIT", price="200", product="NRML")
@@ -267,7 +267,7 @@ def test_a_cancel_notice_asks_again_while_pending_and_stops_with_the_outcome(cli
 def test_cancelling_one_order_asks_first(client, trader, market):
     services.order_place(user=trader, instrument=market["SBIN-EQ"], params=limit(quantity=2))
     book = client.get("/trading/orders/book/").content.decode()
-    assert 'hx-confirm="Cancel order #' in book and "BUY 2 SBIN-EQ at 700.00?" in book
+    assert 'hx-confirm="Cancel order #' in book and "BUY 2 SBIN at 700.00?" in book
 
 
 def test_a_modification_shows_old_and_new_values_in_the_history(client, trader, market):

@@ -51,3 +51,26 @@ def test_a_trader_runs_a_backtest_and_reads_its_report(page, user, password, wid
     assert too_wide == []
     main = page.locator("main")
     assert main.evaluate("el => el.scrollWidth <= el.clientWidth")
+
+
+@pytest.mark.usefixtures("own_worker")
+@pytest.mark.parametrize("width", [1440, 390])
+def test_a_trader_picks_a_share_by_name_and_runs_on_the_stored_range(page, user, password, width):
+    sbin = instrument_with_candles("SBIN-EQ", count=120)
+    sbin.company_name = "State Bank of India"
+    sbin.save()
+    page.set_viewport_size({"width": width, "height": 900})
+    login(page, user.username, password)
+    open_section(page, "backtests")
+
+    expect(page.get_by_test_id("stored-range")).to_contain_text("2023-01-02")
+    page.get_by_label("Instruments").press_sequentially("state bank", delay=20)
+    page.get_by_test_id("use-NSE-SBIN-EQ").click()  # autocomplete: the key goes into the box
+    expect(page.get_by_label("Instruments")).to_have_value("NSE:SBIN-EQ")
+    expect(page.get_by_test_id("symbol-results")).to_be_empty()
+    assert page.get_by_label("From (IST)").input_value() == ""  # the dates stay empty: every stored candle
+    page.get_by_test_id("run-submit").click()
+
+    expect(page.get_by_test_id("run-progress")).to_have_attribute("data-status", "DONE", timeout=60_000)
+    expect(page.get_by_test_id("few-trades")).to_contain_text(re.compile(r"Only \d+ trades?: too few"))
+    assert page.locator("main").evaluate("el => el.scrollWidth <= el.clientWidth")

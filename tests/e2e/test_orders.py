@@ -70,21 +70,21 @@ def test_a_market_buy_from_the_instrument_page_fills_and_shows_a_live_position(t
     expect(page.get_by_test_id("order-event").last).to_contain_text("FILLED")
 
     page.get_by_test_id("nav-positions").click()
-    position = page.get_by_test_id("position-row").filter(has_text="SBIN-EQ")
+    position = page.locator('[data-testid="position-row"][data-symbol="SBIN-EQ"]')
     expect(position.get_by_test_id("position-qty")).to_have_text("10")
     expect(position.get_by_test_id("position-unrealised")).to_have_text(SIGNED)
     ltp = position.get_by_test_id("position-ltp")
     expect(ltp).to_have_text(PRICE)
     # Live: the table follows the market without a reload.
     expect(ltp).not_to_have_text(ltp.inner_text(), timeout=BROKER_WAIT)
-    expect(page.get_by_test_id("trade-row").filter(has_text="SBIN-EQ")).to_have_count(1)
+    expect(page.get_by_test_id("trade-row").filter(has_text="SBIN")).to_have_count(1)
     expect(page.get_by_test_id("funds-margin")).not_to_have_text("₹0.00")
 
     position.get_by_test_id("position-close").click()
     expect(page.get_by_test_id("action-message")).to_contain_text(re.compile(r"Square-off order #\d+ placed"))
     expect(position.get_by_test_id("position-qty")).to_have_text("0", timeout=BROKER_WAIT)
     expect(position.get_by_test_id("position-close")).to_have_count(0)
-    expect(page.get_by_test_id("trade-row").filter(has_text="SBIN-EQ")).to_have_count(2)
+    expect(page.get_by_test_id("trade-row").filter(has_text="SBIN")).to_have_count(2)
 
 
 def test_a_limit_buy_far_below_the_market_rests_is_modified_and_cancelled(trading_page):

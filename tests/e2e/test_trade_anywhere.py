@@ -37,7 +37,7 @@ def test_on_a_phone_a_trader_buys_from_the_watchlist_then_exits_and_squares_off_
 ):
     page = open_page(PHONE, touch=True)
     login(page, trader.username, password)
-    row = page.get_by_test_id("watch-row").filter(has_text="SBIN-EQ")
+    row = page.locator('[data-testid="watch-row"][data-quote-key="NSE:SBIN-EQ"]')
     expect(row.get_by_test_id("watch-ltp")).to_have_text(PRICE)
     row.get_by_test_id("watch-buy").tap()
 
@@ -56,7 +56,7 @@ def test_on_a_phone_a_trader_buys_from_the_watchlist_then_exits_and_squares_off_
 
     page.get_by_test_id("menu-toggle").tap()
     page.get_by_test_id("nav-positions").tap()
-    position = page.get_by_test_id("position-row").filter(has_text="SBIN-EQ")
+    position = page.locator('[data-testid="position-row"][data-symbol="SBIN-EQ"]')
     expect(position.get_by_test_id("position-qty")).to_have_text("5", timeout=BROKER_WAIT)
     assert Order.objects.get(id=bought).status == "FILLED"
     fits(page)
@@ -136,12 +136,12 @@ def test_on_a_desk_the_keyboard_opens_the_ticket_from_the_focused_row(open_page,
     login(page, trader.username, password)
     page.keyboard.press("/")
     expect(page.get_by_test_id("instrument-search")).to_be_focused()
-    page.get_by_test_id("watch-row").filter(has_text="INFY-EQ").focus()
+    page.locator('[data-testid="watch-row"][data-quote-key="NSE:INFY-EQ"]').focus()
     page.keyboard.press("ArrowDown")  # to the next row: NIFTY future
     page.keyboard.press("s")
     ticket = page.get_by_test_id("ticket-sheet").get_by_test_id("order-ticket")
     expect(ticket).to_have_attribute("data-side", "SELL")
-    expect(ticket.get_by_role("heading")).to_have_text("NIFTY29DEC26FUT")
+    expect(ticket.get_by_role("heading")).to_have_text("NIFTY 29 DEC FUT")
     expect(ticket.get_by_test_id("ticket-quantity")).to_be_focused()
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("ticket-sheet")).to_be_hidden()

@@ -91,7 +91,7 @@ def test_someone_elses_backtest_is_not_found(auth_client, sbin):
         ({"params": {"fast": 30, "slow": 20}}, 422, "param_out_of_range", "params.fast"),
         ({"params": {"fast": "ten"}}, 422, "invalid_param", "params.fast"),
         ({"symbols": ["NSE:NOPE-EQ"]}, 422, "unknown_symbol", "symbols"),
-        ({"symbols": ["SBIN"]}, 422, "invalid_symbol", "symbols"),
+        ({"symbols": ["XX:SBIN-EQ"]}, 422, "unknown_symbol", "symbols"),
         ({"start": "2019-01-01", "end": "2019-12-31"}, 422, "no_candles", "start"),
         ({"interval": "1h"}, 422, "no_candles", "symbols"),
         ({"start": "2023-06-01", "end": "2023-01-01"}, 422, "invalid_range", "end"),

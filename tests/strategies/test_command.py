@@ -31,7 +31,7 @@ def test_it_prints_the_report_with_progress():
 
 def test_bad_input_is_a_clear_error():
     instrument_with_candles("SBIN-EQ", count=50)
-    with pytest.raises(CommandError, match=r"params.fast: 0 is outside 1..1000. \[param_out_of_range\]"):
+    with pytest.raises(CommandError, match=r"Fast must be from 1 to 1000, not 0. \[param_out_of_range\]"):
         backtest("sma_crossover", "--symbols", "NSE:SBIN-EQ", "--params", "fast=0")
     with pytest.raises(CommandError, match="unknown_strategy"):
         backtest("nope", "--symbols", "NSE:SBIN-EQ")

@@ -64,9 +64,9 @@ def test_form_errors_are_shown_beside_their_fields(browser_client):
     assert response.status_code == 422
     page = response.content.decode()
     field = page[page.index('name="params.fast"') :]
-    assert "params.fast: 0 is outside 1..1000." in field[:800]
+    assert "Fast must be from 1 to 1000, not 0." in field[:800]
     response = browser_client.post("/strategies/backtests/", {**FORM, "start": "2010-01-01", "end": "2010-02-01"})
-    assert response.status_code == 422 and "No 1d candles for NSE:SBIN-EQ in that period" in response.content.decode()
+    assert response.status_code == 422 and "No daily candles for SBIN in that period" in response.content.decode()
     assert Backtest.objects.count() == 0
 
 

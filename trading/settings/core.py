@@ -252,6 +252,10 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 DEMO_PASSWORD = env("DEMO_PASSWORD", "demo-pass-123")
 # The published demo password: seed_demo refuses it when DEBUG is off.
 DEMO_PASSWORD_DEFAULT = "demo-pass-123"  # noqa: S105
+# The older demo history `seed_demo` leaves to the worker: years of daily candles for every demo instrument and
+# sessions of minute candles for the indices (0 and 0: none, as the test suite sets).
+DEMO_HISTORY_YEARS = env_int("DEMO_HISTORY_YEARS", 5)
+DEMO_HISTORY_MINUTE_DAYS = env_int("DEMO_HISTORY_MINUTE_DAYS", 250)
 
 # Login attempts per username and per client address in a window; more are refused (429) until it ends.
 LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "5/m")
