@@ -30,6 +30,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "kill_switch": ("risk.kill_switch",),
     "strategy_failed": ("strategies.run_failed",),
     "broker_session_expired": ("brokers.session_expired",),
+    "risk_limits": ("risk.limits_changed",),
 }
 EVENT_LABELS = {
     "fills": "Fills",
@@ -38,6 +39,7 @@ EVENT_LABELS = {
     "kill_switch": "Kill switch",
     "strategy_failed": "Strategy run stopped by an error",
     "broker_session_expired": "Broker session expired",
+    "risk_limits": "Risk limits changed by an administrator",
 }
 CHANNELS = [c.value for c in Delivery.Channel]
 _KEY_OF = {name: key for key, names in EVENTS.items() for name in names}
