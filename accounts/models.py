@@ -135,7 +135,7 @@ class AppendOnly(models.Model):
 class SecurityEvent(AppendOnly):
     """One security-relevant fact (a login, a key, a switch), appended to a hash chain.
 
-    `hash` is sha256(previous row's hash + this row's canonical content), so a row
+    `hash` is HMAC-SHA256(AUDIT_CHAIN_KEY, previous row's hash + this row's canonical content), so a row
     changed or removed afterwards breaks the chain at that row (`manage.py verify_audit`).
     `user_id` is a plain number, not a foreign key: the record outlives the user.
     """
@@ -181,7 +181,7 @@ class SecurityEvent(AppendOnly):
 class AuditSeal(AppendOnly):
     """The hash chain over django-auditlog's entries: one seal per entry, appended as the entry is written.
 
-    `hash` is sha256(previous seal's hash + the entry's canonical content), so an entry
+    `hash` is HMAC-SHA256(AUDIT_CHAIN_KEY, previous seal's hash + the entry's canonical content), so an entry
     changed, removed or slipped in afterwards no longer matches its seal (`manage.py verify_audit`).
     `entry_id` is a plain number, not a foreign key: the seal outlives a removed entry, which is how
     the removal shows.

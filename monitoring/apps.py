@@ -17,7 +17,9 @@ class MonitoringConfig(AppConfig):
         from .health import cache_check, database_check, register_check
         from .models import AlertRule
 
-        auditlog.register(AlertRule)  # who changed which alert rule, from what to what
+        # Who changed which alert rule, from what to what; not its evaluation state, which beat writes every
+        # ALERT_EVALUATE_SECONDS (it was most of the audit trail): an update touching only those writes no entry.
+        auditlog.register(AlertRule, exclude_fields=["pending_since", "last_value", "last_evaluated_at"])
         from .heartbeats import beat_check, worker_check
 
         register_check("database", database_check)

@@ -25,6 +25,10 @@ class DeliveryFailed(Exception):
     pass
 
 
+class WebhookRefused(DeliveryFailed):
+    """A trader's webhook host that must not be reached (private, local, or no address): final, never retried."""
+
+
 def deliveries_queue(targets, *, event: str, subject: str, payload: dict, user=None, alert=None) -> list[int]:
     """One Delivery row per (channel, target); each is sent by its own task once the transaction commits."""
     rows = Delivery.objects.bulk_create(
@@ -62,6 +66,7 @@ def delivery_send(*, delivery_id: int, final: bool) -> str:
         SENDERS[delivery.channel](delivery)
     except Exception as exc:
         error = exc.args[0] if isinstance(exc, DeliveryFailed) else type(exc).__name__
+        final = final or isinstance(exc, WebhookRefused)  # retrying cannot make the address public
         status = Delivery.Status.FAILED if final else Delivery.Status.PENDING
         _record(delivery, status=status, last_error=str(error)[:300])
         logger.warning("delivery %s (%s) failed: %s", delivery.id, delivery.channel, error)
@@ -91,22 +96,40 @@ def send_email(delivery: Delivery) -> None:
 def send_webhook(delivery: Delivery) -> None:
     body = json.dumps({"event": delivery.event, "subject": delivery.subject, "data": delivery.payload}).encode()
     headers = {"Content-Type": "application/json", "User-Agent": "trading-platform-notifications"}
-    if delivery.user_id is not None and not settings.NOTIFY_WEBHOOK_ALLOW_PRIVATE:
-        _refuse_private_address(delivery.target)  # a trader's URL must not reach into our own network
     secret = _webhook_secret(delivery)
     if secret:
         headers["X-Signature"] = signature(secret, body)
-    _post(delivery.target, content=body, headers=headers)
+    if delivery.user_id is not None and not settings.NOTIFY_WEBHOOK_ALLOW_PRIVATE:
+        _post_pinned(delivery.target, content=body, headers=headers)  # a trader's URL: never into our network
+    else:
+        _post(delivery.target, content=body, headers=headers)
 
 
-def _refuse_private_address(url: str) -> None:
+def webhook_addresses(url: str) -> list[str]:
+    """The addresses a trader's webhook host resolves to, every one of them public; else WebhookRefused."""
     host = urlsplit(url).hostname or ""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except OSError:
-        raise DeliveryFailed("the webhook host does not resolve") from None
-    if any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
-        raise DeliveryFailed("the webhook host is a private or local address")
+        answers = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise WebhookRefused("the webhook host does not resolve") from None
+    addresses = list(dict.fromkeys(answer[4][0].split("%")[0] for answer in answers))
+    if not addresses or not all(_public(ipaddress.ip_address(address)) for address in addresses):
+        raise WebhookRefused("the webhook host is a private or local address")
+    return addresses
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return address.is_global
+
+
+def _post_pinned(url: str, **kwargs) -> None:
+    """POST to the address that was checked, not to whatever a second lookup of the name answers (a name
+    that rebinds to an internal address in between). The name still goes as the Host header and as the
+    TLS server name, so virtual hosts and certificate checks work as with the name itself."""
+    target = httpx.URL(url)
+    pinned = target.copy_with(host=webhook_addresses(url)[0])
+    headers = {**kwargs.pop("headers", {}), "Host": target.netloc.decode("ascii")}
+    _post(pinned, headers=headers, extensions={"sni_hostname": target.raw_host.decode("ascii")}, **kwargs)
 
 
 def _webhook_secret(delivery: Delivery) -> str:
@@ -125,10 +148,12 @@ def send_telegram(delivery: Delivery) -> None:
     _post(url, json={"chat_id": delivery.target, "text": _text(delivery)})
 
 
-def _post(url: str, **kwargs) -> None:
-    """POST and insist on a 2xx; errors name neither the URL nor the body (the bot token is in the URL)."""
+def _post(url: str | httpx.URL, *, extensions: dict | None = None, **kwargs) -> None:
+    """POST and insist on a 2xx; errors name neither the URL nor the body (the bot token is in the URL).
+    Redirects are not followed (httpx's default): a 3xx is a failure, never a hop to another address."""
     try:
-        response = httpx.post(url, timeout=settings.NOTIFY_HTTP_TIMEOUT_SECONDS, **kwargs)
+        with httpx.Client(timeout=settings.NOTIFY_HTTP_TIMEOUT_SECONDS) as client:
+            response = client.post(url, extensions=extensions, **kwargs)
     except httpx.HTTPError as exc:
         raise DeliveryFailed(f"{type(exc).__name__}") from None
     if not 200 <= response.status_code < 300:

@@ -65,14 +65,20 @@ def run_checks() -> tuple[bool, dict[str, CheckResult]]:
     return all(r.ok for r in results.values() if r.required), results
 
 
-def readiness() -> tuple[int, dict]:
-    """The HTTP status and body of /health/ready (the admin page shows the same)."""
+def readiness(*, details: bool = True) -> tuple[int, dict]:
+    """The HTTP status and body of /health/ready (the admin page shows the same).
+
+    Without `details`, only the status and the names of the failing checks: each check's detail can name
+    hosts, process ids, addresses and raw errors, which are for the operator only.
+    """
     ok, results = run_checks()
     body = {
         "status": "ok" if ok else "fail",
         "failed": [name for name, r in results.items() if r.required and not r.ok],
-        "checks": {name: r.as_dict() for name, r in results.items()},
+        "degraded": [name for name, r in results.items() if not r.required and not r.ok],
     }
+    if details:
+        body["checks"] = {name: r.as_dict() for name, r in results.items()}
     return (200 if ok else 503), body
 
 

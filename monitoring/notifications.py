@@ -8,6 +8,7 @@ import logging
 import secrets
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
@@ -16,7 +17,7 @@ from core.cache import TimedCache
 from core.errors import RuleViolation
 from core.events import Event, subscribe
 
-from .deliveries import deliveries_queue
+from .deliveries import WebhookRefused, deliveries_queue, webhook_addresses
 from .models import Delivery, NotificationPreference
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "kill_switch": ("risk.kill_switch",),
     "strategy_failed": ("strategies.run_failed",),
     "broker_session_expired": ("brokers.session_expired",),
+    "risk_limits": ("risk.limits_changed",),
 }
 EVENT_LABELS = {
     "fills": "Fills",
@@ -37,6 +39,7 @@ EVENT_LABELS = {
     "kill_switch": "Kill switch",
     "strategy_failed": "Strategy run stopped by an error",
     "broker_session_expired": "Broker session expired",
+    "risk_limits": "Risk limits changed by an administrator",
 }
 CHANNELS = [c.value for c in Delivery.Channel]
 _KEY_OF = {name: key for key, names in EVENTS.items() for name in names}
@@ -131,6 +134,8 @@ def preferences_update(
     """Save the choices; returns the preferences and a new webhook secret (shown once) when one was made."""
     _check(user=user, events=events, channels=channels, addresses=(email, webhook_url, telegram_chat_id))
     pref = preferences_get(user=user)
+    if webhook_url and webhook_url != pref.webhook_url:
+        _check_webhook_reachable(webhook_url)
     pref.events, pref.channels = sorted(set(events)), sorted(set(channels))
     pref.email, pref.webhook_url, pref.telegram_chat_id = email, webhook_url, telegram_chat_id
     secret = None
@@ -158,6 +163,18 @@ def _check(*, user, events, channels, addresses: tuple[str, str, str]) -> None:
     fields.update(_address_errors(email=email, webhook_url=webhook_url))
     if fields:
         raise RuleViolation("Some notification settings cannot be used.", code="invalid_preferences", fields=fields)
+
+
+def _check_webhook_reachable(url: str) -> None:
+    """Refuse, when it is saved, a webhook that every delivery would refuse (a private or local address, or a
+    host that does not resolve): the trader hears why at once, not six failed retries later."""
+    if settings.NOTIFY_WEBHOOK_ALLOW_PRIVATE:
+        return
+    try:
+        webhook_addresses(url)
+    except WebhookRefused as exc:
+        reason = f"Notifications cannot be sent there: {exc.args[0]}; use a public http(s) address."
+        raise RuleViolation(reason, code="webhook_url_refused", fields={"webhook_url": [reason]}) from None
 
 
 def _address_errors(*, email: str, webhook_url: str) -> dict[str, list[str]]:

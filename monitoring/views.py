@@ -22,8 +22,8 @@ def live(request):
 @never_cache
 @require_GET
 def ready(request):
-    """One entry per dependency with its latency; 503 naming the required ones that failed."""
-    status, body = readiness()
+    """200, or 503 naming the required checks that failed; each check's detail and latency for the operator only."""
+    status, body = readiness(details=operator_request(request))
     return JsonResponse(body, status=status)
 
 
@@ -61,6 +61,14 @@ def _token_matches(request) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), settings.METRICS_TOKEN.encode())
 
 
+def operator_request(request) -> bool:
+    """The operator's tools (/metrics, health details): with METRICS_TOKEN set, a request bearing it, from
+    anywhere; otherwise a request from METRICS_ALLOWED_IPS (REMOTE_ADDR, not X-Forwarded-For)."""
+    if settings.METRICS_TOKEN:
+        return _token_matches(request)
+    return _address_allowed(request.META.get("REMOTE_ADDR", ""))
+
+
 def _refused(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message, "fields": {}}}, status=status)
 
@@ -70,9 +78,8 @@ def _refused(status: int, code: str, message: str) -> JsonResponse:
 def metrics(request):
     """Prometheus text format. With METRICS_TOKEN set, a bearer token is required (403 without it);
     otherwise only METRICS_ALLOWED_IPS may read it, and anyone else is told there is nothing here (404)."""
-    if settings.METRICS_TOKEN:
-        if not _token_matches(request):
+    if not operator_request(request):
+        if settings.METRICS_TOKEN:
             return _refused(403, "permission_denied", "A valid metrics token is required.")
-    elif not _address_allowed(request.META.get("REMOTE_ADDR", "")):
         return _refused(404, "not_found", "Not found.")
     return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)

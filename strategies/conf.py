@@ -35,6 +35,11 @@ def sweep_tasks() -> int:
     return _get("SWEEP_TASKS", 16)
 
 
+def max_queued_research() -> int:
+    """Backtests and sweeps one user may have queued or running at once (research_queue_full beyond)."""
+    return _get("RESEARCH_MAX_QUEUED_PER_USER", 5)
+
+
 def task_time_limit() -> int:
     """Seconds a backtest (or one sweep task) may run before its worker stops it."""
     return _get("BACKTEST_TIME_LIMIT", 900)

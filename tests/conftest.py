@@ -88,6 +88,12 @@ def _wide_rate_limits(request, settings):
 
 
 @pytest.fixture(autouse=True)
+def _own_audit_anchor(settings, tmp_path):
+    """`verify_audit` records the chains' heads in a file: each test's own, as each test has its own rows."""
+    settings.AUDIT_ANCHOR_FILE = str(tmp_path / "audit-anchor.json")
+
+
+@pytest.fixture(autouse=True)
 def _risk_usage_holds(request):
     """After every test on the test's own database transaction, each account's running risk usage (on its
     Funds row) equals what its orders and ledger say (orders/risk/usage.py): any path that moved an order

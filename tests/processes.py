@@ -237,7 +237,8 @@ def test_database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-WORKER_QUEUES = ("default", "broker")  # what the Procfile's worker consumes (-Q default,broker)
+# What the Procfile's workers consume (worker: -Q default,broker; research: -Q research); a test's worker takes all.
+WORKER_QUEUES = ("default", "broker", "research")
 
 
 def ensure_clean_broker() -> None:

@@ -2,10 +2,10 @@
 
 Entries are append-only: changing or deleting one through the ORM raises (the
 signals below), and the chain shows anything done around the ORM: an entry
-changed, removed or added without its seal. `manage.py verify_audit` checks it.
+changed, removed or added without its seal. `manage.py verify_audit` checks it. Seals are keyed with
+AUDIT_CHAIN_KEY (`chain.py`), so nobody without the key can re-seal the entries after one they changed.
 """
 
-import hashlib
 import json
 from datetime import UTC
 
@@ -13,7 +13,7 @@ from auditlog.models import LogEntry
 from django.db import connection, transaction
 
 from ..models import AuditSeal
-from .security import ChainBreak
+from .chain import ChainBreak, ChainWalk, Head, keyed_digest, mismatch_reason, reseal_chain
 
 SEAL_LOCK_ID = 7_215_032_902  # the advisory lock that serialises seals (PostgreSQL)
 
@@ -34,36 +34,63 @@ def canonical(entry: LogEntry) -> str:
 
 
 def seal_digest(prev_hash: str, entry: LogEntry) -> str:
-    return hashlib.sha256((prev_hash + canonical(entry)).encode()).hexdigest()
+    return keyed_digest(prev_hash, canonical(entry))
+
+
+def _lock_seals() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_ID])
 
 
 @transaction.atomic
 def audit_entry_seal(entry: LogEntry) -> AuditSeal:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_ID])
+    _lock_seals()
     entry = LogEntry.objects.get(pk=entry.pk)  # as stored: what verification will read back
     last = AuditSeal.objects.order_by("-id").values_list("hash", flat=True).first() or AuditSeal.GENESIS
     return AuditSeal.objects.create(entry_id=entry.pk, prev_hash=last, hash=seal_digest(last, entry))
 
 
-def audit_chain_verify() -> tuple[int, ChainBreak | None]:
-    """Walk the seals oldest first against the entries: how many were checked, and the first break."""
-    prev, checked = AuditSeal.GENESIS, 0
+def _seal_break(prev: str, seal: AuditSeal, entry: LogEntry | None) -> ChainBreak | None:
+    if seal.prev_hash != prev:
+        return ChainBreak(seal.entry_id, "its seal does not follow the one before it (a seal removed)")
+    if entry is None:
+        return ChainBreak(seal.entry_id, "the entry was removed")
+    if seal.hash != seal_digest(prev, entry):
+        changed = "the entry does not match its seal (changed)"
+        return ChainBreak(seal.entry_id, mismatch_reason(prev, canonical(entry), seal.hash, changed))
+    return None
+
+
+def audit_chain_verify() -> ChainWalk:
+    """Walk the seals oldest first against the entries: how many were checked, the first break, the head."""
+    prev, checked, head = AuditSeal.GENESIS, 0, None
     entries = LogEntry.objects.in_bulk(list(AuditSeal.objects.values_list("entry_id", flat=True)))
     for seal in AuditSeal.objects.order_by("id").iterator(chunk_size=2000):
-        entry = entries.get(seal.entry_id)
-        if seal.prev_hash != prev:
-            return checked, ChainBreak(seal.entry_id, "its seal does not follow the one before it (a seal removed)")
-        if entry is None:
-            return checked, ChainBreak(seal.entry_id, "the entry was removed")
-        if seal.hash != seal_digest(prev, entry):
-            return checked, ChainBreak(seal.entry_id, "the entry does not match its seal (changed)")
-        prev, checked = seal.hash, checked + 1
+        broken = _seal_break(prev, seal, entries.get(seal.entry_id))
+        if broken is not None:
+            return ChainWalk(checked, broken, head)
+        prev, checked, head = seal.hash, checked + 1, Head(seal.entry_id, seal.hash)
     unsealed = LogEntry.objects.exclude(pk__in=entries.keys()).order_by("pk").values_list("pk", flat=True).first()
     if unsealed is not None:
-        return checked, ChainBreak(unsealed, "the entry has no seal (added around the audit trail)")
-    return checked, None
+        return ChainWalk(checked, ChainBreak(unsealed, "the entry has no seal (added around the audit trail)"), head)
+    return ChainWalk(checked, None, head)
+
+
+def audit_chain_reaches(head: Head) -> bool:
+    return AuditSeal.objects.filter(entry_id=head.row, hash=head.hash).exists()
+
+
+def _contents(seals: list[AuditSeal]) -> list[str | None]:
+    entries = LogEntry.objects.in_bulk([seal.entry_id for seal in seals])
+    return [canonical(entries[s.entry_id]) if s.entry_id in entries else None for s in seals]
+
+
+@transaction.atomic
+def audit_chain_reseal() -> int:
+    """Re-seal every entry with AUDIT_CHAIN_KEY (raises ChainBroken, rewriting nothing, if the chain is broken)."""
+    _lock_seals()
+    return reseal_chain(AuditSeal, _contents, lambda seal: seal.entry_id)
 
 
 def _refuse_change(sender, instance, **kwargs) -> None:

@@ -1,12 +1,13 @@
 """Security events: appending one to the hash chain, and checking the chain.
 
-Each row's `hash` is sha256(previous hash + the row's canonical content). Appends
+Each row's `hash` is HMAC-SHA256 under AUDIT_CHAIN_KEY of the previous hash and the row's canonical
+content (`chain.py`), so a row changed or removed breaks the chain, and nobody without the key can
+re-hash the rows after it to hide that. Appends
 are serialised (a PostgreSQL advisory lock; SQLite's IMMEDIATE transactions already
 take the write lock at BEGIN), and `prev_hash` is unique, so the chain never forks.
 Recording never breaks the action it records: a failure is logged and dropped.
 """
 
-import hashlib
 import json
 import logging
 from contextvars import ContextVar
@@ -19,6 +20,7 @@ from core import clock
 from monitoring.tracing import current_request_id
 
 from ..models import SecurityEvent, User
+from .chain import ChainBreak, ChainWalk, Head, keyed_digest, mismatch_reason, reseal_chain
 
 logger = logging.getLogger(__name__)
 Kind = SecurityEvent.Kind
@@ -59,7 +61,7 @@ def canonical(row: SecurityEvent) -> str:
 
 
 def chain_digest(prev_hash: str, row: SecurityEvent) -> str:
-    return hashlib.sha256((prev_hash + canonical(row)).encode()).hexdigest()
+    return keyed_digest(prev_hash, canonical(row))
 
 
 def _lock_chain() -> None:
@@ -104,19 +106,26 @@ def security_event_record(
         return None
 
 
-@dataclass(frozen=True)
-class ChainBreak:
-    row_id: int
-    reason: str
-
-
-def security_chain_verify() -> tuple[int, ChainBreak | None]:
-    """Recompute the chain, oldest first: how many rows were checked, and the first broken one (or None)."""
-    prev, checked = SecurityEvent.GENESIS, 0
+def security_chain_verify() -> ChainWalk:
+    """Recompute the chain, oldest first: how many rows were checked, the first broken one, the head."""
+    prev, checked, head = SecurityEvent.GENESIS, 0, None
     for row in SecurityEvent.objects.order_by("id").iterator(chunk_size=2000):
         if row.prev_hash != prev:
-            return checked, ChainBreak(row.id, "its previous-hash does not match the row before it (removed or moved)")
+            reason = "its previous-hash does not match the row before it (removed or moved)"
+            return ChainWalk(checked, ChainBreak(row.id, reason), head)
         if row.hash != chain_digest(prev, row):
-            return checked, ChainBreak(row.id, "its content does not match its hash (changed)")
-        prev, checked = row.hash, checked + 1
-    return checked, None
+            reason = mismatch_reason(prev, canonical(row), row.hash, "its content does not match its hash (changed)")
+            return ChainWalk(checked, ChainBreak(row.id, reason), head)
+        prev, checked, head = row.hash, checked + 1, Head(row.id, row.hash)
+    return ChainWalk(checked, None, head)
+
+
+def security_chain_reaches(head: Head) -> bool:
+    return SecurityEvent.objects.filter(id=head.row, hash=head.hash).exists()
+
+
+@transaction.atomic
+def security_chain_reseal() -> int:
+    """Re-seal the whole log with AUDIT_CHAIN_KEY (raises ChainBroken, rewriting nothing, if it is broken)."""
+    _lock_chain()
+    return reseal_chain(SecurityEvent, lambda rows: [canonical(row) for row in rows], lambda row: row.id)

@@ -5,7 +5,13 @@ from django.contrib import admin, messages
 from core.errors import DomainError
 
 from .models import PlatformRisk, RiskEvent, RiskProfile
-from .services import kill_switch_activate, platform_halt, platform_resume, trading_state_reactivate
+from .services import (
+    kill_switch_activate,
+    platform_halt,
+    platform_resume,
+    risk_limits_update,
+    trading_state_reactivate,
+)
 
 
 @admin.register(RiskProfile)
@@ -31,6 +37,11 @@ class RiskProfileAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # created with the account's first order, from settings.RISK_DEFAULTS
+
+    def save_model(self, request, obj, form, change):
+        """Through the service: under the account's lock, only the changed limits, and the trader is told."""
+        limits = {name: form.cleaned_data[name] for name in form.changed_data}
+        risk_limits_update(account=obj.account, limits=limits, actor=f"admin:{request.user.username}")
 
     @admin.action(description="Kill switch: cancel open orders and halt (an admin must reactivate)")
     def halt_accounts(self, request, queryset, square_off=False):

@@ -110,14 +110,18 @@ class KillSwitchApi(APIView):
 
 
 class ReactivateApi(APIView):
+    class InputSerializer(StrictSerializer):
+        """No fields: an unknown one (`force`, ...) is refused rather than ignored."""
+
     @extend_schema(
         operation_id="risk_reactivate",
         tags=["risk"],
-        request=None,
+        request=InputSerializer,
         responses={200: RiskProfileSerializer, 404: ERRORS[404], 422: ERRORS[422]},
         description="Back to ACTIVE after your own kill switch, from the next trading day "
         "(422 `risk_reactivation_not_yet`); a halt by an administrator is lifted by an administrator.",
     )
     def post(self, request):
+        validated(self.InputSerializer, request.data)
         profile = trading_state_reactivate(account=_account(request), actor=f"user:{request.user.username}")
         return Response(RiskProfileSerializer(profile).data)

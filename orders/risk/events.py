@@ -46,3 +46,12 @@ class RiskUsageCorrected(Event):
     name = "risk.usage_corrected"
     running: dict
     counted: dict
+
+
+@dataclass(frozen=True, kw_only=True)
+class RiskLimitsChanged(Event):
+    """An administrator changed an account's limits: `changes` is field -> [before, after] (as text)."""
+
+    name = "risk.limits_changed"
+    message: str
+    changes: dict

@@ -3,18 +3,21 @@
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time
+from decimal import Decimal
 
 from django.db import transaction
 
 from accounts.models import TradingAccount
 from core import clock, events
 from core.errors import RuleViolation
+from core.formatting import inr
 from marketdata.market_hours import next_trading_day
 
 from ..models import Funds, Order, Position
 from ..services import orders_cancel_all, positions_close
 from ..services.books import locked, mark
-from .events import DailyLossLimitReached, KillSwitchActivated, RiskUsageCorrected
+from ..services.notices import notification_create
+from .events import DailyLossLimitReached, KillSwitchActivated, RiskLimitsChanged, RiskUsageCorrected
 from .models import PlatformRisk, RiskEvent, RiskProfile, TradingState
 from .profiles import risk_profile_for, trading_state_set
 from .usage import day_start, usage_of_account, usage_recount, usage_running
@@ -49,6 +52,46 @@ def kill_switch_activate(*, account: TradingAccount, actor: str, square_off: boo
     closing = positions_close(user=account.user) if square_off else []
     events.publish(KillSwitchActivated(account_id=account.id, actor=actor, square_off=square_off))
     return KillSwitchResult(cancelled, closing)
+
+
+def risk_limits_update(*, account: TradingAccount, limits: dict, actor: str) -> RiskProfile:
+    """An administrator's new limits for the account: written under the account's lock (placement reads them
+    under it), only the fields that changed (a halt that landed meanwhile stays), and the trader is told
+    (a dashboard notice, and the `risk.limits_changed` event for the channels they chose)."""
+    with locked(account.id):
+        profile = risk_profile_for(account.id, lock=True)
+        changes = {name: (getattr(profile, name), value) for name, value in limits.items()}
+        changes = {name: pair for name, pair in changes.items() if pair[0] != pair[1]}
+        if not changes:
+            return profile
+        for name, (_, value) in changes.items():
+            setattr(profile, name, value)
+        profile.save(update_fields=[*changes, "updated_at"])
+        message = _limits_message(changes)
+        notification_create(user_id=account.user_id, code="risk_limits_changed", message=message)
+    described = {name: [_limit_text(before), _limit_text(after)] for name, (before, after) in changes.items()}
+    log.info("risk limits of account %s changed by %s: %s", account.id, actor, described)
+    changed = RiskLimitsChanged(account_id=account.id, message=message, changes=described)
+    transaction.on_commit(lambda: events.publish(changed))  # the admin's save is one transaction
+    return profile
+
+
+def _limits_message(changes: dict) -> str:
+    parts = [
+        f"{RiskProfile._meta.get_field(name).verbose_name.capitalize()}: {_limit_text(before)} → {_limit_text(after)}"
+        for name, (before, after) in changes.items()
+    ]
+    return "An administrator changed your risk limits. " + "; ".join(parts) + "."
+
+
+def _limit_text(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, Decimal):
+        return inr(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "none"
+    return str(value)
 
 
 def trading_state_reactivate(*, account: TradingAccount, actor: str, by_admin: bool = False) -> RiskProfile:

@@ -112,7 +112,8 @@ class BacktestListCreateApi(ListAPIView):
         responses={202: BacktestSummarySerializer, 422: ERRORS[422]},
         description="Validate and queue a backtest; 202 with its id. Poll GET /api/v1/backtests/{id}/ for "
         "status and progress. Codes: unknown_strategy, unknown_param, invalid_param, param_out_of_range, "
-        "unknown_symbol, no_candles (422), range_too_large (422), product_not_allowed.",
+        "unknown_symbol, no_candles (422), range_too_large (422), product_not_allowed, research_queue_full (422: as "
+        "many backtests and sweeps queued or running as one user may have).",
     )
     def post(self, request):
         data = RunInput(data=request.data)

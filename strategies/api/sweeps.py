@@ -122,7 +122,8 @@ class SweepListCreateApi(ListAPIView):
         request=SweepInput,
         responses={202: SweepSummarySerializer, 422: ERRORS[422]},
         description="Queue a grid of parameter combinations (split across workers) or a walk-forward "
-        "optimisation. Too many combinations or too much work: 422 `sweep_too_large`.",
+        "optimisation. Too many combinations or too much work: 422 `sweep_too_large`. Already as many "
+        "backtests and sweeps queued or running as one user may have: 422 `research_queue_full`.",
     )
     def post(self, request):
         data = SweepInput(data=request.data)

@@ -14,15 +14,18 @@ from strategies.models import Backtest, RunStatus
 from strategies.selectors import backtest_get_for_user
 from strategies.spec import spec_build, spec_from_row
 
+from .research_cap import research_cap_check
 from .running import ProgressWriter, error_text, run_and_report
 
 log = logging.getLogger(__name__)
 MAX_LABEL = 120
 
 
+@transaction.atomic
 def backtest_create(*, user, label: str = "", **inputs) -> Backtest:
     """Validate, store as QUEUED and queue the run once committed."""
     spec = spec_build(**inputs)
+    research_cap_check(user=user)
     backtest = Backtest.objects.create(user=user, label=_label(label), bars_total=spec.bars, **spec.stored())
     _enqueue(backtest.id)
     return backtest

@@ -16,6 +16,7 @@ from strategies.params import param_error
 from strategies.spec import BacktestSpec, spec_build, spec_from_row
 
 from .backtests import _label
+from .research_cap import research_cap_check
 from .running import run_and_report
 
 log = logging.getLogger(__name__)
@@ -94,10 +95,12 @@ def _metric(metric) -> str:
     return metric
 
 
+@transaction.atomic
 def sweep_create(*, user, grid, metric="sharpe", label="", mode=SweepMode.GRID, walk_forward=None, **inputs) -> Sweep:
     spec = spec_build(**{**inputs, "params": None})
     combos = grid_combinations(spec.strategy, inputs.get("params") or {}, grid)
     metric = _metric(metric)
+    research_cap_check(user=user)
     if mode == SweepMode.WALK_FORWARD:
         from .walkforward import walkforward_create
 

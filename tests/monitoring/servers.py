@@ -69,6 +69,8 @@ class HttpReceiver:
     fail_next: int = 0
     received: list[Received] = field(default_factory=list)
     attempts: int = 0
+    host: str = "127.0.0.1"  # any loopback address
+    port: int = 0  # 0: a free one
 
     def __enter__(self):
         receiver = self
@@ -90,8 +92,9 @@ class HttpReceiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self.port = self.server.server_port
+        self.url = f"http://{self.host}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import caches
+from rest_framework.test import APIClient
 
 from accounts.models import TradingAccount
 from brokers.models import BrokerAccount
@@ -78,6 +79,43 @@ def test_ready_answers_503_naming_the_cache_when_redis_is_a_closed_port(client, 
     assert body["checks"]["cache"]["ok"] is False
     assert "Connection" in body["checks"]["cache"]["detail"]
     assert body["checks"]["database"]["ok"] is True
+
+
+def test_anonymous_callers_get_only_the_status_and_the_names_of_failing_checks(settings):
+    """No host names, process ids, Redis addresses or raw connection errors for whoever asks from outside."""
+    settings.METRICS_TOKEN = None
+    settings.HEALTH_REQUIRED_CHECKS = [*BASE_REQUIRED, "worker"]
+    heartbeat_write(BEAT, host="beat@internal-host-7")  # before the cache goes: heartbeats may live there
+    settings.CACHES = {**settings.CACHES, "default": dead_redis_cache(port := free_port())}
+
+    response = APIClient(REMOTE_ADDR="203.0.113.9").get("/health/ready")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert set(body) == {"status", "failed", "degraded"} and body["status"] == "fail"
+    assert body["failed"] == ["cache", "worker"] and "feed" in body["degraded"]  # no tick yet: reported only
+    assert "internal-host-7" not in response.content.decode() and str(port) not in response.content.decode()
+
+
+@pytest.mark.parametrize("token", [None, "s3cret-ops-token"])
+def test_the_operator_gets_the_details_from_an_allowed_address_or_with_the_metrics_token(settings, token):
+    settings.METRICS_TOKEN = token
+    settings.HEALTH_REQUIRED_CHECKS = BASE_REQUIRED
+    settings.CACHES = {**settings.CACHES, "default": dead_redis_cache(free_port())}
+    operator = APIClient(REMOTE_ADDR="127.0.0.1" if token is None else "203.0.113.9")
+    if token:
+        operator.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    body = operator.get("/health/ready").json()
+
+    assert body["failed"] == ["cache"]
+    assert "Connection" in body["checks"]["cache"]["detail"]
+
+
+def test_with_a_token_configured_loopback_without_it_gets_no_details(settings):
+    settings.METRICS_TOKEN = "s3cret-ops-token"
+    body = APIClient(REMOTE_ADDR="127.0.0.1").get("/health/ready").json()
+    assert "checks" not in body and body["status"] in {"ok", "fail"}
 
 
 def test_a_stale_worker_heartbeat_fails_ready_naming_the_worker_when_it_is_required(client, settings):

@@ -224,3 +224,37 @@ def test_without_a_token_only_allowed_addresses_may_read_metrics(settings):
     settings.METRICS_ALLOWED_IPS = ["203.0.113.0/24"]
     assert outsider.get("/metrics").status_code == 200
     assert APIClient().get("/metrics").status_code == 404  # loopback is no longer on the list
+
+
+# --- gunicorn ------------------------------------------------------------------------------------
+
+
+def test_gunicorn_drops_an_exited_workers_live_gauges_without_the_folder_in_its_environment(tmp_path):
+    """The master loads no settings, so PROMETHEUS_MULTIPROC_DIR is unset there (`make run`): child_exit must
+    still find the folder the workers wrote to, the settings' default, and not raise at shutdown."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "prometheus").mkdir()
+    live, counted = tmp_path / "prometheus" / "gauge_livesum_4242.db", tmp_path / "prometheus" / "counter_4242.db"
+    live.write_bytes(b"")
+    counted.write_bytes(b"")
+    env = {k: v for k, v in os.environ.items() if k not in {"PROMETHEUS_MULTIPROC_DIR", "DJANGO_SETTINGS_MODULE"}}
+    hook = (
+        "import runpy, types; "
+        "runpy.run_path('trading/gunicorn.conf.py')['child_exit'](None, types.SimpleNamespace(pid=4242))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", hook],
+        cwd=root,
+        env={**env, "DEBUG": "1", "TRADING_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not live.exists()  # its live gauge is gone from /metrics
+    assert counted.exists()  # what it counted stays counted

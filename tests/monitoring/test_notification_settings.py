@@ -60,6 +60,42 @@ def test_bad_preferences_are_a_400_naming_the_field(auth_client, body, field):
     assert any(name.split(".")[0] == field for name in response.json()["error"]["fields"])
 
 
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000/hook", "http://localhost/hook", "https://[::1]/hook", "http://10.0.0.7/x"]
+)
+def test_a_webhook_to_a_private_or_local_address_is_refused_when_saved(auth_client, user, settings, url):
+    """Told at once, with the reason, rather than accepted and then failing six times in silence."""
+    settings.NOTIFY_WEBHOOK_ALLOW_PRIVATE = False
+    response = auth_client.put(URL, {"events": ["fills"], "channels": ["webhook"], "webhook_url": url}, format="json")
+    assert response.status_code == 422 and response.json()["error"]["code"] == "webhook_url_refused"
+    assert "private or local address" in response.json()["error"]["fields"]["webhook_url"][0]
+    assert auth_client.get(URL).json()["webhook_url"] == ""  # nothing saved
+
+
+def test_a_webhook_host_that_does_not_resolve_is_refused_when_saved(auth_client, settings, monkeypatch):
+    import socket
+
+    def nowhere(host, *args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    settings.NOTIFY_WEBHOOK_ALLOW_PRIVATE = False
+    monkeypatch.setattr(socket, "getaddrinfo", nowhere)  # no lookup leaves the machine
+    body = {"events": ["fills"], "channels": ["webhook"], "webhook_url": "https://hooks.nowhere.test/x"}
+    response = auth_client.put(URL, body, format="json")
+    assert response.status_code == 422 and response.json()["error"]["code"] == "webhook_url_refused"
+    assert "does not resolve" in response.json()["error"]["fields"]["webhook_url"][0]
+
+
+def test_the_page_shows_why_a_private_webhook_is_refused(client, user, password, settings):
+    settings.NOTIFY_WEBHOOK_ALLOW_PRIVATE = False
+    client.login(username=user.username, password=password)
+    form = {"events": ["fills"], "channels": ["webhook"], "webhook_url": "http://192.168.1.20/hook"}
+    response = client.post("/accounts/notifications/", form)
+    assert response.status_code == 422 and b'data-testid="error-webhook_url"' in response.content
+    assert b"private or local address" in response.content
+    assert NotificationPreference.objects.get(user=user).webhook_url == ""
+
+
 def test_email_needs_an_address(auth_client, user):
     user.email = ""
     user.save(update_fields=["email"])

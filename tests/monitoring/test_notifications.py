@@ -1,6 +1,7 @@
 """Trader notifications end to end: an order fills or the broker rejects it after accepting it, and the
 trader hears of it by email (a real SMTP sink), a signed webhook and Telegram (real HTTP on loopback)."""
 
+import socket
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ from brokers.base import BrokerOrder, BrokerStatus, OrderUpdate
 from brokers.events import BrokerSessionExpired
 from core import events
 from core.events import Event
+from monitoring import deliveries
 from monitoring.models import Delivery
 from monitoring.notifications import preferences_update
 from orders import services
@@ -18,6 +20,7 @@ from orders.risk.events import DailyLossLimitReached, KillSwitchActivated
 from orders.services import account_open
 from tests.accounts.factories import UserFactory
 from tests.monitoring.conftest import BOT_TOKEN
+from tests.monitoring.servers import HttpReceiver
 from tests.orders.conftest import params
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +124,34 @@ def test_a_trader_webhook_to_a_private_address_is_refused_in_production(
     commit(services.order_submit, order_id=order.id)
     delivery = Delivery.objects.get(channel=Delivery.Channel.WEBHOOK)
     assert delivery.status == Delivery.Status.FAILED and "private or local" in delivery.last_error
+    assert delivery.attempts == 1  # a refusal is final: retrying cannot make the address public
     assert webhook.attempts == 0
+
+
+def test_the_webhook_goes_to_the_address_that_was_checked_not_to_a_second_lookup(trader, commit, settings, monkeypatch):
+    """DNS rebinding: the name resolves to a public address for the check, then to an internal one. The
+    request must go to the checked address (with the name as Host), never to a second lookup's answer.
+    127.0.0.2 stands for the public address: no test traffic leaves the machine."""
+    settings.NOTIFY_WEBHOOK_ALLOW_PRIVATE = False
+    monkeypatch.setattr(deliveries, "_public", lambda address: str(address) == "127.0.0.2")
+    answers = iter(["127.0.0.2"])  # the first lookup; every later one answers the internal address
+    real_getaddrinfo = socket.getaddrinfo
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "hooks.rebind.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers, "127.0.0.1"), port or 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with HttpReceiver(host="127.0.0.2") as checked, HttpReceiver(host="127.0.0.1", port=checked.port) as internal:
+        url = f"http://hooks.rebind.test:{checked.port}/hook"
+        commit(
+            deliveries.deliveries_queue, targets=[("webhook", url)], event="test", subject="t", payload={}, user=trader
+        )
+        assert internal.attempts == 0
+        (hook,) = checked.received
+    assert hook.path == "/hook" and hook.headers["Host"] == f"hooks.rebind.test:{checked.port}"
+    assert Delivery.objects.get().status == Delivery.Status.SENT
 
 
 def test_events_the_trader_did_not_choose_send_nothing(market, trader, webhook, commit):

@@ -151,3 +151,13 @@ def test_the_risk_api_shows_limits_usage_and_state_and_takes_the_kill_switch(mar
     refused = client.post("/api/v1/risk/reactivate/")
     assert (refused.status_code, refused.json()["error"]["code"]) == (422, "risk_reactivation_not_yet")
     assert Order.objects.get().status == OrderStatus.CANCELLED
+
+
+def test_reactivate_refuses_fields_it_does_not_know(market, trader):
+    """`{"force": true}` must not read as if it did something: refused before anything is looked at."""
+    client = jwt_client(trader)
+    client.post("/api/v1/risk/kill-switch/", {"square_off": False}, format="json")
+    refused = client.post("/api/v1/risk/reactivate/", {"force": True}, format="json")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "unknown_field")
+    assert "force" in refused.json()["error"]["fields"]
+    assert client.get("/api/v1/risk/").json()["profile"]["state"] == "HALTED"

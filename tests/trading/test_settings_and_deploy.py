@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # The production environment documented in README.md ("Production checklist").
@@ -12,12 +14,20 @@ PRODUCTION_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": "k3V9x-q2Lr8pZ7mW4tN1bY6cH0sJ5dF3gA9eU2iO8vQ7wE4rT1yXzC6nM5bB0",
     "FIELD_ENCRYPTION_KEY": "mM5yJ2b8Q0cT7xV1nR4pL9kS3wZ6dF0gH2jK5aE8uI=",
+    "AUDIT_CHAIN_KEY": "Qw7e-R5tY2uI9oP1aS4dF6gH8jK0lZ3xC5vB7nM9qW2eR4tY6",
     "ALLOWED_HOSTS": "trading.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://trading.example.com",
 }
 
 
-DEVELOPMENT_ONLY = {"DEBUG", "SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE", "TRADING_VAR_DIR"}
+DEVELOPMENT_ONLY = {
+    "DEBUG",
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEY",
+    "AUDIT_CHAIN_KEY",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "TRADING_VAR_DIR",
+}
 NO_ENV_FILE = {"TRADING_ENV_FILE": str(ROOT / "var" / "no-such-env-file")}  # production: no development `.env`
 
 
@@ -57,6 +67,14 @@ def test_it_refuses_to_start_without_a_field_encryption_key_when_debug_is_off():
     assert "FIELD_ENCRYPTION_KEY must be set" in result.stderr
 
 
+@pytest.mark.parametrize("key", [None, "too-short-to-resist-guessing"])
+def test_it_refuses_to_start_without_a_long_audit_chain_key_when_debug_is_off(key):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AUDIT_CHAIN_KEY"}
+    result = run_manage("check", env=env if key is None else {**env, "AUDIT_CHAIN_KEY": key})
+    assert result.returncode != 0
+    assert "AUDIT_CHAIN_KEY must be set" in result.stderr
+
+
 def test_check_deploy_is_clean_with_the_documented_production_environment():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -72,6 +90,7 @@ def test_development_keys_are_made_per_installation_and_are_in_no_tracked_file(s
     assert tracked.returncode == 1 and not tracked.stdout, tracked.stdout  # found nowhere in the repository
     key = (Path(live.VAR_DIR) / "field_encryption_key").read_text().strip()
     assert key == live.FIELD_ENCRYPTION_KEY
+    assert (Path(live.VAR_DIR) / "audit_chain_key").read_text().strip() == live.AUDIT_CHAIN_KEY
 
 
 def test_debug_is_off_unless_asked_for():

@@ -112,7 +112,14 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_IGNORE_RESULT = True
 # Connections live across tasks; trading/celery.py applies CONN_MAX_AGE around each one.
 CELERY_DB_REUSE_MAX = 1_000_000
-CELERY_TASK_ROUTES = {"orders.tasks.broker_*": {"queue": "broker"}}
+# Broker calls on their own queue; research (backtests, sweep chunks, walk-forward windows: minutes each) on
+# another, taken by its own worker process, so neither waits behind the other or behind the default queue.
+CELERY_TASK_ROUTES = {
+    "orders.tasks.broker_*": {"queue": "broker"},
+    "strategies.tasks.backtest_run": {"queue": "research"},
+    "strategies.tasks.sweep_run_chunk": {"queue": "research"},
+    "strategies.tasks.walkforward_run_window": {"queue": "research"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -103,6 +103,15 @@ if not FIELD_ENCRYPTION_KEY or set(FIELD_ENCRYPTION_KEY.split(",")) & _PUBLISHED
         "FIELD_ENCRYPTION_KEY must be set (a Fernet key, used for broker credentials) when DEBUG is off."
     )
 
+# The key of the audit trail's hash chains (HMAC-SHA256, accounts/services/chain.py). It is not in the
+# database, so someone who can write there cannot re-hash rows they changed. A separate key from SECRET_KEY:
+# rotating that one (sessions, signing) must not break the chains. Changing it means `reseal_audit`.
+AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY") or (_installation_key("audit_chain_key", _new_secret_key) if DEBUG else None)
+if not AUDIT_CHAIN_KEY or len(AUDIT_CHAIN_KEY) < 32 or AUDIT_CHAIN_KEY in _PUBLISHED_KEYS:
+    raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be set to a long random value (32+ characters) when DEBUG is off.")
+# Where `verify_audit` keeps the chains' heads: outside the database, where its users cannot write.
+AUDIT_ANCHOR_FILE = env("AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchor.json"))
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
