@@ -7,6 +7,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import AccessToken
 
 from core import clock
 from core.api import StrictSerializer, validated
@@ -81,12 +82,14 @@ class LogoutApi(APIView):
         tags=["auth"],
         request=InputSerializer,
         responses={204: None},
-        description="Revoke a refresh token. Access tokens already issued expire on their own (minutes).",
+        description="Log out: revokes the refresh token and every other of its login, and refuses the login's "
+        "access tokens (and the one this call is made with) from now on (401 `token_blacklisted`).",
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.token_revoke(raw_refresh=data.validated_data["refresh"], user=request.user)
+        access = request.auth if isinstance(request.auth, AccessToken) else None
+        services.token_revoke(raw_refresh=data.validated_data["refresh"], user=request.user, access=access)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

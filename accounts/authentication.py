@@ -6,12 +6,16 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from core.errors import DomainError
 
 from . import services
-from .errors import ApiKeyInvalid, TokenInvalid
-from .tokens import access_token_decode
+from .errors import ApiKeyInvalid, TokenInvalid, TokenLoggedOut, TokenPasswordChanged
+from .tokens import access_token_decode, access_token_logged_out
 
 
 class JWTAuth(JWTAuthentication):
-    """simplejwt's authentication, answering expired and invalid tokens with our codes."""
+    """simplejwt's authentication, answering expired, invalid and revoked tokens with our codes.
+
+    Revocation is checked against the user row simplejwt loads anyway: the token's password claim
+    (simplejwt's CHECK_REVOKE_TOKEN) and the logins logged out (accounts.tokens).
+    """
 
     def get_validated_token(self, raw_token: bytes):
         try:
@@ -19,6 +23,18 @@ class JWTAuth(JWTAuthentication):
         except TokenInvalid as exc:
             # DRF marks the request unauthenticated only for its own exception type.
             raise AuthenticationFailed(exc.message, code=exc.code) from exc
+
+    def get_user(self, validated_token):
+        try:
+            user = super().get_user(validated_token)
+        except AuthenticationFailed as exc:
+            detail = exc.detail  # simplejwt's: {"detail": message, "code": its code}
+            if isinstance(detail, dict) and detail.get("code") == "password_changed":
+                raise _drf(TokenPasswordChanged()) from exc
+            raise
+        if access_token_logged_out(validated_token.payload, user):
+            raise _drf(TokenLoggedOut())
+        return user
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'

@@ -27,6 +27,14 @@ class TokenBlacklisted(TokenInvalid):
         self.payload = payload or {}  # the revoked token's verified claims
 
 
+class TokenPasswordChanged(TokenBlacklisted):
+    default_message = "The password was changed after this token was issued; log in again."
+
+
+class TokenLoggedOut(TokenBlacklisted):
+    default_message = "This login was logged out; log in again."
+
+
 class TooManyLoginAttempts(RateLimited):
     code = "too_many_login_attempts"
     default_message = "Too many login attempts; wait a minute before trying again."

@@ -6,6 +6,10 @@ class User(AbstractUser):
     """The platform's user. Custom from the first migration so it can grow."""
 
     email = models.EmailField(blank=True, db_index=True)
+    # Logins (JWT token families) logged out while their access tokens may still be unexpired: family id ->
+    # when the last of them expires (epoch seconds). On the row every API request loads anyway, so the check
+    # costs no query (accounts.tokens); pruned at each logout, so it holds minutes' worth of logouts.
+    revoked_token_families = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["username"]

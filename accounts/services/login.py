@@ -6,10 +6,19 @@ from django.contrib.auth.models import update_last_login
 from django.db import transaction
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
+from rest_framework_simplejwt.tokens import AccessToken
 
-from ..errors import InvalidCredentials, TokenBlacklisted, TokenInvalid, TooManyLoginAttempts
+from ..errors import InvalidCredentials, TokenBlacklisted, TokenInvalid, TokenPasswordChanged, TooManyLoginAttempts
 from ..models import SecurityEvent, User
-from ..tokens import refresh_token_decode, refresh_token_for_login, token_family_revoke
+from ..tokens import (
+    family_of,
+    password_unchanged,
+    refresh_token_decode,
+    refresh_token_for_login,
+    token_families_log_out,
+    token_family_revoke,
+    token_pair,
+)
 from .lockout import lockout_check, login_failure_record, login_success_record
 from .security import security_event_record
 
@@ -58,14 +67,15 @@ def token_pair_issue(*, user: User) -> dict[str, str]:
     refresh = refresh_token_for_login(user)
     update_last_login(None, user)
     security_event_record(kind=SecurityEvent.Kind.LOGIN_SUCCEEDED, user=user, detail={"via": "jwt"})
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+    return token_pair(refresh)
 
 
 def token_pair_refresh(*, raw_refresh: str) -> dict[str, str]:
-    """Rotate: the old refresh token is blacklisted and a new pair is returned.
+    """Rotate: the old refresh token is blacklisted and a new pair is returned, expiring with the login.
 
     A token that was already rotated (or revoked) coming back means a copy is
-    in someone else's hands: its whole family is revoked.
+    in someone else's hands: its whole family is revoked. A token issued before
+    the user's password last changed is refused.
     """
     try:
         pair, user_id = _rotate(raw_refresh)
@@ -90,19 +100,24 @@ def _rotate(raw_refresh: str) -> tuple[dict[str, str], object]:
     user = User.objects.filter(id=refresh["user_id"], is_active=True).first()
     if user is None:
         raise TokenInvalid("The account behind this token is disabled or gone.")
+    if not password_unchanged(refresh.payload, user):
+        raise TokenPasswordChanged()
     refresh.blacklist()
     refresh.set_jti()
-    refresh.set_exp()
-    refresh.set_iat()
+    refresh.set_iat()  # and the same `exp`: rotating never makes a login last longer
     refresh.outstand()
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}, refresh["user_id"]
+    return token_pair(refresh), refresh["user_id"]
 
 
-def token_revoke(*, raw_refresh: str, user: User | None) -> None:
+def token_revoke(*, raw_refresh: str, user: User | None, access: AccessToken | None = None) -> None:
+    """Log out: every refresh token of the login is revoked, and its access tokens (and `access`'s) refused."""
     refresh = refresh_token_decode(raw_refresh)
     if user is not None and user.is_authenticated and str(refresh["user_id"]) != str(user.pk):
         raise TokenInvalid("That refresh token belongs to another account.")
     refresh.blacklist()
+    token_family_revoke(refresh.payload)
+    families = {family_of(refresh.payload)} | ({family_of(access.payload)} if access is not None else set())
+    token_families_log_out(user_id=refresh["user_id"], families=families)
     owner = User.objects.filter(pk=refresh["user_id"]).first()
     security_event_record(kind=SecurityEvent.Kind.LOGOUT, user=owner, detail={"via": "jwt"})
 
