@@ -1,3 +1,4 @@
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
@@ -6,6 +7,12 @@ class JWTAuthScheme(SimpleJWTScheme):
     """Documents our JWT authentication class exactly like simplejwt's own."""
 
     target_class = "accounts.authentication.JWTAuth"
+
+
+class SessionAuthScheme(SessionScheme):
+    """Documents our session authentication (DRF's, with our CSRF code) as DRF's own: `cookieAuth`."""
+
+    target_class = "accounts.authentication.SessionAuth"
 
 
 class ApiKeyAuthScheme(OpenApiAuthenticationExtension):

@@ -13,7 +13,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.JWTAuth",
         "accounts.authentication.ApiKeyAuth",
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.SessionAuth",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -36,6 +36,8 @@ API_RATE_LIMITS = {
     "orders": env("ORDER_RATE_LIMIT", "10/s"),  # placing, modifying and cancelling orders
     "token-refresh": env("TOKEN_REFRESH_RATE_LIMIT", "30/m"),  # per address: the caller is not yet known
 }
+# Failed authentications (wrong API keys, bad or expired tokens) per address; past it they get 429 `rate_limited`.
+AUTH_FAILURE_RATE_LIMIT = env("AUTH_FAILURE_RATE_LIMIT", "20/m")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 10)),
