@@ -55,7 +55,9 @@ class ApiKeyAuth(BaseAuthentication):
     The key's limits are enforced here, for every view that accepts API keys,
     rather than by a permission class a view could replace: a `read` key makes no
     change (any unsafe method: 403 `api_key_scope`), a paper-only key makes none
-    while the account is live (403 `api_key_live_not_allowed`).
+    while the account is live (403 `api_key_live_not_allowed`), and a view's
+    declared `owner_action` (core.api.OwnerAction) needs the scope it names
+    (403 `api_key_scope`) or is refused to every key (403 `api_key_not_allowed`).
     """
 
     keyword = b"api-key"
@@ -68,7 +70,7 @@ class ApiKeyAuth(BaseAuthentication):
             if len(parts) != 2:
                 raise ApiKeyInvalid("Send the key as `Authorization: Api-Key <key>`.")
             key = services.api_key_authenticate(raw_key=parts[1].decode("latin-1"), ip=services.client_ip(request))
-            services.api_key_authorize(key=key, method=request.method)
+            services.api_key_authorize(key=key, method=request.method, owner_action=_owner_action(request))
         except DomainError as exc:
             if exc.status_code == 401:
                 _count_failure(request)
@@ -77,6 +79,11 @@ class ApiKeyAuth(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Api-Key realm="api"'
+
+
+def _owner_action(request):
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    return getattr(view, "owner_action", None)
 
 
 class SessionAuth(SessionAuthentication):

@@ -65,7 +65,7 @@ class ApiKeyIpNotAllowed(PermissionDenied):
 
 class ApiKeyScope(PermissionDenied):
     code = "api_key_scope"
-    default_message = "This API key is read-only: it needs the `trade` scope to change anything."
+    default_message = "This API key needs the `trade` scope to change this."
 
 
 class ApiKeyLiveNotAllowed(PermissionDenied):
@@ -74,8 +74,10 @@ class ApiKeyLiveNotAllowed(PermissionDenied):
 
 
 class ApiKeyNotAllowed(PermissionDenied):
+    """An owner action no key scope allows (core.api.OwnerAction): managing keys, switching paper/live."""
+
     code = "api_key_not_allowed"
-    default_message = "API keys cannot manage API keys: log in (JWT or the dashboard) to do that."
+    default_message = "An API key may not do that: log in (JWT or the dashboard) to do it."
 
 
 class AccountLocked(RateLimited):

@@ -50,12 +50,14 @@ class ApiKey(models.Model):
     class Scope(models.TextChoices):
         READ = "read", "Read"
         TRADE = "trade", "Trade"
+        # Owner actions a key may take: the broker credentials and where notifications go (core.api.OwnerAction).
+        ACCOUNT = "account", "Account settings"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=64)
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
-    scopes = models.JSONField(default=list, help_text='"read", or "read" and "trade".')
+    scopes = models.JSONField(default=list, help_text='"read", and "trade" and/or "account".')
     live_allowed = models.BooleanField(default=False, help_text="False: refused any change while the account is live.")
     expires_at = models.DateTimeField(null=True, blank=True)
     allowed_ips = models.JSONField(default=list, blank=True, help_text="Addresses or CIDR networks; empty: any.")

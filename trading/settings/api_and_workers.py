@@ -57,7 +57,8 @@ SPECTACULAR_SETTINGS = {
         "Versioned REST API for integrators. Authenticate with a JWT from "
         "`POST /api/v1/auth/token/` (header `Authorization: Bearer <access>`), or with an API key "
         "made on the dashboard or at `POST /api/v1/api-keys/` (header `Authorization: Api-Key <key>`; "
-        "scopes `read` and `trade`, paper-only unless `live_allowed`). "
+        "scopes `read`, `trade` and `account`, paper-only unless `live_allowed`; no key switches paper/live or "
+        "manages keys). "
         "Every 4xx response uses one envelope: "
         '`{"error": {"code": "stable_snake_case", "message": "...", "fields": {...}}}`. '
         "Money and prices are decimal strings; times are ISO 8601 in UTC."
