@@ -36,9 +36,10 @@ class TokenObtainApi(APIView):
         responses={200: OutputSerializer},
         auth=[],
         description="Exchange a username and password for a JWT pair. "
-        "Attempts are rate limited per username and per address (429 `too_many_login_attempts`); repeated "
-        "wrong passwords lock the account for a while, doubling with each lock (429 `account_locked`, "
-        "with Retry-After).",
+        "Attempts are limited per address and per username from one address, and wrong passwords slow down "
+        "the address they come from (429 `too_many_login_attempts`, with Retry-After); failures from many "
+        "addresses lock the account for a while, doubling with each lock (429 `account_locked`, with "
+        "Retry-After).",
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)

@@ -91,7 +91,8 @@ class ApiKey(models.Model):
 
 
 class LoginLockout(models.Model):
-    """Failed logins in a row for one username, and the lock they led to (accounts.services.lockout).
+    """Failed logins for one username since its last success, where from, and the lock they led to
+    (accounts.services.lockout: the lock needs failures from many addresses).
 
     Keyed by the lower-cased username as typed, whether or not such a user exists:
     an unknown name is refused exactly like a known one, so locks reveal nothing.
@@ -99,8 +100,14 @@ class LoginLockout(models.Model):
 
     username = models.CharField(max_length=150, unique=True)
     failures = models.PositiveIntegerField(default=0, help_text="Failed logins since the last success or lock.")
+    addresses = models.JSONField(
+        default=dict, blank=True, help_text="Those failures per address (IPv6: per /64 network)."
+    )
     lockouts = models.PositiveIntegerField(default=0, help_text="Locks in a row; each lasts twice the last.")
     locked_until = models.DateTimeField(null=True, blank=True)
+    lock_reason = models.CharField(
+        max_length=500, blank=True, help_text="Why the last lock: its failures and the addresses they came from."
+    )
     last_failure_at = models.DateTimeField(null=True, blank=True)
     last_failure_ip = models.GenericIPAddressField(null=True, blank=True)
 

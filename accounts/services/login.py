@@ -1,14 +1,12 @@
 """Logging in, creating traders, JWT pairs."""
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from django.db import transaction
 from django.http import HttpRequest
-from django_ratelimit.core import get_usage
 from rest_framework_simplejwt.tokens import AccessToken
 
-from ..errors import InvalidCredentials, TokenBlacklisted, TokenInvalid, TokenPasswordChanged, TooManyLoginAttempts
+from ..errors import InvalidCredentials, TokenBlacklisted, TokenInvalid, TokenPasswordChanged
 from ..models import SecurityEvent, User
 from ..tokens import (
     family_of,
@@ -19,7 +17,7 @@ from ..tokens import (
     token_family_revoke,
     token_pair,
 )
-from .lockout import lockout_check, login_failure_record, login_success_record
+from .lockout import login_attempt_admit, login_failure_record, login_success_record
 from .security import security_event_record
 
 
@@ -28,36 +26,17 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def _count_login_attempt(request: HttpRequest, username: str) -> None:
-    """Count this attempt per username and per client address, then check: over the limit raises.
-
-    Counted before the password is checked, with the cache's atomic add/incr
-    (django-ratelimit), so concurrent attempts cannot all slip in under the
-    limit. The counts live in the shared cache, or per process while it is down.
-    """
-    for group, value in (("login-user", username.lower()), ("login-ip", client_ip(request))):
-        usage = get_usage(
-            request,
-            group=group,
-            key=lambda _group, _request, v=value: v,
-            rate=settings.LOGIN_RATE_LIMIT,
-            increment=True,
-        )
-        if usage and usage["should_limit"]:
-            raise TooManyLoginAttempts(retry_after=max(1, usage["time_left"]))
-
-
 def user_authenticate(*, request: HttpRequest, username: str, password: str) -> User:
     """Check credentials for the dashboard and the API alike; raises on failure.
 
-    In order: the rate limit (every attempt counts), the lock (refused even with
-    the right password), then the password, whose failures count towards a lock.
+    In order: the login limits and the lock (every attempt counts; a lock refuses even
+    the right password), then the password, whose failures count (lockout.py).
     """
-    _count_login_attempt(request, username)
-    lockout_check(username=username)
+    ip = client_ip(request)
+    login_attempt_admit(request=request, username=username, ip=ip)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        login_failure_record(username=username, ip=client_ip(request))
+        login_failure_record(request=request, username=username, ip=ip)
         raise InvalidCredentials()
     login_success_record(username=username)
     return user
