@@ -105,7 +105,8 @@ def token_revoke(*, raw_refresh: str, user: User | None, access: AccessToken | N
 def trader_create_or_update(*, username: str, password: str, email: str = "") -> tuple[User, bool]:
     """Idempotent: the same arguments always leave the same user behind."""
     user, created = User.objects.select_for_update().get_or_create(username=username, defaults={"email": email})
-    user.set_password(password)
+    if created or not user.check_password(password):
+        user.set_password(password)  # a new hash ends the user's tokens and sessions; the same password keeps them
     user.is_active = True
     if email:
         user.email = email

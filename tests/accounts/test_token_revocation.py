@@ -82,6 +82,13 @@ def test_a_password_change_revokes_every_access_and_refresh_token_of_the_user(us
     assert refresh(fresh["refresh"]).status_code == 200
 
 
+def test_create_trader_with_the_password_the_trader_already_has_ends_nothing(user, password):
+    pair = login(user, password)
+    call_command("create_trader", user.username, "--password", password)
+    assert me(pair["access"]).status_code == 200
+    assert refresh(pair["refresh"]).status_code == 200
+
+
 def test_a_dashboard_password_change_ends_other_sessions_and_keeps_the_current_one(user, password):
     here, elsewhere = Client(), Client()
     for client in (here, elsewhere):
