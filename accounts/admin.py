@@ -69,13 +69,26 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(LoginLockout)
 class LoginLockoutAdmin(admin.ModelAdmin):
-    """Failed logins and locks per username (made by the login service); an admin may unlock at once."""
+    """Failed logins and locks per username (made by the login service), with where they came from and why
+    the last lock happened; an admin may unlock at once."""
 
-    list_display = ("username", "failures", "lockouts", "locked_until", "last_failure_at", "last_failure_ip")
+    list_display = ("username", "failures", "address_count", "lockouts", "locked_until", "last_failure_at")
+    list_display += ("last_failure_ip",)
     list_filter = (("locked_until", admin.EmptyFieldListFilter),)
-    search_fields = ("username", "last_failure_ip")
-    readonly_fields = list_display
+    search_fields = ("username", "last_failure_ip", "lock_reason")
+    fields = ("username", "failures", "failures_by_address", "lockouts", "locked_until", "lock_reason")
+    fields += ("last_failure_at", "last_failure_ip")
+    readonly_fields = fields
     actions = ["unlock"]
+
+    @admin.display(description="Addresses")
+    def address_count(self, row: LoginLockout) -> int:
+        return len(row.addresses)
+
+    @admin.display(description="Failures by address (since the last success or lock)")
+    def failures_by_address(self, row: LoginLockout) -> str:
+        busiest = sorted(row.addresses.items(), key=lambda item: -item[1])
+        return ", ".join(f"{address} ({count})" for address, count in busiest) or "-"
 
     def has_add_permission(self, request) -> bool:
         return False

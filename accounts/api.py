@@ -4,16 +4,16 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import AccessToken
 
 from core import clock
-from core.api import StrictSerializer, validated
+from core.api import OwnerAction, StrictSerializer, validated
 from core.schema import ERRORS
 
 from . import selectors, services
-from .errors import ApiKeyNotAllowed
 from .models import ApiKey, SecurityEvent
 
 
@@ -36,9 +36,10 @@ class TokenObtainApi(APIView):
         responses={200: OutputSerializer},
         auth=[],
         description="Exchange a username and password for a JWT pair. "
-        "Attempts are rate limited per username and per address (429 `too_many_login_attempts`); repeated "
-        "wrong passwords lock the account for a while, doubling with each lock (429 `account_locked`, "
-        "with Retry-After).",
+        "Attempts are limited per address and per username from one address, and wrong passwords slow down "
+        "the address they come from (429 `too_many_login_attempts`, with Retry-After); failures from many "
+        "addresses lock the account for a while, doubling with each lock (429 `account_locked`, with "
+        "Retry-After).",
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -81,12 +82,14 @@ class LogoutApi(APIView):
         tags=["auth"],
         request=InputSerializer,
         responses={204: None},
-        description="Revoke a refresh token. Access tokens already issued expire on their own (minutes).",
+        description="Log out: revokes the refresh token and every other of its login, and refuses the login's "
+        "access tokens (and the one this call is made with) from now on (401 `token_blacklisted`).",
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.token_revoke(raw_refresh=data.validated_data["refresh"], user=request.user)
+        access = request.auth if isinstance(request.auth, AccessToken) else None
+        services.token_revoke(raw_refresh=data.validated_data["refresh"], user=request.user, access=access)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -111,14 +114,7 @@ class MeApi(APIView):
 NAME_VALIDATOR = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$", "Letters, digits, spaces, '.', '_' and '-'.")
 ADDRESS_VALIDATOR = RegexValidator(r"^[0-9A-Fa-f:./]+$", "An IP address or CIDR network, e.g. 203.0.113.0/24.")
 # Managing keys needs a login: a key that could make keys could outlive its own revocation.
-LOGGED_IN = [{"jwtAuth": []}, {"cookieAuth": []}]
-
-
-class NoApiKey(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        if isinstance(request.auth, ApiKey):
-            raise ApiKeyNotAllowed()
-        return True
+MANAGING_KEYS = OwnerAction(what="manage API keys", reads=True)
 
 
 class ApiKeyOutputSerializer(serializers.ModelSerializer):
@@ -146,10 +142,10 @@ class ApiKeyCreatedSerializer(ApiKeyOutputSerializer):
 
 
 class ApiKeyListApi(ListAPIView):
-    permission_classes = [IsAuthenticated, NoApiKey]
+    owner_action = MANAGING_KEYS
     serializer_class = ApiKeyOutputSerializer
 
-    @extend_schema(operation_id="api_keys_list", tags=["api-keys"], auth=LOGGED_IN)
+    @extend_schema(operation_id="api_keys_list", tags=["api-keys"])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -158,12 +154,12 @@ class ApiKeyListApi(ListAPIView):
 
 
 class ApiKeyCreateApi(APIView):
-    permission_classes = [IsAuthenticated, NoApiKey]
+    owner_action = MANAGING_KEYS
 
     class InputSerializer(StrictSerializer):
         name = serializers.CharField(max_length=64, validators=[NAME_VALIDATOR], help_text="Unique among your keys.")
         scopes = serializers.ListField(
-            child=serializers.ChoiceField(choices=ApiKey.Scope.choices), min_length=1, max_length=2
+            child=serializers.ChoiceField(choices=ApiKey.Scope.choices), min_length=1, max_length=len(ApiKey.Scope)
         )
         live_allowed = serializers.BooleanField(default=False, help_text="False: paper only.")
         expires_in_days = serializers.IntegerField(
@@ -178,10 +174,10 @@ class ApiKeyCreateApi(APIView):
         tags=["api-keys"],
         request=InputSerializer,
         responses={201: ApiKeyCreatedSerializer, 422: ERRORS[422]},
-        auth=LOGGED_IN,
         description="Make a key. The response holds the key itself (`key`) this once: only its SHA-256 digest "
-        "is stored. Every key reads; `trade` lets it change things. 400 `invalid_name`, `invalid_scope`; "
-        "422 `api_key_name_taken`, `invalid_ip`, `api_key_limit`; 403 `api_key_not_allowed` with an API key.",
+        "is stored. Every key reads; `trade` lets it change things; `account` lets it change the broker "
+        "credentials and where notifications go. 400 `invalid_name`, `invalid_scope`; "
+        "422 `api_key_name_taken`, `invalid_ip`, `api_key_limit`.",
     )
     def post(self, request):
         codes = {"name": "invalid_name", "scopes": "invalid_scope"}
@@ -192,13 +188,12 @@ class ApiKeyCreateApi(APIView):
 
 
 class ApiKeyRevokeApi(APIView):
-    permission_classes = [IsAuthenticated, NoApiKey]
+    owner_action = MANAGING_KEYS
 
     @extend_schema(
         operation_id="api_keys_revoke",
         tags=["api-keys"],
         responses={204: None},
-        auth=LOGGED_IN,
         description="Revoke a key: from the next request it is refused (401 `api_key_revoked`). Idempotent.",
     )
     def delete(self, request, key_id: int):

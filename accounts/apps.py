@@ -11,7 +11,7 @@ class AccountsConfig(AppConfig):
         from . import receivers, schema  # noqa: F401 - signal receivers; the OpenAPI auth extension
         from .models import ApiKey, TradingAccount, User
 
-        auditlog.register(User, exclude_fields=["password", "last_login"])
+        auditlog.register(User, exclude_fields=["password", "last_login", "revoked_token_families"])
         auditlog.register(TradingAccount)
         # Creation and revocation are recorded; the digest and the per-minute last-use stamps are not.
         auditlog.register(ApiKey, exclude_fields=["key_hash", "last_used_at", "last_used_ip"])

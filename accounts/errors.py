@@ -27,6 +27,14 @@ class TokenBlacklisted(TokenInvalid):
         self.payload = payload or {}  # the revoked token's verified claims
 
 
+class TokenPasswordChanged(TokenBlacklisted):
+    default_message = "The password was changed after this token was issued; log in again."
+
+
+class TokenLoggedOut(TokenBlacklisted):
+    default_message = "This login was logged out; log in again."
+
+
 class TooManyLoginAttempts(RateLimited):
     code = "too_many_login_attempts"
     default_message = "Too many login attempts; wait a minute before trying again."
@@ -57,7 +65,7 @@ class ApiKeyIpNotAllowed(PermissionDenied):
 
 class ApiKeyScope(PermissionDenied):
     code = "api_key_scope"
-    default_message = "This API key is read-only: it needs the `trade` scope to change anything."
+    default_message = "This API key needs the `trade` scope to change this."
 
 
 class ApiKeyLiveNotAllowed(PermissionDenied):
@@ -66,8 +74,10 @@ class ApiKeyLiveNotAllowed(PermissionDenied):
 
 
 class ApiKeyNotAllowed(PermissionDenied):
+    """An owner action no key scope allows (core.api.OwnerAction): managing keys, switching paper/live."""
+
     code = "api_key_not_allowed"
-    default_message = "API keys cannot manage API keys: log in (JWT or the dashboard) to do that."
+    default_message = "An API key may not do that: log in (JWT or the dashboard) to do it."
 
 
 class AccountLocked(RateLimited):

@@ -68,3 +68,19 @@ def address_or_none(text: str) -> str | None:
         return str(ipaddress.ip_address(text))
     except ValueError:
         return None
+
+
+def address_group(text: str) -> str:
+    """What limits count as one address: an IPv4 address, or the /64 network of an IPv6 one.
+
+    A single IPv6 customer gets a /64 (or more) and can send from any of its 2^64 addresses.
+    """
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return text[:64] or "unknown"
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))

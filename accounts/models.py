@@ -6,6 +6,10 @@ class User(AbstractUser):
     """The platform's user. Custom from the first migration so it can grow."""
 
     email = models.EmailField(blank=True, db_index=True)
+    # Logins (JWT token families) logged out while their access tokens may still be unexpired: family id ->
+    # when the last of them expires (epoch seconds). On the row every API request loads anyway, so the check
+    # costs no query (accounts.tokens); pruned at each logout, so it holds minutes' worth of logouts.
+    revoked_token_families = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["username"]
@@ -46,12 +50,14 @@ class ApiKey(models.Model):
     class Scope(models.TextChoices):
         READ = "read", "Read"
         TRADE = "trade", "Trade"
+        # Owner actions a key may take: the broker credentials and where notifications go (core.api.OwnerAction).
+        ACCOUNT = "account", "Account settings"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=64)
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
-    scopes = models.JSONField(default=list, help_text='"read", or "read" and "trade".')
+    scopes = models.JSONField(default=list, help_text='"read", and "trade" and/or "account".')
     live_allowed = models.BooleanField(default=False, help_text="False: refused any change while the account is live.")
     expires_at = models.DateTimeField(null=True, blank=True)
     allowed_ips = models.JSONField(default=list, blank=True, help_text="Addresses or CIDR networks; empty: any.")
@@ -85,7 +91,8 @@ class ApiKey(models.Model):
 
 
 class LoginLockout(models.Model):
-    """Failed logins in a row for one username, and the lock they led to (accounts.services.lockout).
+    """Failed logins for one username since its last success, where from, and the lock they led to
+    (accounts.services.lockout: the lock needs failures from many addresses).
 
     Keyed by the lower-cased username as typed, whether or not such a user exists:
     an unknown name is refused exactly like a known one, so locks reveal nothing.
@@ -93,8 +100,14 @@ class LoginLockout(models.Model):
 
     username = models.CharField(max_length=150, unique=True)
     failures = models.PositiveIntegerField(default=0, help_text="Failed logins since the last success or lock.")
+    addresses = models.JSONField(
+        default=dict, blank=True, help_text="Those failures per address (IPv6: per /64 network)."
+    )
     lockouts = models.PositiveIntegerField(default=0, help_text="Locks in a row; each lasts twice the last.")
     locked_until = models.DateTimeField(null=True, blank=True)
+    lock_reason = models.CharField(
+        max_length=500, blank=True, help_text="Why the last lock: its failures and the addresses they came from."
+    )
     last_failure_at = models.DateTimeField(null=True, blank=True)
     last_failure_ip = models.GenericIPAddressField(null=True, blank=True)
 

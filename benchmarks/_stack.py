@@ -50,7 +50,8 @@ def server_env(settings_module: str = SETTINGS_MODULE, **extra: str) -> dict[str
     env.pop("SENTRY_DSN", None)
     # The platform's capacity is measured, not the per-user limits: every client logs in from one address
     # and sends faster than a trader may (ORDER_RATE_LIMIT is 10/s by default); `extra` may set its own.
-    env.update(LOGIN_RATE_LIMIT="1000000/m", ORDER_RATE_LIMIT="1000000/s", API_RATE_LIMIT="1000000/s")
+    env.update(LOGIN_RATE_LIMIT="1000000/m", LOGIN_ADDRESS_RATE_LIMIT="1000000/m")
+    env.update(ORDER_RATE_LIMIT="1000000/s", API_RATE_LIMIT="1000000/s")
     env.update(
         DJANGO_SETTINGS_MODULE=settings_module,
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),

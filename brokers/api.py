@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import TradingAccount
-from core.api import StrictSerializer
+from core.api import OwnerAction, StrictSerializer
 from core.errors import NotFound
 from core.schema import ERRORS
 
@@ -45,6 +45,8 @@ def _mine(request) -> BrokerAccount:
 
 
 class BrokerAccountApi(APIView):
+    owner_action = OwnerAction(what="change the broker credentials", key_scope="account")
+
     class InputSerializer(StrictSerializer):
         client_code = serializers.CharField(max_length=32)
         static_ip = serializers.IPAddressField(

@@ -1,6 +1,7 @@
 """API conventions shared by every endpoint: errors, pagination, strict input."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -12,6 +13,7 @@ from django_ratelimit.exceptions import Ratelimited
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -110,6 +112,30 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = _DRF_CODE_ALIASES.get(raw_code, raw_code)
     set_rollback()
     return Response(error_body(code, message, fields), status=exc.status_code, headers=headers)
+
+
+@dataclass(frozen=True)
+class OwnerAction:
+    """Declared on an API view as `owner_action = OwnerAction(...)`: what it changes is the owner's to change.
+
+    Broker credentials, paper or live, API keys, where notifications go, the password: who
+    the account is and how it is reached. A login (JWT, the dashboard's session) may; an API
+    key may not, unless the view names a `key_scope` the key holds. The accounts app checks
+    the declaration for every API key request in one place (ApiKeyAuth), and the schema
+    documents it; a test walks every operation, so a new one is declared one way or the other.
+    """
+
+    what: str  # "switch the account between paper and live": completes the refusal's sentence
+    key_scope: str | None = None  # the API key scope that allows it; None: no key may
+    reads: bool = False  # reading is the owner's too (the list of API keys)
+
+    def applies_to(self, method: str) -> bool:
+        return self.reads or method.upper() not in SAFE_METHODS
+
+    def describe(self) -> str:
+        if self.key_scope is None:
+            return f"Owner action: an API key may not {self.what} (403 `api_key_not_allowed`); log in to do it."
+        return f"Owner action: an API key needs the `{self.key_scope}` scope to {self.what} (403 `api_key_scope`)."
 
 
 class Pagination(PageNumberPagination):

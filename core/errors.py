@@ -64,6 +64,11 @@ class PermissionDenied(DomainError):
     default_message = "You are not allowed to do that."
 
 
+class CsrfFailed(PermissionDenied):
+    code = "csrf_failed"
+    default_message = "CSRF check failed: send the X-CSRFToken header, or use a JWT."
+
+
 class RateLimited(DomainError):
     status_code = 429
     code = "rate_limited"

@@ -45,6 +45,13 @@ ERRORS = {
 class AutoSchema(SpectacularAutoSchema):
     """Documents the error envelope on every operation, and strict inputs as closed objects."""
 
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        action = getattr(self.view, "owner_action", None)
+        if operation is not None and action is not None and action.applies_to(self.method):
+            operation["description"] = f"{operation.get('description', '')} {action.describe()}".strip()
+        return operation
+
     def _get_response_bodies(self, direction: str = "response") -> dict:
         bodies = super()._get_response_bodies(direction)
         errors = {status: error_response(text) for status, text in _ALWAYS.items()}

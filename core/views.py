@@ -6,6 +6,7 @@ from django.templatetags.static import static
 from django.views.decorators.csrf import requires_csrf_token
 
 from core.api import error_body
+from core.errors import CsrfFailed
 
 
 def wants_json(request) -> bool:
@@ -44,8 +45,5 @@ def server_error(request):
 
 def csrf_failure(request, reason=""):
     if wants_json(request):
-        return JsonResponse(
-            error_body("csrf_failed", "CSRF check failed: send the X-CSRFToken header, or use a JWT."),
-            status=403,
-        )
+        return JsonResponse(error_body(CsrfFailed.code, CsrfFailed.default_message), status=403)
     return render(request, "errors/403_csrf.html", status=403)

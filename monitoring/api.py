@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import StrictSerializer, validated
+from core.api import OwnerAction, StrictSerializer, validated
 from core.schema import ERRORS
 
 from .notifications import CHANNELS, EVENTS, preferences_get, preferences_update
@@ -49,6 +49,8 @@ class PreferencesGetApi(APIView):
 
 
 class PreferencesUpdateApi(APIView):
+    owner_action = OwnerAction(what="change where notifications go", key_scope="account")
+
     class InputSerializer(StrictSerializer):
         events = serializers.ListField(child=serializers.ChoiceField(choices=list(EVENTS)), max_length=len(EVENTS))
         channels = serializers.ListField(child=serializers.ChoiceField(choices=CHANNELS), max_length=len(CHANNELS))

@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
@@ -41,6 +42,9 @@ EVENT_LABELS = {
     "broker_session_expired": "Broker session expired",
     "risk_limits": "Risk limits changed by an administrator",
 }
+# Security notices reach the owner whatever they chose to hear about (event name -> subject): on every channel
+# they set up, or by email to the account's address when they set up none.
+SECURITY_NOTICES = {"security.account_locked": "Logins to your account are locked"}
 CHANNELS = [c.value for c in Delivery.Channel]
 _KEY_OF = {name: key for key, names in EVENTS.items() for name in names}
 _owner_of: list[Callable[[int], int | None]] = []
@@ -57,6 +61,8 @@ def register_account_owner(resolver: Callable[[int], int | None]) -> None:
 def subscribe_events() -> None:
     for name in _KEY_OF:
         subscribe(name, on_event)
+    for name in SECURITY_NOTICES:
+        subscribe(name, on_security_notice)
 
 
 # --- the event handler -----------------------------------------------------------------------
@@ -66,11 +72,31 @@ def on_event(event: Event) -> None:
     key = _KEY_OF.get(event.name)
     if key is None:
         return
-    payload = {k: str(v) if v is not None else None for k, v in event.payload().items()}
-    payload["at"] = event.at.isoformat()
+    payload = _plain(event)
     subject = f"{EVENT_LABELS[key]}: {_summary(event)}"
     for pref in _preferences_for(event, key):
         deliveries_queue(_targets(pref), event=event.name, subject=subject, payload=payload, user=pref.user)
+
+
+def _plain(event: Event) -> dict:
+    payload = {k: str(v) if v is not None else None for k, v in event.payload().items()}
+    payload["at"] = event.at.isoformat()
+    return payload
+
+
+def on_security_notice(event: Event) -> None:
+    user_id = getattr(event, "user_id", None)
+    if user_id is None:
+        return  # nobody to tell (a username nobody has)
+    pref = NotificationPreference.objects.select_related("user").filter(user_id=user_id).first()
+    user = pref.user if pref is not None else get_user_model().objects.filter(pk=user_id).first()
+    if user is None or not user.is_active:
+        return
+    targets = _targets(pref) if pref is not None else []
+    if not targets and user.email:
+        targets = [(Delivery.Channel.EMAIL, user.email)]
+    subject = f"{SECURITY_NOTICES[event.name]}: {_summary(event)}"
+    deliveries_queue(targets, event=event.name, subject=subject, payload=_plain(event), user=user)
 
 
 def _preferences_for(event: Event, key: str):

@@ -85,6 +85,9 @@ def _wide_rate_limits(request, settings):
     if request.node.get_closest_marker("product_rate_limits") is None:
         settings.API_RATE_LIMITS = WIDE_RATE_LIMITS
         settings.LOGIN_RATE_LIMIT = "100000/m"
+        settings.LOGIN_ADDRESS_RATE_LIMIT = "100000/m"
+        settings.LOGIN_FAILURE_RATE_LIMIT = "100000/m"
+        settings.AUTH_FAILURE_RATE_LIMIT = "100000/m"
 
 
 @pytest.fixture(autouse=True)

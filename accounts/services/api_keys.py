@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from rest_framework.permissions import SAFE_METHODS
 
 from core import clock
+from core.api import OwnerAction
 from core.errors import InvalidInput, RuleViolation
 
 from ..errors import (
@@ -16,6 +17,7 @@ from ..errors import (
     ApiKeyInvalid,
     ApiKeyIpNotAllowed,
     ApiKeyLiveNotAllowed,
+    ApiKeyNotAllowed,
     ApiKeyRevoked,
     ApiKeyScope,
 )
@@ -40,8 +42,8 @@ def _clean_scopes(scopes: Iterable[str]) -> list[str]:
     chosen = set(scopes or ())
     unknown = chosen - set(ApiKey.Scope.values)
     if unknown or not chosen:
-        raise InvalidInput('Scopes are "read" and/or "trade".', code="invalid_scope", field="scopes")
-    chosen.add(ApiKey.Scope.READ)  # every key reads; `trade` adds changes
+        raise InvalidInput('Scopes are "read", "trade" and "account".', code="invalid_scope", field="scopes")
+    chosen.add(ApiKey.Scope.READ)  # every key reads; `trade` and `account` add changes
     return sorted(chosen)
 
 
@@ -145,19 +147,28 @@ def _touch(key: ApiKey, *, ip: str, now) -> None:
             security_event_record(kind=SecurityEvent.Kind.API_KEY_NEW_IP, user=key.user, detail=detail)
 
 
-def api_key_authorize(*, key: ApiKey, method: str) -> None:
-    """Whether the key may make a request with `method`, wherever it goes.
+def api_key_authorize(*, key: ApiKey, method: str, owner_action: OwnerAction | None = None) -> None:
+    """Whether the key may make a request with `method` to a view declaring `owner_action` (or none).
 
-    Reading is always allowed. A change (any unsafe method) needs the `trade` scope;
-    a paper-only key changes nothing while the account is live: not only orders, but
-    the mode switch, strategy runs and anything added later (it fails closed).
+    Reading is always allowed. An owner action (core.api.OwnerAction) needs the scope its
+    view names, and none names one for paper/live or API keys. Any other change (an unsafe
+    method) needs the `trade` scope. A paper-only key changes nothing while the account is
+    live: not only orders, but strategy runs and anything added later (it fails closed).
     """
-    if method.upper() in SAFE_METHODS:
-        return
-    if not key.can_trade:
+    changes = method.upper() not in SAFE_METHODS
+    if owner_action is not None and owner_action.applies_to(method):
+        _authorize_owner_action(key, owner_action)
+    elif changes and not key.can_trade:
         raise ApiKeyScope()
-    if not key.live_allowed:
+    if changes and not key.live_allowed:
         # Read fresh, not from the per-process cache: a switch to live counts from the next request.
         mode = TradingAccount.objects.filter(user_id=key.user_id).values_list("mode", flat=True).first()
         if mode == TradingAccount.Mode.LIVE:
             raise ApiKeyLiveNotAllowed()
+
+
+def _authorize_owner_action(key: ApiKey, action: OwnerAction) -> None:
+    if action.key_scope is None:
+        raise ApiKeyNotAllowed(f"An API key may not {action.what}: log in (JWT or the dashboard) to do that.")
+    if action.key_scope not in key.scopes:
+        raise ApiKeyScope(f"This API key needs the `{action.key_scope}` scope to {action.what}.")

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import trading_account_for
 from brokers.gate import broker_health
-from core.api import StrictSerializer
+from core.api import OwnerAction, StrictSerializer
 from core.errors import NotFound
 from core.schema import ERRORS
 
@@ -44,6 +44,9 @@ class AccountModeApi(APIView):
 
 
 class AccountModeSwitchApi(APIView):
+    # Real money: going live, and back, is the owner's own decision. A program stops trading with the kill switch.
+    owner_action = OwnerAction(what="switch the account between paper and live")
+
     class InputSerializer(StrictSerializer):
         mode = serializers.ChoiceField(choices=["paper", "live"])
 

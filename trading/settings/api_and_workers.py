@@ -13,7 +13,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.JWTAuth",
         "accounts.authentication.ApiKeyAuth",
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.SessionAuth",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -36,14 +36,19 @@ API_RATE_LIMITS = {
     "orders": env("ORDER_RATE_LIMIT", "10/s"),  # placing, modifying and cancelling orders
     "token-refresh": env("TOKEN_REFRESH_RATE_LIMIT", "30/m"),  # per address: the caller is not yet known
 }
+# Failed authentications (wrong API keys, bad or expired tokens) per address; past it they get 429 `rate_limited`.
+AUTH_FAILURE_RATE_LIMIT = env("AUTH_FAILURE_RATE_LIMIT", "20/m")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 10)),
+    # A login's lifetime: rotating a refresh token keeps its expiry (accounts.tokens).
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 1)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry a digest of the password hash: a password change refuses every token issued before it.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -52,7 +57,8 @@ SPECTACULAR_SETTINGS = {
         "Versioned REST API for integrators. Authenticate with a JWT from "
         "`POST /api/v1/auth/token/` (header `Authorization: Bearer <access>`), or with an API key "
         "made on the dashboard or at `POST /api/v1/api-keys/` (header `Authorization: Api-Key <key>`; "
-        "scopes `read` and `trade`, paper-only unless `live_allowed`). "
+        "scopes `read`, `trade` and `account`, paper-only unless `live_allowed`; no key switches paper/live or "
+        "manages keys). "
         "Every 4xx response uses one envelope: "
         '`{"error": {"code": "stable_snake_case", "message": "...", "fields": {...}}}`. '
         "Money and prices are decimal strings; times are ISO 8601 in UTC."

@@ -266,11 +266,16 @@ DEMO_PASSWORD_DEFAULT = "demo-pass-123"  # noqa: S105
 DEMO_HISTORY_YEARS = env_int("DEMO_HISTORY_YEARS", 5)
 DEMO_HISTORY_MINUTE_DAYS = env_int("DEMO_HISTORY_MINUTE_DAYS", 250)
 
-# Login attempts per username and per client address in a window; more are refused (429) until it ends.
+# Login limits (accounts/services/lockout.py). Attempts per username from one address, and per address
+# whatever the username; wrong passwords per username from one address. Over any: 429 until the window ends.
 LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "5/m")
-# After this many failed logins in a row an account is locked (`account_locked`): the first lock lasts
-# LOGIN_LOCKOUT_FIRST_SECONDS, each further lock in a row twice the last, at most LOGIN_LOCKOUT_MAX_SECONDS.
-LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 10)
+LOGIN_ADDRESS_RATE_LIMIT = env("LOGIN_ADDRESS_RATE_LIMIT", "30/m")
+LOGIN_FAILURE_RATE_LIMIT = env("LOGIN_FAILURE_RATE_LIMIT", "10/h")
+# This many failed logins since the last success, from at least LOGIN_LOCKOUT_ADDRESSES addresses, lock the
+# account for everyone (`account_locked`): the first lock lasts LOGIN_LOCKOUT_FIRST_SECONDS, each further lock
+# in a row twice the last, at most LOGIN_LOCKOUT_MAX_SECONDS.
+LOGIN_LOCKOUT_FAILURES = env_int("LOGIN_LOCKOUT_FAILURES", 20)
+LOGIN_LOCKOUT_ADDRESSES = env_int("LOGIN_LOCKOUT_ADDRESSES", 5)
 LOGIN_LOCKOUT_FIRST_SECONDS = env_int("LOGIN_LOCKOUT_FIRST_SECONDS", 60)
 LOGIN_LOCKOUT_MAX_SECONDS = env_int("LOGIN_LOCKOUT_MAX_SECONDS", 3600)
 
