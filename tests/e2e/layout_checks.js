@@ -86,10 +86,19 @@
     return x >= 0 || y >= 0 ? Math.max(x, y) : -1; // -1: they overlap
   }
 
+  // A fixed or sticky bar (the top bar, the tab bar, the action bar) is a layer of its own: the page scrolls
+  // under it, so a target on the page is never beside one on the bar for long.
+  function layer(el) {
+    for (let node = el; node; node = node.parentElement) {
+      if (["fixed", "sticky"].includes(getComputedStyle(node).position)) return node;
+    }
+    return null;
+  }
+
   for (const d of targets.filter((t) => t.matches(DESTRUCTIVE))) {
     const mine = d.getBoundingClientRect();
     for (const other of targets) {
-      if (other === d || other.contains(d) || d.contains(other)) continue;
+      if (other === d || other.contains(d) || d.contains(other) || layer(other) !== layer(d)) continue;
       const apart = gap(mine, other.getBoundingClientRect());
       if (apart < destructiveGap) {
         problems.push(`${describe(d)} is ${Math.round(apart)}px from ${describe(other)}, under ${destructiveGap}`);
