@@ -240,12 +240,41 @@ def checked_page(open_page):
     return make
 
 
+def _search_open(page, phone: bool) -> None:
+    page.get_by_test_id("instrument-search").fill("SBIN")
+    expect(page.locator("#search-results li").first).to_be_visible()
+
+
+def _ticket_open(page, phone: bool) -> None:
+    if phone:  # the ticket waits behind the action bar and rises as a sheet
+        page.get_by_test_id("action-buy").tap()
+    expect(page.get_by_test_id("ticket-submit")).to_be_in_viewport()
+    # "BUY SBIN-EQ", not "BUYSBIN-EQ": a button laid out as flex (to centre it in 44 px) drops the space.
+    space = page.evaluate("""() => {
+        const side = document.querySelector("[data-testid=ticket-submit] [data-side-label]");
+        const text = side.nextSibling;  // " SBIN-EQ": its first letter
+        const letter = document.createRange();
+        letter.setStart(text, text.data.search(/\\S/));
+        letter.setEnd(text, text.data.search(/\\S/) + 1);
+        return letter.getBoundingClientRect().left - side.getBoundingClientRect().right;
+    }""")
+    assert space >= 2, f"the side and the instrument touch on the ticket's button ({space:.1f} px apart)"
+
+
+# What a page opens on request, checked open too: (url name, how to open it).
+OPENED = {"dashboard": _search_open, "marketdata:instrument": _ticket_open}
+
+
+def check_page(page, *, phone: bool) -> list[str]:
+    return layout_problems(page, touch=phone) + contrast_problems(page)
+
+
 @pytest.mark.parametrize(("size", "viewport"), [("phone", PHONE), ("desk", DESK)])
 def test_every_page_fits_reaches_and_reads(checked_page, trader, password, feed, world, size, viewport):
     phone = size == "phone"
     page = checked_page(viewport, touch=phone)
     page.goto("/accounts/login/")
-    problems = {"login": layout_problems(page, touch=phone) + contrast_problems(page)}
+    problems = {"login": check_page(page, phone=phone)}
     screenshot(page, f"{size}-login")
     login(page, trader.username, password)
     client = Client()
@@ -263,10 +292,12 @@ def test_every_page_fits_reaches_and_reads(checked_page, trader, password, feed,
                 target = page.get_by_test_id(action).first
                 expect(target).to_be_visible()
                 expect(target).to_be_in_viewport()
-            found = layout_problems(page, touch=phone) + contrast_problems(page)
-            if found:
-                problems[url] = found
+            problems[url] = check_page(page, phone=phone)
             screenshot(page, f"{size}-{name.replace(':', '-')}-{len(opened)}")
+            if name in OPENED:
+                OPENED[name](page, phone)
+                problems[f"{url} (opened)"] = check_page(page, phone=phone)
+                screenshot(page, f"{size}-{name.replace(':', '-')}-{len(opened)}-opened")
     # The walk saw the pages (the control: a walk that opened nothing would pass).
     assert {"dashboard", "orders:risk", "strategies:compare", "strategies:sweep", "not-found"} <= set(opened)
     report = {url: found for url, found in problems.items() if found}
