@@ -58,14 +58,19 @@ class World:
     api_key: object = None
 
 
-def _executed_order(trader, instrument) -> Order:
-    """A filled order for the Executed tab (its state set directly: only its row is shown)."""
+def _order_in(trader, instrument, status: str, **fields) -> Order:
+    """An order in `status`, set directly (only its row is shown): the book's other states."""
     limit = params(quantity=2, order_type="LIMIT", price="801")
     order, _ = order_place(user=trader, instrument=instrument, params=limit)
-    Order.objects.filter(pk=order.pk).update(status=OrderStatus.FILLED, filled_quantity=2, average_price="801.10")
+    Order.objects.filter(pk=order.pk).update(status=status, **fields)
     risk_usage_verify([order.account_id])
     order.refresh_from_db()
     return order
+
+
+def _executed_order(trader, instrument) -> Order:
+    """A filled order for the Executed tab."""
+    return _order_in(trader, instrument, OrderStatus.FILLED, filled_quantity=2, average_price="801.10")
 
 
 def _positions(trader, sbin) -> None:
@@ -116,6 +121,7 @@ def world(trader) -> World:
     backtests, sweep, run = _research(trader, sbin)
     key, _ = api_key_create(user=trader, name="my script", scopes=["read", "trade"])  # its scopes are a list
     executed = _executed_order(trader, sbin)
+    _order_in(trader, sbin, OrderStatus.CANCEL_PENDING)  # the longest status name, which must not break
     return World(resting=resting, executed=executed, backtests=backtests, sweep=sweep, run=run, api_key=key)
 
 
