@@ -3,7 +3,7 @@
 // - the page scrolls sideways;
 // - a word of text lies outside the viewport (a value hidden in a table that scrolls inside its card);
 // - a word breaks across two lines ("CANCEL_PENDI / NG", "₹1,00,0 / 00.00"); words longer than LONG_WORD
-//   (keys, addresses, browser names) may wrap;
+//   (keys, addresses, browser names) may wrap; a status badge takes more than one line;
 // - (touch) a visible tap target is smaller than minTarget x minTarget px, unless it is a link inside a
 //   sentence (WCAG 2.5.8's inline exception);
 // - a destructive control (cancel, exit, square off, remove, revoke, kill switch) is less than
@@ -53,6 +53,15 @@
         problems.push(`"${match[0]}" in ${describe(parent)} breaks across ${lines.size} lines`);
       }
     }
+  }
+
+  // A status badge ("Cancel pending") is one line, even where it has a space to break at.
+  for (const badge of document.querySelectorAll(".badge")) {
+    if (!shown(badge)) continue;
+    const text = document.createRange();
+    text.selectNodeContents(badge);
+    const lines = new Set(Array.from(text.getClientRects()).filter((r) => r.width > 0).map((r) => Math.round(r.top / 4)));
+    if (lines.size > 1) problems.push(`${describe(badge)} takes ${lines.size} lines`);
   }
 
   // --- Targets: big enough to tap, destructive ones apart ----------------------------------------------

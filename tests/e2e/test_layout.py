@@ -334,12 +334,13 @@ def test_the_checks_see_a_small_target_a_broken_word_and_a_hidden_value(checked_
         const box = document.createElement("div");
         box.innerHTML = '<button class="btn-small" id="tiny">x</button>'
             + '<button class="btn-danger" id="near">Cancel</button>'
-            + '<span id="narrow">CANCEL_PENDING</span>'
+            + '<span id="narrow">CANCEL_PENDING</span><span class="badge" id="badge">Cancel pending</span>'
             + '<div id="scroller"><table><tr><td>₹1,00,00,000.00</td><td>₹2,00,00,000.00</td>'
             + '<td>₹3,00,00,000.00</td><td>₹4,00,00,000.00</td></tr></table></div>';
         document.body.prepend(box);
         for (const [id, prop, value] of [["tiny", "width", "20px"], ["near", "margin-left", "2px"],
             ["narrow", "display", "inline-block"], ["narrow", "width", "40px"], ["narrow", "overflow-wrap", "anywhere"],
+            ["badge", "white-space", "normal"], ["badge", "width", "60px"],
             ["scroller", "overflow-x", "auto"], ["scroller", "width", "300px"]]) {
             document.getElementById(id).style.setProperty(prop, value);
         }
@@ -349,6 +350,7 @@ def test_the_checks_see_a_small_target_a_broken_word_and_a_hidden_value(checked_
     assert re.search(r'<button.btn-small> "x" is \d+x\d+px, under 44x44', text), text
     assert re.search(r'<button.btn-danger> "Cancel" is 2px from <button.btn-small> "x", under 8', text), text
     assert '"CANCEL_PENDING" in <span> "CANCEL_PENDING" breaks across' in text, text
+    assert '<span.badge> "Cancel pending" takes 2 lines' in text, text
     assert '"₹4,00,00,000.00" in <td> "₹4,00,00,000.00" is outside the screen' in text, text
 
 
