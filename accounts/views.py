@@ -106,4 +106,21 @@ def api_key_revoke_view(request, key_id: int):
 def security_events_page(request):
     events = selectors.security_event_list_for_user(user=request.user)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    for event in page.object_list:
+        event.detail_rows = [(_label(name), _text(value)) for name, value in event.detail.items()]
     return render(request, "accounts/security.html", {"page": page})
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _text(value) -> str:
+    """A detail as words: a list as "read, trade" (not its Python form), a flag as yes or no."""
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(item) for item in value) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{_label(k).lower()} {_text(v)}" for k, v in value.items())
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "—" if value in (None, "") else str(value)

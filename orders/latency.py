@@ -8,6 +8,10 @@ The steps an order goes through on its way to the exchange:
 An order that ended otherwise (rejected, cancelled, expired) gets a last step named after its end.
 Each step reached carries the milliseconds since the step reached before it; steps never reached
 are listed without a time, so a gap shows where the order stopped.
+
+Only accepted -> sent is the platform's own time (checks done, a worker picked the order up and sent
+it). What follows is the broker's answer and the exchange's (or the paper exchange's) match, which can
+be hours for a resting limit order: those steps are shown but not counted in the platform time or the bar.
 """
 
 from dataclasses import dataclass
@@ -18,6 +22,7 @@ from .models import Order, OrderStatus
 ACKNOWLEDGED = (OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING, OrderStatus.PARTIALLY_FILLED)
 ENDED_UNFILLED = (OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED)
 STEPS = (("accepted", "Accepted"), ("sent", "Sent to broker"), ("acknowledged", "Acknowledged"), ("filled", "Filled"))
+PLATFORM_STEPS = ("accepted", "sent")  # the platform's own; the rest is the broker's and the exchange's
 
 
 @dataclass(frozen=True)
@@ -26,18 +31,24 @@ class Step:
     label: str
     at: datetime | None
     ms: int | None  # since the step reached before this one; None when not reached
-    offset_pct: float = 0.0  # where its bar starts, in % of the total
+    ours: bool = True  # the platform's time, counted; False: the broker's or the exchange's, shown only
+    offset_pct: float = 0.0  # where its bar starts, in % of the platform time
     width_pct: float = 0.0
 
 
 @dataclass(frozen=True)
 class Latency:
     steps: list[Step]
-    total_ms: int | None  # from accepted to the last step reached; None if only accepted
+    platform_ms: int | None  # from accepted to sent to the broker; None until it is sent
 
     @property
     def reached(self) -> list[Step]:
         return [step for step in self.steps if step.ms is not None]
+
+    @property
+    def ours(self) -> list[Step]:
+        """The platform's steps reached: the bar's segments."""
+        return [step for step in self.reached if step.ours]
 
 
 def _first_times(order: Order) -> dict[str, datetime]:
@@ -89,15 +100,16 @@ def order_latency(*, order: Order) -> Latency:
         ms = 0 if key == "accepted" else _ms(at, previous)
         spans.append((key, label, at, ms))
         previous = max(previous, at)
-    reached = sum(1 for span in spans if span[3] is not None)
-    total = _ms(previous, start) if reached > 1 else None
-    return Latency(steps=_with_bars(spans, total), total_ms=total)
+    sent = times["sent"]
+    platform = _ms(max(sent, start), start) if sent is not None else None
+    return Latency(steps=_with_bars(spans, platform), platform_ms=platform)
 
 
-def _with_bars(spans: list[tuple], total: int | None) -> list[Step]:
+def _with_bars(spans: list[tuple], platform: int | None) -> list[Step]:
     steps, offset = [], 0.0
     for key, label, at, ms in spans:
-        width = round(100 * ms / total, 2) if total and ms else 0.0
-        steps.append(Step(key, label, at, ms, offset_pct=round(offset, 2), width_pct=width))
+        ours = key in PLATFORM_STEPS
+        width = round(100 * ms / platform, 2) if ours and platform and ms else 0.0
+        steps.append(Step(key, label, at, ms, ours=ours, offset_pct=round(offset, 2), width_pct=width))
         offset += width
     return steps

@@ -238,10 +238,11 @@ class Funds(models.Model):
 
 class LedgerEntry(models.Model):
     class Kind(models.TextChoices):
-        DEPOSIT = "DEPOSIT"
-        WITHDRAWAL = "WITHDRAWAL"
-        ADJUSTMENT = "ADJUSTMENT"
-        REALISED_PNL = "REALISED_PNL"
+        # The labels are what the trader reads in the ledger.
+        DEPOSIT = "DEPOSIT", "Funds added"
+        WITHDRAWAL = "WITHDRAWAL", "Funds withdrawn"
+        ADJUSTMENT = "ADJUSTMENT", "Adjustment"
+        REALISED_PNL = "REALISED_PNL", "Realised P&L"
 
     account = models.ForeignKey(TradingAccount, on_delete=models.PROTECT, related_name="ledger")
     kind = models.CharField(max_length=16, choices=Kind.choices)

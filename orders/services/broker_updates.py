@@ -11,6 +11,7 @@ from decimal import Decimal
 from accounts.models import TradingAccount
 from brokers.base import BrokerOrder, BrokerStatus, BrokerTrade, OrderUpdate
 from core.formatting import price as format_price
+from core.formatting import quantity as format_quantity
 
 from ..models import TERMINAL, Funds, LedgerEntry, Order, OrderStatus, Trade, Validity
 from ..validation import blocked_amount
@@ -193,8 +194,10 @@ def _fill_position(order: Order, funds: Funds, trade: Trade) -> None:
     if margin_change:
         funds.margin_used = max(ZERO, funds.margin_used + margin_change)
         mark(funds, "margin_used")
-    if realised:
-        note = f"{order.instrument.display_name} #{order.id}"
+    if realised:  # in the trader's words, with no internal id: "Sold 10 SBIN at ₹812.50"
+        verb = "Sold" if order.side == "SELL" else "Bought"
+        what = f"{format_quantity(trade.quantity)} {order.instrument.display_name}"
+        note = f"{verb} {what} at ₹{format_price(trade.price)}"
         ledger(funds, LedgerEntry.Kind.REALISED_PNL, realised, trade=trade, note=note)
 
 

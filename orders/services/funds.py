@@ -62,7 +62,7 @@ def funds_deposit(*, user, account: TradingAccount, amount: Decimal) -> LedgerEn
     """Add paper money: one DEPOSIT ledger entry, recorded in the audit trail."""
     _check_funds_move(account, amount)
     with locked(account.id) as books:
-        entry = ledger(books.funds, LedgerEntry.Kind.DEPOSIT, amount, note=f"Deposit by {user.username}")
+        entry = ledger(books.funds, LedgerEntry.Kind.DEPOSIT, amount, note=_note("Paper money added", user, account))
         _audit(entry, user)
     return entry
 
@@ -79,9 +79,15 @@ def funds_withdraw(*, user, account: TradingAccount, amount: Decimal) -> LedgerE
                 code="insufficient_funds",
                 field="amount",
             )
-        entry = ledger(books.funds, LedgerEntry.Kind.WITHDRAWAL, -amount, note=f"Withdrawal by {user.username}")
+        note = _note("Paper money withdrawn", user, account)
+        entry = ledger(books.funds, LedgerEntry.Kind.WITHDRAWAL, -amount, note=note)
         _audit(entry, user)
     return entry
+
+
+def _note(what: str, user, account: TradingAccount) -> str:
+    """The ledger's words: the trader's own move needs no name; someone else's (an admin's) is named."""
+    return what if user.id == account.user_id else f"{what} by {user.username}"
 
 
 def _check_funds_move(account: TradingAccount, amount: Decimal) -> None:

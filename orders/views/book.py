@@ -19,7 +19,7 @@ from core.formatting import quantity
 from core.htmx import answer, flash
 
 from .. import selectors, services
-from ..models import Order, OrderStatus
+from ..models import TERMINAL, Order, OrderStatus
 from .common import CANCELLABLE, ORDER_BOOK_SIZE, ORDERS_CHANGED, PENDING, not_found
 from .ticket_state import TicketState, ticket_context
 
@@ -62,6 +62,7 @@ def _book_context(request) -> dict:
 @require_GET
 def orders_page(request):
     context = {**_book_context(request), **ticket_context(request, TicketState(with_search=True))}
+    context["executed_statuses"] = sorted(TERMINAL)  # the Executed tab's; every other status is Open
     return render(request, "orders/orders.html", context)
 
 

@@ -1,6 +1,7 @@
 // Candlestick chart: candles with Indian digit grouping on the price axis, volume in its own pane below,
-// an OHLC + volume legend that follows the crosshair, the trader's working orders and average position
-// price as price lines. Fed by the candles API and updated as candles form.
+// an OHLC + volume legend with the candle's date (IST) that follows the crosshair and stays where it was
+// left, the trader's working orders and average position price as price lines. Fed by the candles API
+// and updated as candles form.
 (function () {
   "use strict";
   const POLL_MS = 1000;
@@ -72,14 +73,31 @@
     return { chart, candles, volume };
   }
 
+  // The candle's date and time as the axis shows them (bar times are already shifted to IST, so read as UTC).
+  const dateFmt = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "2-digit", month: "short", year: "numeric" });
+  const timeFmt = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", hour: "2-digit", minute: "2-digit", hour12: false });
+
+  function when(time, daily) {
+    const date = new Date(time * 1000);
+    return daily ? dateFmt.format(date) : `${dateFmt.format(date)} ${timeFmt.format(date)}`;
+  }
+
+  // The legend shows the candle under the crosshair, with its date; when the pointer leaves the chart it stays
+  // on the last candle pointed at (it does not jump back to the latest). Until one is pointed at, and while
+  // the one pointed at is the forming candle, it follows the latest.
   function legend(el, parts, fmt) {
     const box = el.parentElement.querySelector("[data-chart-legend]");
-    let last = null;
+    let latest = null;
+    let pinned = null; // {bar, volume} of the candle last pointed at
     function show(bar, vol) {
       if (!box || !bar) return;
       const change = bar.open ? ((bar.close - bar.open) / bar.open) * 100 : 0;
       box.className = `chart-legend ${bar.close >= bar.open ? "up" : "down"}`;
       box.textContent = "";
+      const date = document.createElement("span");
+      date.className = "chart-legend-date";
+      date.textContent = `${when(bar.time, el.dataset.interval === "1d")} IST`;
+      box.append(date, " ");
       const items = [["O", fmt.price(bar.open)], ["H", fmt.price(bar.high)], ["L", fmt.price(bar.low)],
         ["C", fmt.price(bar.close)], ["V", vol === undefined ? "—" : fmt.volume(vol)]];
       for (const [label, value] of items) {
@@ -91,14 +109,30 @@
       box.append(`${change >= 0 ? "+" : ""}${change.toFixed(2)}%`);
       box.dataset.time = String(bar.time);
     }
-    parts.chart.subscribeCrosshairMove((param) => {
+    function point(param) {
       const bar = param.time ? param.seriesData.get(parts.candles) : null;
       if (bar) {
         const vol = param.seriesData.get(parts.volume);
-        show(bar, vol && vol.value);
-      } else if (last) show(last.bar, last.volume);
+        pinned = { bar, volume: vol && vol.value };
+      }
+      const shown = pinned || latest;
+      if (shown) show(shown.bar, shown.volume);
+      return bar;
+    }
+    parts.chart.subscribeCrosshairMove(point);
+    // A tap on a phone (where the crosshair otherwise waits for a long press) points at the candle tapped.
+    parts.chart.subscribeClick((param) => {
+      const bar = point(param);
+      if (bar) parts.chart.setCrosshairPosition(bar.close, bar.time, parts.candles);
     });
-    return { latest(bar, vol) { last = { bar, volume: vol }; show(bar, vol); } };
+    return {
+      latest(bar, vol) {
+        latest = { bar, volume: vol };
+        if (pinned && pinned.bar.time === bar.time) pinned = latest;
+        if (!pinned || pinned === latest) show(bar, vol);
+      },
+      reset() { pinned = null; latest = null; },
+    };
   }
 
   function fill(el, chart, count) {
@@ -193,6 +227,7 @@
         interval = button.dataset.interval;
         remember(symbol, interval);
         el.dataset.candles = "0"; // until this interval's candles are drawn
+        info.reset();
         markInterval();
         load().catch(() => {});
       });

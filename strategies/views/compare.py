@@ -8,6 +8,12 @@ from strategies import selectors
 from .report import METRICS, show, tone
 
 
+def _cell(backtest, key: str, kind: str) -> dict:
+    """One backtest's value of one metric; the label names its column on a phone, where each metric is a card."""
+    value = (backtest.metrics or {}).get(key)
+    return {"value": show(value, kind), "tone": tone(value, kind), "label": backtest.label or f"#{backtest.id}"}
+
+
 @login_required
 @require_GET
 def compare_page(request):
@@ -17,11 +23,7 @@ def compare_page(request):
         backtests = selectors.backtests_for_compare(user=request.user, ids=ids)
     except DomainError as exc:
         return render(request, "strategies/compare.html", {"error": exc.message}, status=exc.status_code)
-    rows = [
-        {"title": title, "cells": [{"value": show((b.metrics or {}).get(key), kind),
-                                    "tone": tone((b.metrics or {}).get(key), kind)} for b in backtests]}
-        for key, title, kind in METRICS
-    ]  # fmt: skip
+    rows = [{"title": title, "cells": [_cell(b, key, kind) for b in backtests]} for key, title, kind in METRICS]
     curves = [
         {"id": b.id, "name": b.label or f"#{b.id} {b.strategy}", "initial": float(b.initial_cash),
          "time": (b.equity or {}).get("time", []), "equity": (b.equity or {}).get("equity", [])}

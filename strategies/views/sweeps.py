@@ -38,7 +38,7 @@ def heat_colour(score, low, high) -> str:
     if score is None:
         return ""
     share = 0.5 if high == low else (score - low) / (high - low)
-    return f"hsl({round(120 * share)}, 55%, 32%)"
+    return f"hsl({round(120 * share)}, 55%, 28%)"
 
 
 def heatmap_view(heatmap: dict | None) -> dict | None:

@@ -99,8 +99,12 @@ def screenshot(page, name: str) -> Path:
 
 
 def page_width(page) -> tuple[int, int]:
-    """(document width, viewport width): equal when nothing makes the page scroll sideways."""
-    return tuple(page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]"))
+    """(document width, the screen's width): equal when nothing makes the page scroll sideways.
+
+    The screen's width is the context's viewport, not window.innerWidth: a mobile browser (is_mobile)
+    widens its layout viewport to a page that is too wide and zooms out, so innerWidth grows with it.
+    """
+    return page.evaluate("document.documentElement.scrollWidth"), page.viewport_size["width"]
 
 
 @pytest.fixture(autouse=True)

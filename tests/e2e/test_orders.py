@@ -65,6 +65,7 @@ def test_a_market_buy_from_the_instrument_page_fills_and_shows_a_live_position(t
     expect(row.get_by_test_id("order-modify")).to_have_count(0)
     expect(row.get_by_test_id("order-cancel")).to_have_count(0)
 
+    page.get_by_test_id("orders-tab-executed").click()  # a filled order has moved from Open to Executed
     row.get_by_test_id("order-link").click()
     expect(page.get_by_test_id("order-title")).to_contain_text(f"Order #{order_id}")
     expect(page.get_by_test_id("order-event").last).to_contain_text("FILLED")
@@ -135,6 +136,7 @@ def test_a_limit_buy_far_below_the_market_rests_is_modified_and_cancelled(tradin
     order = Order.objects.get(id=order_id)
     assert (order.status, order.price, order.filled_quantity) == ("CANCELLED", lower, 0)
 
+    page.get_by_test_id("orders-tab-executed").click()  # a cancelled order has moved to Executed
     row.get_by_test_id("order-link").click()
     events = page.get_by_test_id("order-event")
     expect(events.filter(has_text="MODIFY_PENDING")).not_to_have_count(0)

@@ -242,7 +242,9 @@ def test_the_chart_reads_like_a_terminal(open_page, trader, password):
     chart = page.get_by_test_id("chart")
     expect(chart).to_have_attribute("data-candles", re.compile(r"^[1-9]\d*$"))
     legend = page.get_by_test_id("chart-legend")
-    ohlcv = re.compile(r"^O [\d,]+\.\d{2} H [\d,]+\.\d{2} L [\d,]+\.\d{2} C [\d,]+\.\d{2} V [\d,]+ [+-]\d+\.\d{2}%$")
+    when = r"\d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} IST"  # the candle's date and time
+    prices = r"O [\d,]+\.\d{2} H [\d,]+\.\d{2} L [\d,]+\.\d{2} C [\d,]+\.\d{2} V [\d,]+ [+-]\d+\.\d{2}%"
+    ohlcv = re.compile(f"^{when} {prices}$")
     expect(legend).to_have_text(ohlcv)  # the latest candle until the crosshair moves
     latest = legend.get_attribute("data-time")
     box = chart.bounding_box()

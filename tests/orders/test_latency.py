@@ -1,4 +1,7 @@
-"""Per-order latency by step, from the order's events with known times."""
+"""Per-order latency by step, from the order's events with known times.
+
+Only the platform's own time (accepted -> sent to the broker) is counted and drawn; the broker's answer
+and the exchange's fill are listed, not counted (a resting limit order can wait hours for its fill)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -42,11 +45,19 @@ def test_a_filled_order_has_each_step_since_the_one_before(market, trader):
     order = _order_with_events(trader, market["SBIN-EQ"], events, status=OrderStatus.FILLED)
     latency = order_latency(order=order)
     assert _ms(latency) == {"accepted": 0, "sent": 40, "acknowledged": 120, "filled": 1000}
-    assert latency.total_ms == 1160
+    assert {step.key: step.ours for step in latency.steps} == {
+        "accepted": True, "sent": True, "acknowledged": False, "filled": False,
+    }  # fmt: skip
+
+
+def test_only_the_platforms_time_is_counted_not_the_brokers_or_the_exchanges(market, trader):
+    events = [("NEW", 0), ("SUBMITTED", 40), ("OPEN", 160), ("FILLED", 7_200_000)]  # a limit order filled 2 h later
+    order = _order_with_events(trader, market["SBIN-EQ"], events, status=OrderStatus.FILLED)
+    latency = order_latency(order=order)
+    assert latency.platform_ms == 40
     widths = {step.key: step.width_pct for step in latency.steps}
-    assert widths["filled"] == pytest.approx(100 * 1000 / 1160, abs=0.01)
-    filled = next(step for step in latency.steps if step.key == "filled")
-    assert filled.offset_pct == pytest.approx(100 * 160 / 1160, abs=0.02)
+    assert widths == {"accepted": 0.0, "sent": 100.0, "acknowledged": 0.0, "filled": 0.0}
+    assert [step.key for step in latency.ours] == ["accepted", "sent"]
 
 
 def test_a_rejected_order_shows_where_it_stopped(market, trader):
@@ -54,7 +65,7 @@ def test_a_rejected_order_shows_where_it_stopped(market, trader):
     order = _order_with_events(trader, market["SBIN-EQ"], events, status=OrderStatus.REJECTED)
     latency = order_latency(order=order)
     assert _ms(latency) == {"accepted": 0, "sent": 25, "acknowledged": None, "filled": None, "rejected": 500}
-    assert latency.total_ms == 525
+    assert latency.platform_ms == 25
 
 
 def test_a_market_order_filled_at_once_has_no_acknowledgement_step(market, trader):
@@ -66,7 +77,7 @@ def test_a_market_order_filled_at_once_has_no_acknowledgement_step(market, trade
 def test_an_order_still_waiting_for_a_worker_has_no_total(market, trader):
     order = _order_with_events(trader, market["SBIN-EQ"], [("NEW", 0)], status=OrderStatus.NEW)
     latency = order_latency(order=order)
-    assert latency.total_ms is None
+    assert latency.platform_ms is None
     assert [step.key for step in latency.reached] == ["accepted"]
 
 
@@ -80,8 +91,10 @@ def test_the_order_page_shows_the_steps_and_a_bar_without_inline_styles(client, 
     assert 'data-testid="latency-sent">+40 ms' in section
     assert 'data-testid="latency-acknowledged">+120 ms' in section
     assert 'data-testid="latency-filled">+1000 ms' in section
-    assert 'data-testid="latency-total">1160 ms' in section
-    assert 'width="86.21"' in section  # the fill's share of the bar, as an SVG attribute
+    assert section.count("broker and exchange, not counted") == 2  # acknowledged and filled
+    assert "Platform time" in section
+    assert 'data-testid="latency-total">40 ms' in section
+    assert 'width="100.00"' in section  # sending is all of the platform's time, as an SVG attribute
     assert "style=" not in section
 
 
@@ -90,5 +103,5 @@ def test_the_admin_order_page_shows_the_latency(client, market, trader):
     order = _order_with_events(trader, market["SBIN-EQ"], events, status=OrderStatus.FILLED)
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
     body = client.get(f"/admin/orders/order/{order.id}/change/").content.decode()
-    assert 'data-testid="latency-total">1160 ms' in body
+    assert 'data-testid="latency-total">40 ms' in body
     assert "<svg" in body

@@ -70,6 +70,7 @@ def test_a_round_trip_realises_pnl_into_cash_through_the_ledger(market, trader, 
     assert ledger_sums_to_cash(trader)
     entry = LedgerEntry.objects.get(kind=LedgerEntry.Kind.REALISED_PNL)
     assert entry.amount == D("199.0000") and entry.trade.order == sell
+    assert entry.note == "Sold 10 SBIN at ₹819.95"  # the trader's words, no internal id
 
 
 def test_a_limit_order_rests_and_fills_when_the_last_price_crosses_it(market, trader, run):
