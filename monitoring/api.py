@@ -18,6 +18,7 @@ class PreferencesOutput(serializers.Serializer):
     webhook_url = serializers.CharField()
     telegram_chat_id = serializers.CharField()
     has_webhook_secret = serializers.BooleanField()
+    in_app_fills = serializers.BooleanField(help_text="A notice on the dashboard when an order fills (on by default).")
     webhook_secret = serializers.CharField(
         required=False, help_text="Only in the answer that made it (shown once): verify `X-Signature: sha256=<hmac>`."
     )
@@ -31,6 +32,7 @@ def _output(pref, secret: str | None = None) -> dict:
         "webhook_url": pref.webhook_url,
         "telegram_chat_id": pref.telegram_chat_id,
         "has_webhook_secret": bool(pref.webhook_secret),
+        "in_app_fills": pref.in_app_fills,
     }
     if secret:
         data["webhook_secret"] = secret
@@ -62,6 +64,9 @@ class PreferencesUpdateApi(APIView):
         telegram_chat_id = serializers.RegexField(r"^-?[0-9]{1,20}$", required=False, allow_blank=True, max_length=32)
         new_webhook_secret = serializers.BooleanField(
             required=False, default=False, help_text="Make a new signing secret (the answer shows it once)."
+        )
+        in_app_fills = serializers.BooleanField(
+            required=False, default=True, help_text="A notice on the dashboard when an order fills."
         )
 
     @extend_schema(

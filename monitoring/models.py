@@ -69,6 +69,8 @@ class NotificationPreference(models.Model):
     webhook_url = models.URLField(blank=True, max_length=500)
     webhook_secret = models.TextField(blank=True, editable=False)  # Fernet ciphertext (FIELD_ENCRYPTION_KEY)
     telegram_chat_id = models.CharField(max_length=32, blank=True)
+    # The dashboard's own notice (a toast on whichever page is open), not a delivery: on until the trader says not.
+    in_app_fills = models.BooleanField(default=True, help_text="A notice on the dashboard when an order fills.")
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -23,6 +23,7 @@ class PreferencesForm(forms.Form):
     webhook_url = forms.URLField(required=False, max_length=500, label="Webhook URL", assume_scheme="https")
     telegram_chat_id = forms.RegexField(r"^-?[0-9]{1,20}$", required=False, label="Telegram chat id")
     new_webhook_secret = forms.BooleanField(required=False, label="Make a new webhook signing secret")
+    in_app_fills = forms.BooleanField(required=False, label="Show a notice on the dashboard when an order fills")
 
 
 def _page(request, form, *, secret: str | None = None, status: int = 200):
@@ -34,7 +35,8 @@ def _page(request, form, *, secret: str | None = None, status: int = 200):
 def notifications_page(request):
     pref = preferences_get(user=request.user)
     if request.method != "POST":
-        initial = {f: getattr(pref, f) for f in ("events", "channels", "email", "webhook_url", "telegram_chat_id")}
+        fields = ("events", "channels", "email", "webhook_url", "telegram_chat_id", "in_app_fills")
+        initial = {f: getattr(pref, f) for f in fields}
         return _page(request, PreferencesForm(initial=initial))
     form = PreferencesForm(request.POST)
     if not form.is_valid():

@@ -104,12 +104,20 @@ def _preferences_for(event: Event, key: str):
     if user_id is None and event.account_id is not None and _owner_of:
         user_id = _owner_of[0](event.account_id)
     if user_id is not None:
-        prefs = _preferences.get_or_set(user_id, lambda: list(_with_channels().filter(user_id=user_id)))
+        prefs = [p for p in _preferences_of(user_id) if p.channels]
     elif getattr(event, "platform", False):
         prefs = _with_channels()
     else:
         return []  # nobody to tell (an account without an owner); only platform-wide events go to everyone
     return [p for p in prefs if key in p.events and p.user.is_active]
+
+
+def _preferences_of(user_id: int) -> list[NotificationPreference]:
+    """The user's preferences (no row, or one), remembered: a fill reads them for the dashboard's notice in its
+    transaction and again for the other channels after it commits."""
+    return _preferences.get_or_set(
+        user_id, lambda: list(NotificationPreference.objects.select_related("user").filter(user_id=user_id))
+    )
 
 
 def _with_channels():
@@ -118,6 +126,13 @@ def _with_channels():
 
 def preferences_cache_clear() -> None:
     _preferences.clear()
+
+
+def in_app_fills_wanted(user_id: int) -> bool:
+    """Whether a fill should leave a notice on the trader's dashboard: yes unless they turned it off
+    (a trader who never saved preferences has no row, and hears of fills)."""
+    prefs = _preferences_of(user_id)
+    return not prefs or prefs[0].in_app_fills
 
 
 def _summary(event: Event) -> str:
@@ -156,6 +171,7 @@ def preferences_update(
     webhook_url: str = "",
     telegram_chat_id: str = "",
     new_webhook_secret: bool = False,
+    in_app_fills: bool = True,
 ) -> tuple[NotificationPreference, str | None]:
     """Save the choices; returns the preferences and a new webhook secret (shown once) when one was made."""
     _check(user=user, events=events, channels=channels, addresses=(email, webhook_url, telegram_chat_id))
@@ -164,6 +180,7 @@ def preferences_update(
         _check_webhook_reachable(webhook_url)
     pref.events, pref.channels = sorted(set(events)), sorted(set(channels))
     pref.email, pref.webhook_url, pref.telegram_chat_id = email, webhook_url, telegram_chat_id
+    pref.in_app_fills = in_app_fills
     secret = None
     if webhook_url and (new_webhook_secret or not pref.webhook_secret):
         secret = secrets.token_urlsafe(32)

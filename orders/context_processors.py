@@ -1,10 +1,12 @@
-"""The top bar every dashboard page shows: paper or live, the market data feed and the market's state.
+"""The top bar every dashboard page shows: paper or live, HALTED or REDUCING, the market data feed and the
+market's state.
 
 A context processor, so pages added later get it for free. It runs on every
 render, partials included, so it is lazy (nothing is read unless a template
 uses `trading_status`) and cheap: the account comes from accounts' few-second
 cache, the feed's heartbeat is remembered for two seconds, the market state is
-arithmetic on the clock.
+arithmetic on the clock, and the trading state is two small reads (the platform's
+switch and the account's state), never cached: a halt must show at once.
 """
 
 from dataclasses import dataclass
@@ -18,6 +20,9 @@ from core import clock
 from core.cache import TimedCache
 from marketdata import market_hours
 from marketdata.models import FeedStatus
+
+from .risk.models import TradingState
+from .risk.profiles import trading_state_shown
 
 SHOWN_EXCHANGES = ("NSE", "NFO")
 FEED_OFF_AFTER_SECONDS = 600  # no heartbeat for this long: no feed is running
@@ -46,6 +51,8 @@ class TradingStatus:
     always_open: bool
     feed: FeedBadge
     markets: tuple[MarketBadge, ...]
+    risk_state: str = TradingState.ACTIVE  # ACTIVE, REDUCING (orders that reduce only), HALTED (cancels only)
+    risk_reason: str = ""
 
     @property
     def is_live(self) -> bool:
@@ -85,11 +92,14 @@ def trading_status_for(user) -> TradingStatus:
     now = clock.now()
     account = trading_account_for(user)
     markets = tuple(MarketBadge(e, market_hours.session_state(e, now)) for e in SHOWN_EXCHANGES)
+    risk_state, risk_reason = trading_state_shown(account.id) if account else (TradingState.ACTIVE, "")
     return TradingStatus(
         mode=account.mode if account else "none",
         always_open=bool(account and account.always_open and account.mode == account.Mode.PAPER),
         feed=feed_badge(now),
         markets=markets,
+        risk_state=risk_state,
+        risk_reason=risk_reason,
     )
 
 

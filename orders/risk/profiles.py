@@ -6,7 +6,7 @@ from django.db import transaction
 from core import clock, events
 
 from .events import TradingStateChanged
-from .models import PlatformRisk, RiskEvent, RiskProfile
+from .models import PlatformRisk, RiskEvent, RiskProfile, TradingState
 
 
 def risk_profile_for(account_id: int, *, lock: bool = False, with_account: bool = False) -> RiskProfile:
@@ -26,6 +26,18 @@ def risk_profile_for(account_id: int, *, lock: bool = False, with_account: bool 
 
 def platform_risk() -> PlatformRisk | None:
     return PlatformRisk.objects.filter(pk=1).first()
+
+
+def trading_state_shown(account_id: int) -> tuple[str, str]:
+    """(state, why) as the trader should see it now: the platform-wide halt shows as HALTED.
+
+    A read for the dashboard (the top bar, the ticket); placement decides under the account's lock."""
+    platform = platform_risk()
+    if platform is not None and platform.halted:
+        why = f": {platform.reason}" if platform.reason else ""
+        return TradingState.HALTED, f"Trading is halted on the platform{why}"
+    row = RiskProfile.objects.filter(account_id=account_id).values_list("state", "state_reason").first()
+    return tuple(row) if row else (TradingState.ACTIVE, "")
 
 
 def trading_state_set(profile: RiskProfile, *, state: str, code: str, reason: str, actor: str, reactivate_after=None):

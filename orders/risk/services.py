@@ -34,11 +34,12 @@ class KillSwitchResult:
 def kill_switch_activate(*, account: TradingAccount, actor: str, square_off: bool, by_admin: bool = False):
     """HALT the account (cancels only), cancel every open order and, if asked, square everything off.
 
-    The trader's own switch can be undone by the trader from the next trading day; an admin's only by an admin.
+    The trader's own switch can be undone by the trader: on a live account from the next trading day, on a
+    paper account at once; an admin's only by an admin.
     """
-    reactivate_after = None if by_admin else datetime.combine(next_trading_day(clock.ist_date()), time(0), clock.IST)
     with locked(account.id):  # under the account's lock: no order slips in between
-        profile = risk_profile_for(account.id, lock=True)
+        profile = risk_profile_for(account.id, lock=True, with_account=True)  # its mode as it is now
+        reactivate_after = None if by_admin else _trader_may_reactivate_from(profile.account)
         reason = f"Kill switch ({actor})"
         trading_state_set(
             profile, state=TradingState.HALTED, code="risk_kill_switch", reason=reason, actor=actor,
@@ -94,8 +95,17 @@ def _limit_text(value) -> str:
     return str(value)
 
 
+def _trader_may_reactivate_from(account: TradingAccount) -> datetime:
+    """A live halt cools off until the next trading day: real money, and a decision taken in a bad moment.
+    A paper account's money is simulated and practice is what it is for: its trader may resume the same day.
+    Decided when the switch is thrown, so switching the account to paper cannot shorten a live halt."""
+    if account.mode == TradingAccount.Mode.PAPER:
+        return clock.now()
+    return datetime.combine(next_trading_day(clock.ist_date()), time(0), clock.IST)
+
+
 def trading_state_reactivate(*, account: TradingAccount, actor: str, by_admin: bool = False) -> RiskProfile:
-    """Back to ACTIVE: a deliberate step, recorded. The trader may undo their own halt from the next trading day."""
+    """Back to ACTIVE: a deliberate step, recorded. The trader may undo their own halt from `reactivate_after`."""
     with transaction.atomic():
         profile = risk_profile_for(account.id, lock=True)
         if profile.state == TradingState.ACTIVE:

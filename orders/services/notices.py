@@ -3,9 +3,11 @@
 from django.db import transaction
 
 from core import clock, events
+from core.formatting import price, quantity
+from monitoring.notifications import in_app_fills_wanted
 
 from ..events import OrderFilled, OrderRejectedByBroker
-from ..models import Notification, Order, Trade
+from ..models import Notification, Order, Side, Trade
 
 
 def notification_create(
@@ -38,18 +40,31 @@ def order_rejection_notify(order: Order, *, code: str, message: str, late: bool)
 
 
 def order_fill_notify(order: Order, fills: list[Trade]) -> None:
-    """An event for notifications after commit (the dashboard shows fills through the order book)."""
-    quantity = sum(t.quantity for t in fills)
-    average = sum(t.price * t.quantity for t in fills) / quantity
+    """A notice on the trader's dashboard (unless they turned it off), and an event for the other channels
+    after commit. A resting order fills while the trader is on any page: the notice reaches them there."""
+    filled = sum(t.quantity for t in fills)
+    average = (sum(t.price * t.quantity for t in fills) / filled).quantize(fills[0].price)
+    if in_app_fills_wanted(order.user_id):
+        notification_create(
+            user_id=order.user_id, code="order_filled", message=_fill_text(order, filled, average), order_id=order.id
+        )
     event = OrderFilled(
         order_id=order.id,
         account_id=order.account_id,
         user_id=order.user_id,
         symbol=order.instrument.symbol,
         side=order.side,
-        quantity=quantity,
-        average_price=average.quantize(fills[0].price),
+        quantity=filled,
+        average_price=average,
         filled_quantity=order.filled_quantity,
         order_quantity=order.quantity,
     )
     transaction.on_commit(lambda: events.publish(event))
+
+
+def _fill_text(order: Order, filled: int, average) -> str:
+    """Bought 5 SBIN at 790.00: order filled. / Sold 2 NIFTY 29 DEC FUT at 26,010.00: 2 of 65 filled."""
+    verb = "Bought" if order.side == Side.BUY else "Sold"
+    done = order.filled_quantity >= order.quantity
+    progress = "order filled" if done else f"{quantity(order.filled_quantity)} of {quantity(order.quantity)} filled"
+    return f"{verb} {quantity(filled)} {order.instrument.display_name} at {price(average)}: {progress}."

@@ -3,10 +3,12 @@
 The ticket asks again as the trader types and as the price moves, so the amount
 shown is the amount the order reserves when it is placed at that moment, with
 the reason in words (option premium, margin rate, the MARKET buffer, the part
-that closes a position and blocks nothing).
+that closes a position and blocks nothing). Inputs the order's own rules refuse
+(quantity, lot, tick) are named by field instead, for the ticket to show beside
+them while the trader types; the placement checks them again.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
@@ -21,12 +23,13 @@ from marketdata.quotes import quotes_get
 from marketdata.selectors import instrument_get
 
 from .. import services
-from ..forms import TicketForm
+from ..forms import TicketForm, form_errors
 from ..models import Funds, OrderType, Side
-from ..validation import blocked_basis
+from ..validation import OrderParams, blocked_basis, check_shape
 
 ESTIMATE_TEMPLATE = "orders/_ticket_estimate.html"
 ESTIMATE_FIELDS = ("side", "quantity", "order_type", "product", "price", "trigger_price", "validity")
+BESIDE_FIELDS = ("quantity", "price", "trigger_price")  # the ticket shows these errors beside their inputs
 
 
 @dataclass
@@ -36,6 +39,15 @@ class Estimate:
     reasons: tuple[str, ...] = ()
     problem: str = ""
     available: Decimal | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)  # inputs the order's rules refuse, by field
+
+    @property
+    def beside(self) -> dict[str, list[str]]:
+        return {f: m for f, m in self.errors.items() if f in BESIDE_FIELDS}
+
+    @property
+    def elsewhere(self) -> dict[str, list[str]]:
+        return {f: m for f, m in self.errors.items() if f not in BESIDE_FIELDS}
 
     @property
     def short(self) -> bool:
@@ -80,6 +92,15 @@ def _reasons(params, instrument, need, quote) -> tuple[str, ...]:
     return tuple(reasons)
 
 
+def _shape_refusal(params: OrderParams, instrument) -> DomainError | None:
+    """The placement's own check of quantity, lot, prices and tick (check_shape): nothing is valued before it."""
+    try:
+        check_shape(params, instrument)
+    except DomainError as exc:
+        return exc
+    return None
+
+
 def estimate_for(user, instrument, data: dict) -> Estimate:
     account = trading_account_for(user)
     if account is None:
@@ -87,8 +108,10 @@ def estimate_for(user, instrument, data: dict) -> Estimate:
     available = Funds.objects.get(account_id=account.id).available  # fresh: the cached account may hold old funds
     form = TicketForm(data)
     if not form.is_valid():
-        return Estimate(available=available)
+        return Estimate(available=available, errors=form_errors(form))
     params = form.params()
+    if refused := _shape_refusal(params, instrument):
+        return Estimate(available=available, errors=refused.fields, problem="" if refused.fields else refused.message)
     found, _ = quotes_get([instrument.id])
     quote = found.get(instrument.id)
     if params.order_type != OrderType.LIMIT and (quote is None or quote.ltp is None):

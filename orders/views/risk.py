@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from core import clock
 from core.errors import DomainError
 from core.htmx import answer
 
@@ -23,7 +24,14 @@ def _context(request, **extra) -> dict:
     overview = risk_overview_for(account.id)
     history = RiskEvent.objects.filter(account=account).exclude(kind=RiskEvent.Kind.REJECTED)[:HISTORY_SHOWN]
     rejections = RiskEvent.objects.filter(account=account, kind=RiskEvent.Kind.REJECTED)[:HISTORY_SHOWN]
-    return {"account": account, "overview": overview, "history": history, "rejections": rejections, **extra}
+    return {
+        "account": account,
+        "overview": overview,
+        "history": history,
+        "rejections": rejections,
+        "now": clock.now(),  # a paper trader's halt may be lifted at once: "now" rather than a past time
+        **extra,
+    }
 
 
 @login_required

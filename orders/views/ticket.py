@@ -19,6 +19,8 @@ from .ticket_state import PREFILL_FIELDS, TicketState, ticket_context
 TICKET_TEMPLATE = "orders/_ticket.html"
 TICKET_FIELDS = PREFILL_FIELDS
 CHOOSE_INSTRUMENT = "Choose an instrument: type its symbol or name, then pick it."
+# The ticket's key met an order with other inputs (a stale page, or a change the browser did not see).
+KEY_USED = "This ticket's order was already placed: check the order book, then place this one again."
 
 
 def resolve_symbol(text: str) -> Instrument:
@@ -84,8 +86,11 @@ def _posted_state(request) -> TicketState:
 
 
 def _ticket_errors(request, state: TicketState, fields: dict, message: str = ""):
+    """The ticket again with its errors beside the fields, and a new key: a refused order may be stored
+    (REJECTED) under the old one, and the corrected order is a new intended order."""
     shown = (*TICKET_FIELDS, "symbol") if state.with_search else TICKET_FIELDS
     state.errors, state.top_errors = split_errors(fields, shown, message)
+    state.client_order_id = ""
     notes = [*state.top_errors, *[m for msgs in state.errors.values() for m in msgs]]
     context = ticket_context(request, state)
     return answer(
@@ -93,19 +98,18 @@ def _ticket_errors(request, state: TicketState, fields: dict, message: str = "")
     )
 
 
-def _place(request, state: TicketState) -> Order:
+def _place(request, state: TicketState) -> tuple[Order, bool]:
     form = TicketForm(state.data)
     if not form.is_valid():
         errors = form_errors(form)
         raise InvalidInput(next(iter(errors.values()))[0], fields=errors)
-    order, _ = services.order_place(
+    return services.order_place(
         user=request.user,
         instrument=state.instrument,
         params=form.params(),
         client_order_id=state.client_order_id or None,
         source="dashboard",
     )
-    return order
 
 
 @login_required
@@ -117,16 +121,17 @@ def order_place_view(request):
     except (ValueError, DomainError):
         return _ticket_errors(request, state, {"symbol": [CHOOSE_INSTRUMENT]}, CHOOSE_INSTRUMENT)
     try:
-        order = _place(request, state)
+        order, created = _place(request, state)
     except DomainError as exc:
+        if exc.code == "idempotency_key_reused":  # the API's words name internal keys and ids
+            return _ticket_errors(request, state, {}, KEY_USED)
         return _ticket_errors(request, state, exc.fields, exc.message)
-    placed = TicketState(
-        instrument=state.instrument, with_search=state.with_search, in_sheet=state.in_sheet, placed=order
-    )
+    # The same inputs and key: a second tap on this ticket returns this order (the sheet closes meanwhile).
+    state.placed, state.created = order, created
     return answer(
         request,
         template=TICKET_TEMPLATE,
-        context=ticket_context(request, placed),
+        context=ticket_context(request, state),
         redirect_to="orders:orders",
         notes=[f"Order #{order.id} placed."],
         trigger=ORDERS_CHANGED,

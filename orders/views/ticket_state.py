@@ -16,6 +16,8 @@ from marketdata.models import Instrument
 from marketdata.quotes import quotes_get
 
 from ..models import Order, OrderType, Product, Side, Validity
+from ..risk.models import TradingState
+from ..risk.profiles import trading_state_shown
 from ..validation import OrderParams, check_instrument, check_product, margin_rate
 from .estimate import ESTIMATE_FIELDS, Estimate, estimate_for
 
@@ -37,8 +39,9 @@ class TicketState:
     errors: dict | None = None
     top_errors: list | None = None
     notice: str = ""
-    placed: Order | None = None
-    client_order_id: str = ""
+    placed: Order | None = None  # the order these inputs placed: the ticket keeps their key until they change
+    created: bool = False  # placed by this request (not the answer to a repeated tap)
+    client_order_id: str = ""  # one intended order; empty: a new one
 
 
 def allowed_products(instrument: Instrument) -> list[str]:
@@ -108,6 +111,12 @@ def _instrument_context(instrument: Instrument | None) -> dict:
     }
 
 
+def _trading_state(account) -> dict:
+    """What the account may do now: a HALTED ticket cannot be submitted, a REDUCING one says what it takes."""
+    state, reason = trading_state_shown(account.id) if account else (TradingState.ACTIVE, "")
+    return {"halted": state == TradingState.HALTED, "reducing": state == TradingState.REDUCING, "state_reason": reason}
+
+
 def ticket_context(request, state: TicketState) -> dict:
     instrument = state.instrument
     context = _instrument_context(instrument)
@@ -117,6 +126,7 @@ def ticket_context(request, state: TicketState) -> dict:
     tradable = instrument is not None and not context["not_tradable"]
     return {
         **context,
+        **_trading_state(account),
         "estimate": estimate_for(request.user, instrument, values) if tradable else Estimate(),
         "instrument": instrument,
         "with_search": state.with_search,
@@ -127,6 +137,7 @@ def ticket_context(request, state: TicketState) -> dict:
         "top_errors": state.top_errors or [],
         "notice": state.notice,
         "placed": state.placed,
+        "created": state.created,
         "is_live": bool(account and account.mode == account.Mode.LIVE),
         "sides": Side.values,
         "order_types": OrderType.values,

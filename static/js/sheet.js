@@ -3,6 +3,8 @@
 //   a bottom sheet on a phone, a side panel on a desk. Esc, the backdrop or ✕ close it.
 // - Pages with their own ticket (chart, Orders) keep it beside the content on a desk; on a phone it
 //   waits off-screen and the action bar raises it as a sheet ([data-sheet-inline]).
+// - A sheet closes once its order is placed, as Kite's does (the notice is a toast on the page); a
+//   ticket beside the content stays, keeping the trader's side, type and product.
 // - Shortcuts (desk): B / S on the focused row, arrows between rows, / to search, ? for help.
 (function () {
   "use strict";
@@ -47,7 +49,9 @@
   function openInline(side) {
     const box = document.querySelector("[data-sheet-inline]");
     if (!box) return false;
-    setSide(box.querySelector("form"), side);
+    const form = box.querySelector("form");
+    setSide(form, side);
+    if (form) form.dispatchEvent(new CustomEvent("ticketOpened", { bubbles: true })); // a new intended order
     box.classList.add("sheet-open");
     backdrop().classList.add("open");
     focusTicket(box);
@@ -63,6 +67,13 @@
   // --- Wiring ------------------------------------------------------------------------------------------
   document.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail.target && event.detail.target.id === "sheet-body") openDialogSheet();
+  });
+
+  document.addEventListener("htmx:load", (event) => {
+    const form = event.detail.elt;
+    if (!(form instanceof Element) || !form.matches("[data-order-form][data-placed]")) return;
+    if (form.closest("#ticket-sheet")) closeDialogSheet();
+    else if (form.closest("[data-sheet-inline].sheet-open")) closeInline();
   });
 
   document.addEventListener("click", (event) => {

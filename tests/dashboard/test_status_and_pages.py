@@ -196,7 +196,8 @@ def test_the_strategies_page_starts_and_lists_runs_and_backtests_is_its_own_page
 
 def test_the_status_strip_refreshes_on_its_own(client, trader):
     html = client.get("/trading/status/", **HTMX).content.decode()
-    assert html.lstrip().startswith('<div class="statusbar"') and 'hx-trigger="every 5s"' in html
+    assert html.lstrip().startswith('<div class="statusbar"')
+    assert 'hx-trigger="every 5s, ordersChanged from:body"' in html  # and at once after a kill switch
 
 
 def test_holdings_show_cost_value_pnl_and_day_change(client, trader, market):

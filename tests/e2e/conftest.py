@@ -125,6 +125,19 @@ def login(page, username: str, password: str) -> None:
     page.wait_for_load_state("load")  # htmx and our scripts are initialised, as for a person
 
 
+def placed_order_id(page) -> int:
+    """The order a placement made, from its toast (a sheet closes once its order is placed), which is then
+    dismissed: the next placement shows its own."""
+    from playwright.sync_api import expect
+
+    toast = page.get_by_test_id("toast-placed")
+    expect(toast).to_have_count(1)
+    order_id = int(toast.get_attribute("data-order-id"))
+    toast.get_by_role("button", name="Dismiss").click()
+    expect(toast).to_have_count(0)
+    return order_id
+
+
 def open_section(page, name: str) -> None:
     """Go to a section by its navigation link, through the menu where the screen folds it away."""
     toggle = page.get_by_test_id("menu-toggle")

@@ -44,10 +44,12 @@ def test_on_a_phone_the_kill_switch_cancels_open_orders_and_halts_trading(open_p
     assert Order.objects.get(id=resting_order.id).status == OrderStatus.CANCELLED
     profile = risk_profile_for(trader.trading_account.id)
     assert profile.state == TradingState.HALTED and profile.reactivate_after is not None
+    expect(page.get_by_test_id("risk-status")).to_have_text("HALTED")  # in the top bar at once
+    expect(page.get_by_test_id("reactivate-now")).to_be_visible()  # a paper account: the same day
 
-    page.get_by_test_id("reactivate").tap()  # the trader's own halt holds until the next trading day
-    expect(page.get_by_test_id("risk-error")).to_contain_text("holds until")
-    expect(state).to_have_attribute("data-state", "HALTED")
+    page.get_by_test_id("reactivate").tap()
+    expect(state).to_have_attribute("data-state", "ACTIVE")
+    expect(page.get_by_test_id("risk-status")).to_have_count(0)
 
 
 def test_on_a_desk_the_limits_show_as_bars_that_turn_amber_and_red(open_page, trader, password, resting_order):

@@ -12,18 +12,12 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.models import LedgerEntry, Order
-from tests.e2e.conftest import DESK, PHONE, login, page_width, screenshot
+from tests.e2e.conftest import DESK, PHONE, login, page_width, placed_order_id, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 BROKER_WAIT = 15_000  # ms: worker -> paper broker -> matching engine -> back
 PRICE = re.compile(r"^[\d,]+\.\d{2,4}$")
-
-
-def placed_order_id(ticket) -> int:
-    success = ticket.get_by_test_id("ticket-success")
-    expect(success).to_contain_text(re.compile(r"Order #\d+ placed"))
-    return int(re.search(r"#(\d+)", success.inner_text())[1])
 
 
 def fits(page) -> None:
@@ -50,9 +44,8 @@ def test_on_a_phone_a_trader_buys_from_the_watchlist_then_exits_and_squares_off_
     fits(page)
     screenshot(page, "phone-sheet-buy")
     ticket.get_by_test_id("ticket-submit").tap()
-    bought = placed_order_id(sheet)
-    sheet.get_by_test_id("ticket-close").tap()
-    expect(sheet).to_be_hidden()
+    bought = placed_order_id(page)
+    expect(sheet).to_be_hidden()  # closed once the order was placed
 
     page.get_by_test_id("menu-toggle").tap()
     page.get_by_test_id("nav-positions").tap()
@@ -72,16 +65,16 @@ def test_on_a_phone_a_trader_buys_from_the_watchlist_then_exits_and_squares_off_
     expect(ticket.get_by_test_id("ticket-margin")).to_have_text("₹0.00")  # closing blocks nothing
     screenshot(page, "phone-sheet-exit")
     ticket.get_by_test_id("ticket-submit").tap()
-    placed_order_id(sheet)
-    sheet.get_by_test_id("ticket-close").tap()
+    placed_order_id(page)
+    expect(sheet).to_be_hidden()
     expect(position.get_by_test_id("position-qty")).to_have_text("0", timeout=BROKER_WAIT)
 
     # Buy again from the row, then square off by tap (confirmed in the dialog).
     position.get_by_test_id("position-buy").tap()
     sheet.get_by_test_id("ticket-quantity").fill("2")
     sheet.get_by_test_id("ticket-submit").tap()
-    placed_order_id(sheet)
-    sheet.get_by_test_id("ticket-close").tap()
+    placed_order_id(page)
+    expect(sheet).to_be_hidden()
     expect(position.get_by_test_id("position-qty")).to_have_text("2", timeout=BROKER_WAIT)
     position.get_by_test_id("position-close").tap()
     expect(page.get_by_test_id("action-message")).to_contain_text(re.compile(r"Square-off order #\d+ placed"))
@@ -110,8 +103,8 @@ def test_on_a_phone_the_orders_page_finds_infy_places_a_limit_and_cancels_it_by_
     ticket.get_by_test_id("ticket-price").fill(str(limit))
     expect(ticket.get_by_test_id("ticket-margin")).to_have_text(f"₹{_inr(3 * limit)}")  # CNC: the full value
     ticket.get_by_test_id("ticket-submit").tap()
-    order_id = placed_order_id(page.get_by_test_id("order-ticket"))
-    page.get_by_test_id("ticket-close").tap()
+    order_id = placed_order_id(page)
+    expect(page.get_by_test_id("order-ticket")).not_to_be_in_viewport()  # the sheet closed
     assert Order.objects.get(id=order_id).reserved_amount == 3 * limit  # what the ticket said it would block
 
     row = page.locator(f'[data-testid="order-row"][data-order-id="{order_id}"]')
@@ -224,7 +217,7 @@ def test_an_option_buyer_blocks_the_full_premium_and_a_seller_margin_on_the_stri
     ticket.get_by_test_id("ticket-side-BUY").click()
     expect(ticket.get_by_test_id("ticket-margin")).to_have_text("₹13,000.00")
     ticket.get_by_test_id("ticket-submit").click()
-    order_id = placed_order_id(page.get_by_test_id("order-ticket"))
+    order_id = placed_order_id(page)
     assert Order.objects.get(id=order_id).reserved_amount == Decimal("13000")  # the estimate, exactly
     expect(page.get_by_test_id("ticket-available")).to_have_text("₹9,87,000.00")
 

@@ -9,12 +9,14 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/notifications/preferences/"
 
 
-def test_preferences_start_empty(auth_client):
+def test_preferences_start_empty_but_for_fill_notices_on_the_dashboard(auth_client):
     body = auth_client.get(URL).json()
     assert body == {
         "events": [], "channels": [], "email": "", "webhook_url": "", "telegram_chat_id": "",
-        "has_webhook_secret": False,
+        "has_webhook_secret": False, "in_app_fills": True,
     }  # fmt: skip
+    off = auth_client.put(URL, {"events": [], "channels": [], "in_app_fills": False}, format="json").json()
+    assert off["in_app_fills"] is False and auth_client.get(URL).json()["in_app_fills"] is False
 
 
 def test_the_webhook_secret_is_shown_once_and_stored_encrypted(auth_client, user):
@@ -132,3 +134,13 @@ def test_the_test_button_queues_one_message_per_channel(client, user, password):
     assert response.status_code == 302
     (delivery,) = Delivery.objects.all()
     assert (delivery.event, delivery.target, delivery.channel) == ("test", "me@example.com", "email")
+
+
+def test_the_page_has_fill_notices_on_the_dashboard_checked_until_unticked(client, user, password):
+    client.login(username=user.username, password=password)
+    page = client.get("/accounts/notifications/").content.decode()
+    assert 'name="in_app_fills" id="id_in_app_fills" checked' in page
+    client.post("/accounts/notifications/", {"events": [], "channels": []})  # the box unticked
+    assert NotificationPreference.objects.get(user=user).in_app_fills is False
+    page = client.get("/accounts/notifications/").content.decode()
+    assert 'name="in_app_fills" id="id_in_app_fills" checked' not in page

@@ -378,11 +378,11 @@ def test_a_marketable_order_goes_out_and_is_booked_with_each_row_written_once(ma
     statements = [q["sql"].split()[0] for q in queries if q["sql"].split()[0] not in ("BEGIN", "COMMIT")]
     assert Order.objects.get(id=order.id).status == OrderStatus.FILLED
     # claim + read + event; paper order + fill; funds, order, position (locked), trade, position, event,
-    # order and funds written once each; after the commit, the owner's notification preferences are read
-    # once (monitoring, for the fill notification; then remembered for a few seconds). The paper exchange's
-    # answer says its stream already booked it: no read of the order afterwards. No existence check for the
-    # first fill.
-    assert len(statements) == 14, "\n".join(q["sql"][:60] for q in queries)
+    # the owner's notification preferences read once (for the dashboard's fill notice, then remembered for
+    # a few seconds: the other channels after the commit read no more), the notice, order and funds written
+    # once each. The paper exchange's answer says its stream already booked it: no read of the order
+    # afterwards. No existence check for the first fill.
+    assert len(statements) == 15, "\n".join(q["sql"][:60] for q in queries)
 
 
 def test_a_placement_reads_and_writes_only_the_accounts_own_rows_once_each(market, trader):

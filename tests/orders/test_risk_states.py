@@ -5,6 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from accounts.models import TradingAccount
 from core import clock, events
 from orders import services
 from orders.models import Order, OrderStatus, Position
@@ -78,8 +79,8 @@ def test_reducing_for_the_daily_loss_ends_with_the_day(long_100_sbin, trader, mo
     assert profile_of(trader).state == TradingState.ACTIVE
 
 
-def test_the_kill_switch_cancels_squares_off_halts_and_holds_until_the_next_trading_day(
-    long_100_sbin, trader, monkeypatch, run, heard
+def test_the_kill_switch_cancels_squares_off_and_halts_and_a_paper_trader_may_resume_the_same_day(
+    long_100_sbin, trader, run, heard
 ):
     resting = place(trader, long_100_sbin, order_type="LIMIT", price="790.00", quantity=5, product="MIS")
     result = run(kill_switch_activate, account=trader.trading_account, actor="user:t", square_off=True)
@@ -87,19 +88,29 @@ def test_the_kill_switch_cancels_squares_off_halts_and_holds_until_the_next_trad
     (closing,) = result.closing
     assert (closing.side, closing.quantity, closing.status) == ("SELL", 100, OrderStatus.NEW)
     profile = profile_of(trader)
-    assert profile.state == TradingState.HALTED and profile.reactivate_after > clock.now()
+    assert profile.state == TradingState.HALTED and profile.reactivate_after <= clock.now()
     with pytest.raises(Exception) as caught:
         place(trader, long_100_sbin, quantity=1, product="MIS")
     assert caught.value.code == "risk_halted"
-    with pytest.raises(Exception) as caught:
-        trading_state_reactivate(account=trader.trading_account, actor="user:t")
-    assert caught.value.code == "risk_reactivation_not_yet"
-    later = profile.reactivate_after + timedelta(minutes=1)
-    monkeypatch.setattr("core.clock.now", lambda: later)
     assert trading_state_reactivate(account=trader.trading_account, actor="user:t").state == TradingState.ACTIVE
     kinds = list(RiskEvent.objects.filter(account=trader.trading_account).values_list("kind", "code"))
     assert ("KILL_SWITCH", "risk_kill_switch") in kinds and ("STATE", "risk_reactivated") in kinds
     assert "risk.kill_switch" in {e.name for e in heard}
+
+
+def test_a_live_traders_kill_switch_holds_until_the_next_trading_day(market, trader, monkeypatch):
+    TradingAccount.objects.filter(user=trader).update(mode=TradingAccount.Mode.LIVE)
+    account = TradingAccount.objects.get(user=trader)
+    kill_switch_activate(account=account, actor="user:t", square_off=False)
+    profile = profile_of(trader)
+    assert profile.state == TradingState.HALTED and profile.reactivate_after > clock.now()
+    TradingAccount.objects.filter(user=trader).update(mode=TradingAccount.Mode.PAPER)  # no shortcut through paper
+    with pytest.raises(Exception) as caught:
+        trading_state_reactivate(account=account, actor="user:t")
+    assert caught.value.code == "risk_reactivation_not_yet"
+    later = profile.reactivate_after + timedelta(minutes=1)
+    monkeypatch.setattr("core.clock.now", lambda: later)
+    assert trading_state_reactivate(account=account, actor="user:t").state == TradingState.ACTIVE
 
 
 def test_the_kill_switch_square_off_is_never_refused_by_the_limits_it_enforces(long_100_sbin, trader, run):
@@ -148,8 +159,8 @@ def test_the_risk_api_shows_limits_usage_and_state_and_takes_the_kill_switch(mar
     halted = client.post("/api/v1/risk/kill-switch/", {"square_off": False}, format="json")
     assert halted.status_code == 202 and halted.json()["state"] == "HALTED"
     assert len(halted.json()["cancelled"]) == 1
-    refused = client.post("/api/v1/risk/reactivate/")
-    assert (refused.status_code, refused.json()["error"]["code"]) == (422, "risk_reactivation_not_yet")
+    reactivated = client.post("/api/v1/risk/reactivate/")  # a paper account: at once
+    assert (reactivated.status_code, reactivated.json()["state"]) == (200, "ACTIVE")
     assert Order.objects.get().status == OrderStatus.CANCELLED
 
 
