@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import clock
-from core.api import StrictSerializer, validated
+from core.api import IntegerInputField, StrictSerializer, validated
 from core.schema import ERRORS
 
 from . import selectors, services
@@ -166,7 +166,7 @@ class ApiKeyCreateApi(APIView):
             child=serializers.ChoiceField(choices=ApiKey.Scope.choices), min_length=1, max_length=2
         )
         live_allowed = serializers.BooleanField(default=False, help_text="False: paper only.")
-        expires_in_days = serializers.IntegerField(
+        expires_in_days = IntegerInputField(
             min_value=1, max_value=3650, required=False, allow_null=True, help_text="Omit or null: never."
         )
         allowed_ips = serializers.ListField(
