@@ -235,6 +235,11 @@ class IntegerInputField(_AsciiInput, serializers.IntegerField):
         super().__init__(**kwargs)
 
 
+# The schema states the years core.inputs takes (JSON Schema has no minimum for a date).
+_YEARS = r"^(19[0-9]{2}|20[0-9]{2}|2100)-"
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": _YEARS})
 class DateInputField(_AsciiInput, serializers.DateField):
     """A date between core.inputs.DATE_MIN and DATE_MAX."""
 
@@ -245,6 +250,7 @@ class DateInputField(_AsciiInput, serializers.DateField):
             raise _refused(exc) from None
 
 
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": _YEARS})
 class DateTimeInputField(_AsciiInput, serializers.DateTimeField):
     """A date-time between core.inputs.DATE_MIN and DATE_MAX, checked before it is moved to another time zone
     (year 1 in IST is before year 1 in UTC: an overflow)."""
@@ -262,7 +268,7 @@ _POSITIVE_DECIMAL_SCHEMA = {
     "oneOf": [
         # Above zero, below a billion: "812", "812.35", "0.05"; not "0", "0.00" or "012".
         {"type": "string", "pattern": r"^(?:[1-9]\d{0,8}(?:\.\d{1,8})?|0\.\d{0,7}[1-9]\d{0,7})$", "example": "812.35"},
-        {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 1e9, "exclusiveMaximum": True},
+        {"type": "number", "minimum": 1e-8, "maximum": 1e9, "exclusiveMaximum": True},
     ]
 }
 

@@ -18,8 +18,10 @@ DATE_MAX = date(2100, 12, 31)
 # No price, quantity or amount comes near 10^15 (a thousand lakh crore rupees); a wider value
 # would overflow the money columns (18 digits before the point) or the first calculation.
 WHOLE_DIGITS = 15
-# No tick, rate or amount needs more decimals; 1e-999999999 is not a price.
-DECIMAL_PLACES = 8
+# Finer than any tick, rate or amount (the rules refuse those with their own codes: a price off its tick, an
+# amount with more than paise), but a JSON number from any float library fits (0.1234567890123456789 has 19
+# places, 1.0000000000000002e-08 has 24). 1e-999999999 does not: the arithmetic on it underflows to zero.
+DECIMAL_PLACES = 30
 # The largest whole number every database here stores and compares (a signed 64-bit integer).
 INT_MAX = 2**63 - 1
 
