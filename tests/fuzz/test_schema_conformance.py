@@ -176,7 +176,8 @@ def _replaced(value, path, new):
     if not path:
         return new
     copy = list(value) if isinstance(value, list) else dict(value)
-    copy[path[0]] = _replaced(value[path[0]], path[1:], new)
+    head, rest = path[0], path[1:]
+    copy[head] = _replaced(copy[head], rest, new) if rest else new  # a declared parameter may not be there yet
     return copy
 
 
@@ -191,19 +192,35 @@ def _extreme_for(leaf) -> st.SearchStrategy | None:
     return None
 
 
-def _one_extreme(value, known: dict):
+def _declared_kinds(operation) -> dict[tuple, st.SearchStrategy]:
+    """The query's date and number parameters as the schema declares them, sent or not (most are optional)."""
+    kinds = {}
+    for parameter in operation.query:
+        schema = parameter.definition.get("schema", {})
+        if schema.get("format") in ("date", "date-time"):
+            kinds[(parameter.name,)] = FAR_DATES
+        elif schema.get("type") in ("integer", "number"):
+            kinds[(parameter.name,)] = FAR_NUMBERS
+    return kinds
+
+
+def _one_extreme(value, known: dict, declared: dict | None = None):
     """`value` (a body or a query) with its known names made real and one leaf, at any depth, replaced by an
     extreme value: mostly a date or a number (by one of its kind), sometimes any leaf (by any kind)."""
+    if value is None and declared:
+        value = {}
     if not isinstance(value, dict):
         return st.just(value)
     value = {**value, **{name: real for name, real in known.items() if name in value}}
     leaves = list(_leaves(value))
-    if not leaves:
+    kinds = {path: kind for path, leaf in leaves if (kind := _extreme_for(leaf)) is not None} | (declared or {})
+    if not leaves and not kinds:
         return st.just(value)
-    replacements = [st.tuples(st.just(path), kind) for path, leaf in leaves if (kind := _extreme_for(leaf)) is not None]
-    anywhere = st.tuples(st.sampled_from([path for path, _ in leaves]), st.one_of(FAR_DATES, FAR_NUMBERS))
-    chosen = st.one_of(*replacements, *replacements, anywhere) if replacements else anywhere
-    return chosen.map(lambda pair: _replaced(value, *pair))
+    replacements = [st.tuples(st.just(path), kind) for path, kind in kinds.items()]
+    choices = [*replacements, *replacements]
+    if leaves:
+        choices.append(st.tuples(st.sampled_from([path for path, _ in leaves]), st.one_of(FAR_DATES, FAR_NUMBERS)))
+    return st.one_of(choices).map(lambda pair: _replaced(value, *pair))
 
 
 extremes = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler(), config=EXTREME_CONFIG)
@@ -216,7 +233,7 @@ def flatmap_body(context, body):
 
 @extremes.hook
 def flatmap_query(context, query):
-    return _one_extreme(query, KNOWN_QUERY)
+    return _one_extreme(query, KNOWN_QUERY, _declared_kinds(context.operation))
 
 
 @extremes.parametrize()
