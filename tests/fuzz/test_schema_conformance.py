@@ -17,7 +17,7 @@ holds (1e999999999, 1e-999999999, 10^26 and more, beyond 64 bits) and digits
 other than 0-9 (Devanagari, Arabic-Indic, Bengali, full-width), in any field of
 the body or the query, preferring those that hold a number or a date. Each gets
 a documented answer, never a 5xx (SCHEMA_FUZZ_EXTREME_EXAMPLES per operation,
-default 8).
+default 10).
 """
 
 import json
@@ -34,7 +34,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 EXAMPLES = int(os.environ.get("SCHEMA_FUZZ_EXAMPLES", "15"))
-EXTREME_EXAMPLES = int(os.environ.get("SCHEMA_FUZZ_EXTREME_EXAMPLES", "8"))
+EXTREME_EXAMPLES = int(os.environ.get("SCHEMA_FUZZ_EXTREME_EXAMPLES", "10"))
 CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
     {
         "checks": {
@@ -146,15 +146,20 @@ FAR_NUMBERS = st.one_of(
     st.sampled_from([10**26, -(10**26), 2**63, 10**30, 1e300, 5e-324]),
     in_foreign_digits("300", "100", "1", "0.05"),
 )
-# Values the schema cannot describe (a strategy's name, a listed symbol, a date in free text): random ones are
-# refused before any date or number is read, so the names that carry them get real ones first.
+# Values the schema cannot describe (a strategy's name and parameters, a listed symbol, a date in free text,
+# cost and sizing settings): random ones are refused before any date or number is read, so the names that
+# carry them get real ones first (with numbers inside, which the replacement may then pick).
 KNOWN_BODY = {
     "strategy": "sma_crossover",
+    "params": {"fast": 5, "slow": 20},
+    "grid": {"fast": [5, 10]},
     "symbols": ["NSE:SBIN-EQ"],
     "exchange": "NSE",
     "symbol": "SBIN-EQ",
     "start": "2023-01-01",
     "end": "2023-12-31",
+    "costs": {"model": "flat", "per_order": "20"},
+    "sizing": {"mode": "fixed_value", "value": "100000"},
 }
 KNOWN_QUERY = {"symbol": "NSE:SBIN-EQ", "symbols": "NSE:SBIN-EQ"}
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+)?(Z|[+-][0-9:]+)?")
