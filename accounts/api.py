@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import AccessToken
 
 from core import clock
-from core.api import OwnerAction, StrictSerializer, validated
+from core.api import IntegerInputField, OwnerAction, StrictSerializer, validated
 from core.schema import ERRORS
 
 from . import selectors, services
@@ -162,7 +162,7 @@ class ApiKeyCreateApi(APIView):
             child=serializers.ChoiceField(choices=ApiKey.Scope.choices), min_length=1, max_length=len(ApiKey.Scope)
         )
         live_allowed = serializers.BooleanField(default=False, help_text="False: paper only.")
-        expires_in_days = serializers.IntegerField(
+        expires_in_days = IntegerInputField(
             min_value=1, max_value=3650, required=False, allow_null=True, help_text="Omit or null: never."
         )
         allowed_ips = serializers.ListField(

@@ -3,6 +3,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
 from core.errors import DomainError, RateLimited
+from core.forms import IntegerField
 
 from . import services
 from .models import ApiKey
@@ -39,7 +40,7 @@ class ApiKeyForm(forms.Form):
         choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple, initial=[ApiKey.Scope.READ], label="Scopes"
     )
     live_allowed = forms.BooleanField(required=False, label="May trade when the account is live")
-    expires_in_days = forms.IntegerField(
+    expires_in_days = IntegerField(
         min_value=1, max_value=3650, required=False, label="Expires after (days)", help_text="Blank: never."
     )
     allowed_ips = forms.CharField(

@@ -69,8 +69,9 @@ class BrokerAccountApi(APIView):
         operation_id="broker_account_save",
         tags=["brokers"],
         request=InputSerializer,
-        responses={200: BrokerAccountOutput, 404: ERRORS[404], 422: ERRORS[422]},
+        responses={200: BrokerAccountOutput, 404: ERRORS[404], 409: ERRORS[409], 422: ERRORS[422]},
         description="Save Angel One credentials (the first save needs all three: 422 `credentials_incomplete`). "
+        "A client code another account on this platform holds is 409 `broker_client_code_taken`. "
         "API key, PIN and TOTP secret are write-only: they are "
         "never returned; leave one out (or blank) to keep what is stored.",
     )

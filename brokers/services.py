@@ -2,18 +2,23 @@
 
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from accounts.models import TradingAccount
 from core import clock, events
-from core.errors import RuleViolation
+from core.errors import Conflict, RuleViolation
 
 from .base import BrokerError
 from .events import BrokerConnected, BrokerDisconnected
 from .models import BrokerAccount
 
 logger = logging.getLogger(__name__)
+
+# Says nothing of whose it is: only that this platform already holds it (the broker's client code is unique here).
+CLIENT_CODE_TAKEN = (
+    "This client code is already registered on this platform. Check it; if it is yours, ask support to release it."
+)
 
 
 def _reset_session(broker_account: BrokerAccount, *, status: str, message: str) -> None:
@@ -54,9 +59,22 @@ def broker_account_save(
         raise RuleViolation(f"Give {', '.join(missing)}.", code="credentials_incomplete", field=missing[0])
     if changed:  # new credentials: the old session and any "disconnected" verdict no longer apply
         _reset_session(broker_account, status=BrokerAccount.Status.NEW, message="")
-    broker_account.save()
+    _save_unless_code_taken(broker_account)
     broker_account.refresh_from_db()
     return broker_account
+
+
+def _save_unless_code_taken(broker_account: BrokerAccount) -> None:
+    """Save; a client code another account holds is a 409. The unique constraint decides (also between two
+    saves racing for one code); the savepoint keeps the caller's transaction usable after it refuses."""
+    try:
+        with transaction.atomic():
+            broker_account.save()
+    except IntegrityError:
+        taken = BrokerAccount.objects.filter(broker=broker_account.broker, client_code=broker_account.client_code)
+        if taken.exclude(account=broker_account.account).exists():
+            raise Conflict(CLIENT_CODE_TAKEN, code="broker_client_code_taken", field="client_code") from None
+        raise
 
 
 def _publish(event_class, broker_account: BrokerAccount, **fields) -> None:

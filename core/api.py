@@ -18,6 +18,16 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core.errors import DomainError, InvalidInput
+from core.inputs import (
+    DECIMAL_PLACES,
+    INT_MAX,
+    WHOLE_DIGITS,
+    InputRefused,
+    ascii_text,
+    date_bounded,
+    decimal_parse,
+    digits_only,
+)
 
 # DRF's own codes, renamed where ours says more; the rest pass through as they are
 # (not_authenticated, authentication_failed, permission_denied, not_found,
@@ -145,11 +155,14 @@ class Pagination(PageNumberPagination):
     max_page_size = 500
 
     def paginate_queryset(self, queryset, request, view=None):
+        # Checked before Django's paginator, which reads "३" as page 3.
+        number = request.query_params.get(self.page_query_param)
+        if number is not None and number not in self.last_page_strings and not digits_only(number):
+            raise DomainError("`page` must be a whole number from 1.", code="invalid_page", field=self.page_query_param)
         try:
             return super().paginate_queryset(queryset, request, view)
         except exceptions.NotFound as exc:
-            number = request.query_params.get(self.page_query_param, "")
-            if not number.isdigit() or int(number) < 1:
+            if int(number or 0) < 1:
                 raise DomainError(
                     "`page` must be a whole number from 1.", code="invalid_page", field=self.page_query_param
                 ) from exc
@@ -160,7 +173,7 @@ class Pagination(PageNumberPagination):
 
     def get_page_size(self, request):
         size = request.query_params.get(self.page_size_query_param)
-        if size is not None and (not size.isdigit() or not 1 <= int(size) <= self.max_page_size):
+        if size is not None and (not digits_only(size) or not 1 <= int(size) <= self.max_page_size):
             raise DomainError(
                 f"`page_size` must be a whole number from 1 to {self.max_page_size}.",
                 code="invalid_page_size",
@@ -222,22 +235,86 @@ class CommaSeparatedListField(serializers.ListField):
         return super().to_internal_value(parts)
 
 
+def _refused(exc: InputRefused) -> serializers.ValidationError:
+    return serializers.ValidationError(exc.message, code=exc.code)
+
+
+class _AsciiInput:
+    """Refuses text with digits other than 0-9 before the field reads it: Python's int() reads "३००" as 300,
+    and Django's date parsing "२०२४-01-01" as 2024-01-01."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                ascii_text(data)
+            except InputRefused as exc:
+                raise _refused(exc) from None
+        return super().to_internal_value(data)
+
+
+class IntegerInputField(_AsciiInput, serializers.IntegerField):
+    """A whole number (JSON number or ASCII digits), within 64 bits unless the field sets narrower bounds."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("min_value", -INT_MAX)
+        kwargs.setdefault("max_value", INT_MAX)
+        super().__init__(**kwargs)
+
+
+# The schema states the years core.inputs takes (JSON Schema has no minimum for a date).
+_YEARS = r"^(19[0-9]{2}|20[0-9]{2}|2100)-"
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": _YEARS})
+class DateInputField(_AsciiInput, serializers.DateField):
+    """A date between core.inputs.DATE_MIN and DATE_MAX."""
+
+    def to_internal_value(self, value):
+        try:
+            return date_bounded(super().to_internal_value(value))
+        except InputRefused as exc:
+            raise _refused(exc) from None
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": _YEARS})
+class DateTimeInputField(_AsciiInput, serializers.DateTimeField):
+    """A date-time between core.inputs.DATE_MIN and DATE_MAX, checked before it is moved to another time zone
+    (year 1 in IST is before year 1 in UTC: an overflow)."""
+
+    def enforce_timezone(self, value):
+        try:
+            date_bounded(value)
+        except InputRefused as exc:
+            raise _refused(exc) from None
+        return super().enforce_timezone(value)
+
+
 # A positive decimal, as a string or a JSON number: both arrive exact (core.parsers reads numbers as Decimal).
 _POSITIVE_DECIMAL_SCHEMA = {
     "oneOf": [
         # Above zero, below a billion: "812", "812.35", "0.05"; not "0", "0.00" or "012".
         {"type": "string", "pattern": r"^(?:[1-9]\d{0,8}(?:\.\d{1,8})?|0\.\d{0,7}[1-9]\d{0,7})$", "example": "812.35"},
-        {"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 1e9, "exclusiveMaximum": True},
+        {"type": "number", "minimum": 1e-8, "maximum": 1e9, "exclusiveMaximum": True},
     ]
 }
 
 
 @extend_schema_field(_POSITIVE_DECIMAL_SCHEMA)
 class DecimalInputField(serializers.DecimalField):
-    """A price or amount as sent: any number of decimals (the instrument's tick decides what is valid)."""
+    """A price or amount as sent: exact, finite, at most WHOLE_DIGITS digits before the point and DECIMAL_PLACES
+    after it (the instrument's tick, the funds and the rules decide what is valid within that)."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, *, whole_digits: int = WHOLE_DIGITS, places: int = DECIMAL_PLACES, **kwargs) -> None:
+        self.whole_digits, self.places = whole_digits, places
         super().__init__(max_digits=None, decimal_places=None, **kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return decimal_parse(data, whole_digits=self.whole_digits, places=self.places)
+        except InputRefused as exc:
+            if exc.code == "invalid_number":
+                self.fail("invalid")
+            raise _refused(exc) from None
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^-?\d+\.\d{2,}$", "example": "812.35"})

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import clock
-from core.api import CommaSeparatedListField, PriceField, StrictSerializer, validated
+from core.api import CommaSeparatedListField, DateTimeInputField, PriceField, StrictSerializer, validated
 from core.clock import IST
 from core.errors import NotFound
 from core.schema import ERRORS
@@ -49,7 +49,7 @@ class SymbolKeyField(serializers.Field):
         return f"{value[0]}:{value[1]}"
 
 
-class QueryDateTimeField(serializers.DateTimeField):
+class QueryDateTimeField(DateTimeInputField):
     """A date-time from the query string; naive means IST, and an unencoded `+05:30` (read as ` 05:30`) is
     understood as meant."""
 

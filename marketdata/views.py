@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 from core.htmx import partial
+from core.inputs import int_parse
 from core.views import not_found
 
 from .selectors import (
@@ -35,7 +36,7 @@ def watchlist_partial(request):
 @require_POST
 def watchlist_add_view(request):
     try:
-        instrument = instrument_get(instrument_id=int(request.POST.get("instrument_id", "0")))
+        instrument = instrument_get(instrument_id=int_parse(request.POST.get("instrument_id", "0")))
         watchlist_add(user=request.user, instrument=instrument)
     except ValueError:
         return _watchlist(request, "Choose an instrument from the search results.")

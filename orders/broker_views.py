@@ -13,6 +13,7 @@ from brokers.gate import broker_health
 from brokers.models import BrokerAccount
 from brokers.network import ip_check
 from core.errors import DomainError
+from core.inputs import ids_parse
 
 from . import selectors, services
 
@@ -62,7 +63,8 @@ def broker_save_view(request):
     try:
         broker_services.broker_account_save(account=account, **form.cleaned_data)
     except DomainError as exc:
-        form.add_error(None, exc.message)
+        field = next((name for name in exc.fields if name in form.fields), None)  # beside its field, if it names one
+        form.add_error(field, exc.message)
         return _page(request, form, status=422)
     messages.success(request, "Credentials saved. Log in now to test them.")
     return redirect("orders:broker")
@@ -123,7 +125,7 @@ def notices_partial(request):
 @login_required
 @require_POST
 def notices_read_view(request):
-    ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
+    ids = ids_parse(request.POST.getlist("id"))
     services.notifications_mark_read(user=request.user, notification_ids=ids or None)
     return _notices(request)
 

@@ -2,13 +2,15 @@
 
 from django import forms
 
+from core.forms import DecimalField, IntegerField
+
 from .models import OrderType, Product, Side, Validity
 from .validation import OrderParams
 
 PRICE_MESSAGES = {"invalid": "Enter a number, e.g. 1234.50."}
 
 
-class _GroupedDecimalField(forms.DecimalField):
+class _GroupedDecimalField(DecimalField):
     def to_python(self, value):
         # Traders paste amounts as they read them: 1,234.50.
         return super().to_python(value.replace(",", "").strip() if isinstance(value, str) else value)
@@ -19,7 +21,7 @@ class _PriceField(_GroupedDecimalField):
         super().__init__(required=False, max_digits=16, decimal_places=4, error_messages=PRICE_MESSAGES, **kwargs)
 
 
-class _QuantityField(forms.IntegerField):
+class _QuantityField(IntegerField):
     def __init__(self, **kwargs):
         kwargs.setdefault("error_messages", {"invalid": "Enter a whole number.", "required": "Enter a quantity."})
         super().__init__(**kwargs)

@@ -14,6 +14,7 @@ SpecInvalid naming the parameter.
 import math
 from typing import Any
 
+from core.inputs import InputRefused, ascii_text, int_parse
 from strategies.errors import SpecInvalid
 
 
@@ -79,9 +80,11 @@ class IntParam(_RangedParam):
             raise self._error("must be a whole number, not true/false.")
         if isinstance(value, str):
             try:
-                value = int(value.strip())
-            except ValueError:
-                raise self._error(f"{value[:40]!r} is not a whole number.") from None
+                value = int_parse(value)
+            except InputRefused as exc:
+                if exc.code == "invalid_number":
+                    raise self._error(f"{value[:40]!r} is not a whole number.") from None
+                raise self._error(exc.message, code=exc.code) from None
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if not isinstance(value, int):
@@ -98,7 +101,9 @@ class FloatParam(_RangedParam):
         if isinstance(value, bool):
             raise self._error("must be a number, not true/false.")
         try:
-            number = float(value)
+            number = float(ascii_text(value) if isinstance(value, str) else value)
+        except InputRefused as exc:
+            raise self._error(exc.message, code=exc.code) from None
         except (TypeError, ValueError):
             raise self._error(f"{str(value)[:40]!r} is not a number.") from None
         if not math.isfinite(number):

@@ -11,11 +11,11 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from core.errors import DomainError, RuleViolation
-from core.formatting import as_decimal
+from core.inputs import InputRefused, ascii_text, date_bounded
 from marketdata.intervals import INTERVALS, interval_delta
 from marketdata.models import Candle, Instrument
 from marketdata.selectors import candles_stored_range, instrument_resolve
-from strategies.errors import SpecInvalid
+from strategies.errors import SpecInvalid, spec_decimal, spec_refused
 
 from . import conf
 from .base import Strategy
@@ -66,25 +66,29 @@ class BacktestSpec:
 
 def parse_moment(value, *, field: str, end: bool = False) -> datetime:
     """A date (IST midnight; as `end`, the end of that day) or an ISO date-time (naive means IST), in UTC."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime.combine(value + timedelta(days=1 if end else 0), time(0))
-    else:
-        text = str(value).strip()
-        try:
-            if len(text) == 10:
-                day = date.fromisoformat(text)
-                moment = datetime.combine(day + timedelta(days=1 if end else 0), time(0))
-            else:
-                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise SpecInvalid(
-                f"The {DATE_WORDS.get(field, field)} must be a date like 2024-01-31.",
-                code="invalid_datetime",
-                field=field,
-            ) from None
+    message = f"The {DATE_WORDS.get(field, field)} must be a date like 2024-01-31."
+    try:
+        moment = _moment(value, end=end)
+    except InputRefused as exc:  # a date out of core.inputs' range, or digits other than 0-9
+        raise spec_refused(exc, field=field, message=message) from None
+    except ValueError:
+        raise SpecInvalid(message, code="invalid_datetime", field=field) from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=IST)).astimezone(UTC)
+
+
+def _moment(value, *, end: bool) -> datetime:
+    """The moment as given (naive or not), its date checked before a day is added or a zone applied: both
+    overflow near year 1 and 9999."""
+    if isinstance(value, datetime):
+        return date_bounded(value)
+    if isinstance(value, date):
+        day = value
+    else:
+        text = ascii_text(str(value).strip())
+        if len(text) != 10:
+            return date_bounded(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        day = date.fromisoformat(text)
+    return datetime.combine(date_bounded(day) + timedelta(days=1 if end else 0), time(0))
 
 
 def instruments_resolve(symbols) -> list[Instrument]:
@@ -106,9 +110,10 @@ def instruments_resolve(symbols) -> list[Instrument]:
 
 
 def _cash(value) -> Decimal:
-    cash = as_decimal(value)
-    if cash is None or not cash.is_finite() or cash <= 0 or cash >= MAX_CASH:
-        raise SpecInvalid("Starting cash must be a positive amount, e.g. 1000000.", field="initial_cash")
+    message = "Starting cash must be a positive amount, e.g. 1000000."
+    cash = spec_decimal(value, field="initial_cash", message=message)
+    if cash <= 0 or cash >= MAX_CASH:
+        raise SpecInvalid(message, field="initial_cash")
     return cash
 
 

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import trading_account_for
 from brokers.gate import broker_health
-from core.api import OwnerAction, StrictSerializer
+from core.api import IntegerInputField, OwnerAction, StrictSerializer
 from core.errors import NotFound
 from core.schema import ERRORS
 
@@ -108,7 +108,7 @@ class NotificationListApi(ListAPIView):
 
 class NotificationReadApi(APIView):
     class InputSerializer(StrictSerializer):
-        ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=500)
+        ids = serializers.ListField(child=IntegerInputField(min_value=1), required=False, max_length=500)
 
     class OutputSerializer(serializers.Serializer):
         read = serializers.IntegerField()

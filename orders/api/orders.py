@@ -8,7 +8,14 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import CommaSeparatedListField, DecimalInputField, StrictSerializer, validated
+from core.api import (
+    CommaSeparatedListField,
+    DateInputField,
+    DecimalInputField,
+    IntegerInputField,
+    StrictSerializer,
+    validated,
+)
 from core.errors import InvalidInput, RuleViolation
 from core.schema import ERRORS
 from marketdata.models import Exchange
@@ -29,11 +36,21 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 # 503 `broker_unavailable`: a live account whose broker breaker is open (refused before anything is stored).
 PLACEMENT_ERRORS = {404: ERRORS[404], 409: ERRORS[409], 422: ERRORS[422], 503: ERRORS[503]}
-QUANTITY_CODES = {("quantity", "min_value"): "invalid_quantity", ("quantity", "max_value"): "quantity_too_large"}
+# Codes clients branch on. A price beyond what the API reads at all (core.inputs) is as implausible as one
+# beyond MAX_PRICE, and keeps that code.
+ORDER_CODES = {
+    ("quantity", "min_value"): "invalid_quantity",
+    ("quantity", "max_value"): "quantity_too_large",
+    **{
+        (field, kind): f"invalid_{field}"
+        for field in ("price", "trigger_price")
+        for kind in ("number_too_large", "too_many_decimals")
+    },
+}
 
 
-def _quantity_field(**kwargs) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY, **kwargs)
+def _quantity_field(**kwargs) -> IntegerInputField:
+    return IntegerInputField(min_value=1, max_value=settings.ORDER_MAX_QUANTITY, **kwargs)
 
 
 class OrderListApi(ListAPIView):
@@ -43,7 +60,7 @@ class OrderListApi(ListAPIView):
         )
         symbol = serializers.CharField(required=False, max_length=64, help_text="Trading symbol, e.g. SBIN-EQ.")
         exchange = serializers.ChoiceField(choices=Exchange.choices, required=False)
-        date = serializers.DateField(required=False, help_text="Orders placed on this IST date.")
+        date = DateInputField(required=False, help_text="Orders placed on this IST date.")
         open = serializers.BooleanField(required=False, default=False, help_text="Only orders not yet finished.")
 
     serializer_class = OrderOutputSerializer
@@ -114,7 +131,7 @@ class OrderCreateApi(APIView):
         "`price_not_tick_multiple`, `quantity_not_lot_multiple`, `insufficient_funds`, `market_closed`, ...",
     )
     def post(self, request):
-        data = validated(self.InputSerializer, request.data, codes=QUANTITY_CODES)
+        data = validated(self.InputSerializer, request.data, codes=ORDER_CODES)
         key = _idempotency_key(request, data.pop("client_order_id", None))
         instrument = instrument_cached(exchange=data.pop("exchange"), symbol=data.pop("symbol"))
         tag = data.pop("tag")
@@ -155,7 +172,7 @@ class OrderModifyApi(APIView):
     )
     def patch(self, request, order_id: int):
         order = selectors.order_get_for_user(user=request.user, order_id=order_id)
-        codes = {**QUANTITY_CODES, "non_field_errors": "no_changes"}
+        codes = {**ORDER_CODES, "non_field_errors": "no_changes"}
         changes = validated(self.InputSerializer, request.data, codes=codes)
         order = services.order_modify(user=request.user, order=order, changes=changes)
         return Response(OrderOutputSerializer(order).data, status=status.HTTP_202_ACCEPTED)

@@ -99,10 +99,10 @@ def _check_funds_move(account: TradingAccount, amount: Decimal) -> None:
         )
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
         raise InvalidInput("Enter a positive amount of rupees.", code="invalid_amount", field="amount")
+    if amount > MAX_FUNDS_MOVE:  # first: quantizing 1e26 to the paisa overflows the decimal context
+        raise InvalidInput(f"At most ₹{inr(MAX_FUNDS_MOVE)} in one go.", code="amount_too_large", field="amount")
     if amount != amount.quantize(PAISA):
         raise InvalidInput("Enter rupees and paise: at most two decimals.", code="invalid_amount", field="amount")
-    if amount > MAX_FUNDS_MOVE:
-        raise InvalidInput(f"At most ₹{inr(MAX_FUNDS_MOVE)} in one go.", code="amount_too_large", field="amount")
 
 
 def _audit(entry: LedgerEntry, user) -> None:

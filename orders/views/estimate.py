@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from accounts.selectors import trading_account_for
 from core.errors import DomainError
 from core.formatting import plain_number, price, quantity
+from core.inputs import int_parse
 from marketdata.quotes import quotes_get
 from marketdata.selectors import instrument_get
 
@@ -132,7 +133,7 @@ def estimate_for(user, instrument, data: dict) -> Estimate:
 @require_GET
 def ticket_estimate(request):
     try:
-        instrument = instrument_get(instrument_id=int(request.GET.get("instrument_id", "")))
+        instrument = instrument_get(instrument_id=int_parse(request.GET.get("instrument_id", "")))
     except (ValueError, DomainError):
         return render(request, ESTIMATE_TEMPLATE, {"estimate": Estimate()})
     data = {field: request.GET[field].strip()[:64] for field in ESTIMATE_FIELDS if field in request.GET}

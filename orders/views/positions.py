@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, InvalidInput
 from core.htmx import flash
+from core.inputs import int_parse
 from marketdata.selectors import instrument_get
 
 from .. import selectors, services
@@ -66,7 +67,7 @@ def _square_off_error(request, exc: DomainError):
 @require_POST
 def position_close_view(request):
     try:
-        instrument = instrument_get(instrument_id=int(request.POST.get("instrument_id", "")))
+        instrument = instrument_get(instrument_id=int_parse(request.POST.get("instrument_id", "")))
         product = request.POST.get("product", "")
         if product not in Product.values:
             raise InvalidInput("Choose a product.", code="invalid_product", field="product")

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError, InvalidInput, NotFound
 from core.htmx import answer
+from core.inputs import int_parse
 from marketdata.models import Instrument
 from marketdata.selectors import instrument_get, instrument_get_by_key, instrument_search, parse_symbol_key
 
@@ -63,7 +64,7 @@ def ticket_partial(request):
     state.search_text = text
     try:
         if request.GET.get("instrument_id"):
-            state.instrument = instrument_get(instrument_id=int(request.GET["instrument_id"]))
+            state.instrument = instrument_get(instrument_id=int_parse(request.GET["instrument_id"]))
         elif text:
             state.instrument = resolve_symbol(text)
     except (ValueError, DomainError) as exc:
@@ -117,7 +118,7 @@ def _place(request, state: TicketState) -> tuple[Order, bool]:
 def order_place_view(request):
     state = _posted_state(request)
     try:
-        state.instrument = instrument_get(instrument_id=int(request.POST.get("instrument_id", "")))
+        state.instrument = instrument_get(instrument_id=int_parse(request.POST.get("instrument_id", "")))
     except (ValueError, DomainError):
         return _ticket_errors(request, state, {"symbol": [CHOOSE_INSTRUMENT]}, CHOOSE_INSTRUMENT)
     try:

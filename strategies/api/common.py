@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from rest_framework import serializers
 
-from core.api import DecimalInputField, StrictSerializer, iso_utc
+from core.api import DecimalInputField, IntegerInputField, StrictSerializer, iso_utc
 from marketdata.intervals import INTERVALS
 
 
@@ -49,7 +49,7 @@ class RunInput(StrictSerializer):
         default=dict,
         help_text='{"mode": "percent_equity"|"fixed_quantity"|"fixed_value", "value": 100}',
     )
-    slippage_ticks = serializers.IntegerField(required=False, default=0, min_value=0, max_value=100)
+    slippage_ticks = IntegerInputField(required=False, default=0, min_value=0, max_value=100)
     label = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
 
 

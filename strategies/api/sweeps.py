@@ -4,7 +4,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import StrictSerializer, iso_utc
+from core.api import IntegerInputField, StrictSerializer, iso_utc
 from core.schema import ERRORS
 from strategies import selectors, services
 from strategies.models import RunStatus, Sweep, SweepMode
@@ -16,8 +16,8 @@ MAX_RESULTS = 500
 
 
 class WalkForwardInput(StrictSerializer):
-    train_days = serializers.IntegerField(min_value=1, max_value=3650, help_text="Days each window optimises on.")
-    test_days = serializers.IntegerField(min_value=1, max_value=3650, help_text="Days it then trades unseen.")
+    train_days = IntegerInputField(min_value=1, max_value=3650, help_text="Days each window optimises on.")
+    test_days = IntegerInputField(min_value=1, max_value=3650, help_text="Days it then trades unseen.")
 
 
 class SweepInput(RunInput):

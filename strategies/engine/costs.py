@@ -21,7 +21,7 @@ for a zero-brokerage broker).
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from strategies.errors import SpecInvalid
+from strategies.errors import SpecInvalid, spec_decimal
 
 PAISA = Decimal("0.01")
 PCT = Decimal("0.01")
@@ -117,11 +117,10 @@ class IndiaCosts(CostModel):
 
 
 def _decimal(value, name: str) -> Decimal:
-    from core.formatting import as_decimal
-
-    number = as_decimal(value)
-    if number is None or not number.is_finite() or number < 0:
-        raise SpecInvalid(f"costs.{name} must be a decimal string, zero or more.", field=f"costs.{name}")
+    message = f"costs.{name} must be a decimal string, zero or more."
+    number = spec_decimal(value, field=f"costs.{name}", message=message)
+    if number < 0:
+        raise SpecInvalid(message, field=f"costs.{name}")
     return number
 
 

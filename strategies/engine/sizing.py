@@ -7,7 +7,7 @@ size, and an order that rounds to nothing is rejected (`insufficient_size`).
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
-from strategies.errors import SpecInvalid
+from strategies.errors import SpecInvalid, spec_decimal
 
 MODES = ("percent_equity", "fixed_quantity", "fixed_value")
 HUNDRED = Decimal(100)
@@ -34,18 +34,18 @@ class Sizing:
 
 def sizing_from(spec: dict | None) -> Sizing:
     """`{"mode": "percent_equity", "value": 100}` and the like, checked."""
-    from core.formatting import as_decimal
-
     spec = dict(spec or {})
     mode = spec.pop("mode", "percent_equity")
     if mode not in MODES:
         raise SpecInvalid(f"sizing.mode must be one of {', '.join(MODES)}.", field="sizing.mode")
-    value = as_decimal(spec.pop("value", 100 if mode == "percent_equity" else None))
+    value = spec.pop("value", 100 if mode == "percent_equity" else None)
     if spec:
         name = sorted(spec)[0]
         raise SpecInvalid(f"sizing.{name} is not a sizing setting.", code="unknown_field", field=f"sizing.{name}")
-    if value is None or not value.is_finite() or value <= 0:
-        raise SpecInvalid("sizing.value must be a positive number.", field="sizing.value")
+    message = "sizing.value must be a positive number."
+    value = spec_decimal(value, field="sizing.value", message=message)
+    if value <= 0:
+        raise SpecInvalid(message, field="sizing.value")
     if mode == "percent_equity" and value > 100:
         # Above 100% would borrow; the backtester models a cash account (no leverage).
         raise SpecInvalid("sizing.value is a percentage of equity: at most 100.", field="sizing.value")

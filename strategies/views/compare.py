@@ -3,6 +3,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.errors import DomainError
+from core.inputs import ids_parse
 from strategies import selectors
 
 from .report import METRICS, show, tone
@@ -18,7 +19,7 @@ def _cell(backtest, key: str, kind: str) -> dict:
 @require_GET
 def compare_page(request):
     ids_text = request.GET.get("ids", "") or ",".join(request.GET.getlist("id"))
-    ids = [int(part) for part in ids_text.split(",") if part.strip().isdigit()]  # the ticked boxes
+    ids = ids_parse(ids_text.split(","))  # the ticked boxes
     try:
         backtests = selectors.backtests_for_compare(user=request.user, ids=ids)
     except DomainError as exc:

@@ -6,6 +6,7 @@ Field names are the API's field paths (`params.fast`, `costs.product`,
 
 from dataclasses import dataclass, field
 
+from core.inputs import InputRefused, int_parse
 from marketdata.intervals import INTERVALS
 from marketdata.selectors import candles_stored_range
 from strategies.engine.costs import PRODUCTS
@@ -95,9 +96,9 @@ def _costs(post) -> dict:
 
 def _int(text: str, name: str, errors: dict) -> int | None:
     try:
-        return int(text)
-    except (TypeError, ValueError):
-        errors[name] = ["A whole number."]
+        return int_parse(text)
+    except InputRefused as exc:
+        errors[name] = ["A whole number." if exc.code == "invalid_number" else exc.message]
         return None
 
 

@@ -20,6 +20,14 @@ BAD_BODIES = [
     '{"quantity": "NaN", "price": "1e999", "side": ["BUY"], "symbol": {"$gt": ""}}',
     '{"' + "k" * 300 + '": "' + "v" * 20000 + '"}',
     '{"quantity": -1, "price": -0.0, "exchange": "\\u0000", "username": "\\ud800"}',
+    # Extreme values, one body per shape (a strict serializer refuses unknown fields before it reads any):
+    # digits other than 0-9 (\u0969\u0966\u0966 is Devanagari 300), exponents and amounts past any field, far dates.
+    '{"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": "\\u0969\\u0966\\u0966", '
+    '"order_type": "SL", "product": "CNC", "price": 1e999999999, "trigger_price": "1e-999999999"}',
+    '{"strategy": "sma_crossover", "symbols": ["NSE:SBIN-EQ"], "interval": "1d", "start": "0001-01-01", '
+    '"end": "9999-12-31T23:59:59-05:00", "initial_cash": 100000000000000000000000000}',
+    '{"ids": [100000000000000000000000000]}',
+    '{"name": "k", "scopes": ["read"], "expires_in_days": "\\u0969\\u0966"}',
 ]
 BAD_QUERIES = [
     "?page=-1",
@@ -28,6 +36,8 @@ BAD_QUERIES = [
     "?symbols=" + ",".join(["X:Y"] * 500),
     "?start=yesterday&end=2020-13-45T99:99",
     "?search=%00%ff",
+    "?date=0001-01-01&start=0001-01-01T00:00:00&end=9999-12-31T23:59:59-05:00&page=%C2%B2",
+    "?date=%E0%A5%A8%E0%A5%A6%E0%A5%A8%E0%A5%A9-01-01&page_size=%E0%A5%A9",  # Devanagari digits
 ]
 
 
