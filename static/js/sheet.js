@@ -4,11 +4,19 @@
 // - Pages with their own ticket (chart, Orders) keep it beside the content on a desk; on a phone it
 //   waits off-screen and the action bar raises it as a sheet ([data-sheet-inline]).
 // - A sheet closes once its order is placed, as Kite's does (the notice is a toast on the page); a
-//   ticket beside the content stays, keeping the trader's side, type and product.
+//   ticket beside the content stays, keeping the trader's side, type and product. For a moment after
+//   it closes, a tap where the submit button was is swallowed: a double tap's second tap would land on
+//   whatever lay under it (on a phone, the tab bar) and take the trader away from the order's toast.
 // - Shortcuts (desk): B / S on the focused row, arrows between rows, / to search, ? for help.
 (function () {
   "use strict";
   const sheet = () => document.getElementById("ticket-sheet");
+  // A double tap's second tap lands where the first did: after a placement closes the sheet, a tap there
+  // is swallowed for a moment (taps elsewhere are not, and opening a ticket again ends it).
+  const SECOND_TAP_MS = 600; // the double taps came 150-400 ms apart
+  const SECOND_TAP_PX = 40;
+  let lastPointer = { x: -1e4, y: -1e4 };
+  let guard = { until: 0, x: 0, y: 0 };
 
   function focusTicket(root) {
     const quantity = root && root.querySelector('input[name="quantity"]');
@@ -16,6 +24,7 @@
   }
 
   function openDialogSheet() {
+    guard.until = 0;
     const dialog = sheet();
     if (dialog && !dialog.open) dialog.showModal();
     focusTicket(dialog);
@@ -52,6 +61,7 @@
     const form = box.querySelector("form");
     setSide(form, side);
     if (form) form.dispatchEvent(new CustomEvent("ticketOpened", { bubbles: true })); // a new intended order
+    guard.until = 0;
     box.classList.add("sheet-open");
     backdrop().classList.add("open");
     focusTicket(box);
@@ -69,12 +79,27 @@
     if (event.detail.target && event.detail.target.id === "sheet-body") openDialogSheet();
   });
 
+
+  document.addEventListener("pointerdown", (event) => { lastPointer = { x: event.clientX, y: event.clientY }; }, true);
+
+  function closePlaced(close) {
+    close();
+    guard = { until: performance.now() + SECOND_TAP_MS, x: lastPointer.x, y: lastPointer.y };
+  }
+
   document.addEventListener("htmx:load", (event) => {
     const form = event.detail.elt;
     if (!(form instanceof Element) || !form.matches("[data-order-form][data-placed]")) return;
-    if (form.closest("#ticket-sheet")) closeDialogSheet();
-    else if (form.closest("[data-sheet-inline].sheet-open")) closeInline();
+    if (form.closest("#ticket-sheet")) closePlaced(closeDialogSheet);
+    else if (form.closest("[data-sheet-inline].sheet-open")) closePlaced(closeInline);
   });
+
+  document.addEventListener("click", (event) => {
+    if (performance.now() >= guard.until) return;
+    if (Math.hypot(event.clientX - guard.x, event.clientY - guard.y) > SECOND_TAP_PX) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }, true);
 
   document.addEventListener("click", (event) => {
     const dialog = sheet();
