@@ -2,47 +2,17 @@
 refusal, its checks as the trader types, and the account's trading state (issue 20: 8, 9, 11, 13, 16)."""
 
 import re
-import time
-from decimal import Decimal
 
 import pytest
 
-from marketdata.demo import demo_instruments_import
-from marketdata.models import Instrument
-from marketdata.services import market_state_flush
-from marketdata.ticks import QuoteRow
 from orders.models import Order, OrderStatus
 from orders.risk.models import TradingState
 from orders.risk.profiles import risk_profile_for
 from orders.risk.services import kill_switch_activate, trading_state_reactivate
-from orders.services import account_open
+from tests.dashboard.conftest import HTMX, ticket
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HTTP_HX_REQUEST": "true"}
 PLACE = "/trading/orders/place/"
-
-
-@pytest.fixture
-def market(db):
-    demo_instruments_import()
-    instruments = {i.symbol: i for i in Instrument.objects.filter(symbol__in=["SBIN-EQ", "NIFTY29DEC26FUT"])}
-    for symbol, ltp in (("SBIN-EQ", "800.00"), ("NIFTY29DEC26FUT", "26000.00")):
-        value = Decimal(ltp)
-        row = QuoteRow(instruments[symbol].id, value, value, value, None, None, None, value, 0, time.time())
-        market_state_flush(quotes=[row], candles=[])
-    return instruments
-
-
-@pytest.fixture
-def trader(client, user):
-    account_open(user=user, starting_funds=Decimal("1000000"), always_open=True)
-    client.force_login(user)
-    return user
-
-
-def ticket(instrument, **fields):
-    body = {"instrument_id": instrument.id, "side": "BUY", "quantity": "1", "order_type": "MARKET", "product": "CNC"}
-    return {**body, **fields}
 
 
 def key_of(html: str) -> str:

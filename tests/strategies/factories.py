@@ -44,3 +44,35 @@ def instrument_with_candles(symbol: str = "SBIN-EQ", count: int = 300, **kwargs)
     instrument = InstrumentFactory(symbol=symbol, tick_size=Decimal("0.05"))
     candles_create(instrument, count=count, **kwargs)
     return instrument
+
+
+# A backtest as the API takes it (POST /api/v1/backtests/) and as the dashboard's form posts it.
+BACKTEST_BODY = {
+    "strategy": "sma_crossover",
+    "params": {"fast": 5, "slow": 20},
+    "symbols": ["NSE:SBIN-EQ"],
+    "interval": "1d",
+    "start": "2023-01-01",
+    "end": "2023-12-31",
+    "initial_cash": "1000000",
+    "costs": {"model": "india", "product": "CNC"},
+    "sizing": {"mode": "percent_equity", "value": 100},
+}
+BACKTEST_FORM = {
+    "strategy": "sma_crossover",
+    "symbols": "NSE:SBIN-EQ",
+    "interval": "1d",
+    "start": "2023-01-01",
+    "end": "2023-12-31",
+    "initial_cash": "1000000",
+    "costs.model": "india",
+    "costs.product": "CNC",
+    "costs.per_order": "20",
+    "sizing.mode": "percent_equity",
+    "sizing.value": "100",
+    "slippage_ticks": "0",
+    "params.fast": "5",
+    "params.slow": "20",
+    "params.allow_short": "false",
+    "label": "",
+}

@@ -8,21 +8,11 @@ from strategies import services
 from strategies.models import Backtest
 from tests.accounts.factories import UserFactory
 from tests.conftest import jwt_client
-from tests.strategies.factories import instrument_with_candles
+from tests.strategies.factories import BACKTEST_BODY, instrument_with_candles
 
 pytestmark = pytest.mark.django_db
 
-BODY = {
-    "strategy": "sma_crossover",
-    "params": {"fast": 5, "slow": 20},
-    "symbols": ["NSE:SBIN-EQ"],
-    "interval": "1d",
-    "start": "2023-01-01",
-    "end": "2023-12-31",
-    "initial_cash": "1000000",
-    "costs": {"model": "india", "product": "CNC"},
-    "sizing": {"mode": "percent_equity", "value": 100},
-}
+BODY = BACKTEST_BODY
 
 
 @pytest.fixture

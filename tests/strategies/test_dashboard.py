@@ -8,16 +8,11 @@ import pytest
 from strategies import services
 from strategies.models import Backtest, Sweep
 from tests.accounts.factories import UserFactory
-from tests.strategies.factories import instrument_with_candles
+from tests.strategies.factories import BACKTEST_FORM, instrument_with_candles
 
 pytestmark = pytest.mark.django_db
 
-FORM = {
-    "strategy": "sma_crossover", "symbols": "NSE:SBIN-EQ", "interval": "1d", "start": "2023-01-01",
-    "end": "2023-12-31", "initial_cash": "1000000", "costs.model": "india", "costs.product": "CNC",
-    "costs.per_order": "20", "sizing.mode": "percent_equity", "sizing.value": "100", "slippage_ticks": "0",
-    "params.fast": "5", "params.slow": "20", "params.allow_short": "false", "label": "",
-}  # fmt: skip
+FORM = BACKTEST_FORM
 
 
 @pytest.fixture

@@ -14,27 +14,13 @@ from strategies.models import Backtest, RunStatus, Sweep
 from tests.accounts.factories import UserFactory
 from tests.conftest import jwt_client
 from tests.processes import WORKER_QUEUES
-from tests.strategies.factories import instrument_with_candles
+from tests.strategies.factories import BACKTEST_BODY, BACKTEST_FORM, instrument_with_candles
 from trading.celery import app
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
-BODY = {
-    "strategy": "sma_crossover",
-    "params": {"fast": 5, "slow": 20},
-    "symbols": ["NSE:SBIN-EQ"],
-    "interval": "1d",
-    "start": "2023-01-01",
-    "end": "2023-12-31",
-    "initial_cash": "1000000",
-    "costs": {"model": "india", "product": "CNC"},
-}
-FORM = {
-    "strategy": "sma_crossover", "symbols": "NSE:SBIN-EQ", "interval": "1d", "start": "2023-01-01",
-    "end": "2023-12-31", "initial_cash": "1000000", "costs.model": "india", "costs.product": "CNC",
-    "costs.per_order": "20", "sizing.mode": "percent_equity", "sizing.value": "100", "slippage_ticks": "0",
-    "params.fast": "5", "params.slow": "20", "params.allow_short": "false", "label": "",
-}  # fmt: skip
+BODY = BACKTEST_BODY
+FORM = BACKTEST_FORM
 SWEEP = {**{k: v for k, v in BODY.items() if k != "params"}, "grid": {"fast": [3, 5], "slow": [21]}}
 RESEARCH_TASKS = ("strategies.tasks.backtest_run", "strategies.tasks.sweep_run_chunk",
                   "strategies.tasks.walkforward_run_window")  # fmt: skip

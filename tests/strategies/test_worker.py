@@ -5,20 +5,11 @@ import time
 import pytest
 
 from strategies.models import Backtest, Sweep
-from tests.strategies.factories import instrument_with_candles
+from tests.strategies.factories import BACKTEST_BODY, instrument_with_candles
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-BODY = {
-    "strategy": "sma_crossover",
-    "params": {"fast": 5, "slow": 20},
-    "symbols": ["NSE:SBIN-EQ"],
-    "interval": "1d",
-    "start": "2023-01-01",
-    "end": "2024-12-31",
-    "initial_cash": "1000000",
-    "costs": {"model": "india", "product": "CNC"},
-}
+BODY = {**BACKTEST_BODY, "end": "2024-12-31"}
 
 
 def wait_for(read, done, timeout=60):
