@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import trading_account_for
-from core.api import StrictSerializer, validated
+from core.api import OwnerAction, StrictSerializer, validated
 from core.errors import NotFound
 from core.schema import ERRORS
 
@@ -110,6 +110,9 @@ class KillSwitchApi(APIView):
 
 
 class ReactivateApi(APIView):
+    # The kill switch is the trader's emergency brake: a program may pull it, only the trader releases it.
+    owner_action = OwnerAction(what="lift the kill switch")
+
     class InputSerializer(StrictSerializer):
         """No fields: an unknown one (`force`, ...) is refused rather than ignored."""
 

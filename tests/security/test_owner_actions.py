@@ -37,7 +37,6 @@ KEY_OPERATIONS = {
     "broker_account_connect",
     "broker_account_disconnect",
     "risk_kill_switch",
-    "risk_reactivate",
     "notifications_read",
     "watchlist_add",
     "watchlist_remove",
@@ -102,6 +101,16 @@ def test_a_paper_only_account_key_changes_no_credentials_while_the_account_is_li
     TradingAccount.objects.filter(user=trader).update(mode=TradingAccount.Mode.LIVE)
     response = client.put("/api/v1/broker-account/", CREDENTIALS, format="json")
     assert (response.status_code, code(response)) == (403, "api_key_live_not_allowed")
+
+
+def test_a_key_may_pull_the_kill_switch_but_only_the_trader_lifts_it(trader):
+    client = key_client(trader, scopes=["read", "trade", "account"], live_allowed=True)
+    assert client.post("/api/v1/risk/kill-switch/", {}, format="json").status_code == 202
+    refused = client.post("/api/v1/risk/reactivate/", {}, format="json")
+    assert (refused.status_code, code(refused)) == (403, "api_key_not_allowed")
+    assert client.get("/api/v1/risk/").json()["profile"]["state"] == "HALTED"
+    lifted = jwt_client(trader).post("/api/v1/risk/reactivate/", {}, format="json")  # paper: the same day
+    assert (lifted.status_code, lifted.json()["state"]) == (200, "ACTIVE")
 
 
 # --- The walk over every operation --------------------------------------------------------------

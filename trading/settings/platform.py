@@ -129,7 +129,7 @@ def _weekday_crontab(hhmm_ist: str):
 
 # --- Alerts for operators and notifications for traders (monitoring/, README "Alerting and notifications") ---
 ALERT_EVALUATE_SECONDS = float(env("ALERT_EVALUATE_SECONDS", "15"))
-ALERT_BACKLOG_QUEUES = env_list("ALERT_BACKLOG_QUEUES", ["default", "broker"])
+ALERT_BACKLOG_QUEUES = env_list("ALERT_BACKLOG_QUEUES", ["default", "broker", "research"])
 ALERT_WEBHOOK_SECRET = env("ALERT_WEBHOOK_SECRET", "")  # signs operator alert webhooks (X-Signature) when set
 ALERT_BANNER_CACHE_SECONDS = float(env("ALERT_BANNER_CACHE_SECONDS", "15"))
 NOTIFY_HTTP_TIMEOUT_SECONDS = float(env("NOTIFY_HTTP_TIMEOUT_SECONDS", "5"))
