@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core import clock
 from core.errors import DomainError, NotFound
 from core.htmx import answer
+from core.inputs import digits_only
 
 from . import selectors, services
 from .forms import ApiKeyForm, LoginForm
@@ -105,7 +106,8 @@ def api_key_revoke_view(request, key_id: int):
 @require_GET
 def security_events_page(request):
     events = selectors.security_event_list_for_user(user=request.user)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    number = request.GET.get("page", "")
+    page = Paginator(events, 50).get_page(number if digits_only(number) else 1)  # "३" is not page 3
     for event in page.object_list:
         event.detail_rows = [(_label(name), _text(value)) for name, value in event.detail.items()]
     return render(request, "accounts/security.html", {"page": page})

@@ -163,6 +163,15 @@ def test_the_dashboard_page_shows_the_traders_own_events(client, user):
     assert "my-bot" in page and "their-bot" not in page
 
 
+def test_the_dashboard_page_reads_only_ascii_digits_as_a_page_number(client, user):
+    for number in range(51):  # two pages of 50
+        security_event_record(kind=Kind.API_KEY_CREATED, user=user, detail={"name": f"bot-{number}"})
+    client.force_login(user)
+    assert "bot-0" in client.get("/accounts/security/?page=2").content.decode()  # the oldest, on page 2
+    page = client.get("/accounts/security/?page=२").content.decode()  # Devanagari two: not a page number
+    assert "bot-50" in page and "bot-0" not in page  # the first page
+
+
 def test_the_admin_is_read_only_and_exports_csv(client, user):
     security_event_record(kind=Kind.LOGIN_FAILED, username='=HYPERLINK("http://x")')
     admin = UserFactory(is_staff=True, is_superuser=True)
