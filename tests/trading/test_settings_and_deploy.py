@@ -86,7 +86,7 @@ def test_development_keys_are_made_per_installation_and_are_in_no_tracked_file(s
 
     assert os.environ.get("DEBUG") == "1", "make test runs in development mode"  # pytest-django then turns it off
     assert (Path(live.VAR_DIR) / "secret_key").read_text().strip() == live.SECRET_KEY
-    tracked = subprocess.run(["git", "grep", "-lF", live.SECRET_KEY], cwd=ROOT, capture_output=True, text=True)
+    tracked = subprocess.run(["git", "grep", "-lF", "-e", live.SECRET_KEY], cwd=ROOT, capture_output=True, text=True)
     assert tracked.returncode == 1 and not tracked.stdout, tracked.stdout  # found nowhere in the repository
     key = (Path(live.VAR_DIR) / "field_encryption_key").read_text().strip()
     assert key == live.FIELD_ENCRYPTION_KEY
