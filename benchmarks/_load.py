@@ -87,8 +87,14 @@ def closed_loop(clients: list[KeepAliveClient], path: str, bodies: list[bytes], 
     return result
 
 
-def open_loop(senders: list[KeepAliveClient], users: list[KeepAliveClient], path: str, bodies: list[bytes],
-              rate: float, duration: float) -> Result:  # fmt: skip
+def open_loop(
+    senders: list[KeepAliveClient],
+    users: list[KeepAliveClient],
+    path: str,
+    bodies: list[bytes],
+    rate: float,
+    duration: float,
+) -> Result:
     """POST i is due at start + i/rate, as user i % K (their token), on whichever sender connection is free.
 
     Each sender thread takes the next number, sleeps until it is due and sends:

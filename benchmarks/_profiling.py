@@ -101,8 +101,18 @@ def _merge(directory: Path) -> dict[str, dict]:
     for path in sorted(directory.glob("*.json")):
         data = json.loads(path.read_text())
         for kind, k in data["kinds"].items():
-            m = merged.setdefault(f"{data['label']}:{kind}", {"processes": 0, "n": 0, "wall": [], "cpu": [],
-                                  "lock_hold": [], "sql": Counter(), **dict.fromkeys(FIELDS, 0)})  # fmt: skip
+            m = merged.setdefault(
+                f"{data['label']}:{kind}",
+                {
+                    "processes": 0,
+                    "n": 0,
+                    "wall": [],
+                    "cpu": [],
+                    "lock_hold": [],
+                    "sql": Counter(),
+                    **dict.fromkeys(FIELDS, 0),
+                },
+            )
             m["processes"] += 1
             m["n"] += k["n"]
             m["wall"] += k["wall_s"]

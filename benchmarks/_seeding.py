@@ -62,10 +62,19 @@ def traders_seed(*, symbols: list[str], exchange: str, clients: int, orders_per_
 def _generated_rows(count: int) -> list[dict]:
     """Scrip-master rows for NSE equities no request has read: the cold sets."""
     return [
-        {"token": str(9_000_000 + n), "symbol": f"BENCH{n:05d}-EQ", "name": f"BENCH{n:05d}", "expiry": "",
-         "strike": "-1.000000", "lotsize": "1", "instrumenttype": "", "exch_seg": "NSE", "tick_size": "5.000000"}
+        {
+            "token": str(9_000_000 + n),
+            "symbol": f"BENCH{n:05d}-EQ",
+            "name": f"BENCH{n:05d}",
+            "expiry": "",
+            "strike": "-1.000000",
+            "lotsize": "1",
+            "instrumenttype": "",
+            "exch_seg": "NSE",
+            "tick_size": "5.000000",
+        }
         for n in range(count)
-    ]  # fmt: skip
+    ]
 
 
 def _quote_rows(ids: list[int]) -> list:
@@ -75,9 +84,19 @@ def _quote_rows(ids: list[int]) -> list:
     for n, instrument_id in enumerate(ids):
         ltp = Decimal(100 + n % 900) + Decimal("0.05") * (n % 20)
         rows.append(
-            QuoteRow(instrument_id=instrument_id, ltp=ltp, bid=ltp - Decimal("0.05"), ask=ltp + Decimal("0.05"),
-                     open=ltp - 1, high=ltp + 2, low=ltp - 3, close=ltp - Decimal("0.5"), volume=1000 + n, ts=now)
-        )  # fmt: skip
+            QuoteRow(
+                instrument_id=instrument_id,
+                ltp=ltp,
+                bid=ltp - Decimal("0.05"),
+                ask=ltp + Decimal("0.05"),
+                open=ltp - 1,
+                high=ltp + 2,
+                low=ltp - 3,
+                close=ltp - Decimal("0.5"),
+                volume=1000 + n,
+                ts=now,
+            )
+        )
     return rows
 
 

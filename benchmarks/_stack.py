@@ -66,10 +66,27 @@ def server_env(settings_module: str = SETTINGS_MODULE, **extra: str) -> dict[str
 def gunicorn_command(app: str, port: int, threads: int, graceful: int = 20) -> list[str]:
     """One gunicorn worker process, gthread (the sync worker closes every connection), keep-alive."""
     return [
-        sys.executable, "-m", "gunicorn", app, "-w", "1", "-k", "gthread", "--threads", str(threads),
-        "-b", f"127.0.0.1:{port}", "--keep-alive", "600", "--timeout", "300", "--graceful-timeout", str(graceful),
-        "--log-level", "warning",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "gunicorn",
+        app,
+        "-w",
+        "1",
+        "-k",
+        "gthread",
+        "--threads",
+        str(threads),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--keep-alive",
+        "600",
+        "--timeout",
+        "300",
+        "--graceful-timeout",
+        str(graceful),
+        "--log-level",
+        "warning",
+    ]
 
 
 def web_start(stack: ExitStack, *, app: str, threads: int, env: dict, log_dir: Path, cpu: int | None = None):
@@ -84,17 +101,38 @@ def web_start(stack: ExitStack, *, app: str, threads: int, env: dict, log_dir: P
     return web, port
 
 
-def platform_start(stack: ExitStack, *, tracing, env: dict, log_dir: Path, threads: int, concurrency: int,
-                   feed_args: list[str], quotes_fresh) -> tuple[dict, int]:  # fmt: skip
+def platform_start(
+    stack: ExitStack,
+    *,
+    tracing,
+    env: dict,
+    log_dir: Path,
+    threads: int,
+    concurrency: int,
+    feed_args: list[str],
+    quotes_fresh,
+) -> tuple[dict, int]:
     """feed, Celery worker and web (stopped in reverse order); `quotes_fresh()` says the feed is ticking."""
     from monitoring.tasks import ping
 
     procs: dict[str, ManagedProcess] = {}
     commands = {
         "feed": [sys.executable, "manage.py", "run_feed", *feed_args],
-        "worker": [sys.executable, "-m", "celery", "-A", tracing.celery_app, "worker", "-Q", "default,broker",
-                   "-c", str(concurrency), "-n", f"bench-orders-{os.getpid()}@%h"],
-    }  # fmt: skip
+        "worker": [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            tracing.celery_app,
+            "worker",
+            "-Q",
+            "default,broker",
+            "-c",
+            str(concurrency),
+            "-n",
+            f"bench-orders-{os.getpid()}@%h",
+        ],
+    }
     for name, command in commands.items():
         procs[name] = ManagedProcess(name=name, command=command, env=env, log_dir=log_dir)
         stack.callback(procs[name].stop)

@@ -211,8 +211,12 @@ def main(args) -> tuple[dict, bool, str]:
         "linear": linear["ratio_largest_to_smallest"] <= TARGET_LINEARITY,
     }
     figures = {
-        "targets": {"speedup": TARGET_SPEEDUP, "seconds_1m": TARGET_SECONDS_1M, "memory_mb": TARGET_MEMORY_MB,
-                    "linearity": TARGET_LINEARITY},
+        "targets": {
+            "speedup": TARGET_SPEEDUP,
+            "seconds_1m": TARGET_SECONDS_1M,
+            "memory_mb": TARGET_MEMORY_MB,
+            "linearity": TARGET_LINEARITY,
+        },
         "minute": minute,
         "daily_goog": daily,
         "linearity": linear,
@@ -220,7 +224,7 @@ def main(args) -> tuple[dict, bool, str]:
         "checks": checks,
         "pinned_cpu": cpu,
         "machine": machine_info(),
-    }  # fmt: skip
+    }
     summary = (
         f"minute {minute['ours_bars_per_s']:,} vs {minute['backtesting_py_bars_per_s']:,} bars/s "
         f"(x{minute['speedup']}), "

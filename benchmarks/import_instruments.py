@@ -62,13 +62,29 @@ MIX = [
     ("CDS", "OPTCUR", 0.0650),
     ("NFO", "OPTSTK", None),  # the rest
 ]
-INDICES = {"NFO": [("NIFTY", 25_000, 50, 75), ("BANKNIFTY", 55_000, 100, 35), ("FINNIFTY", 26_000, 50, 65),
-                   ("MIDCPNIFTY", 13_000, 25, 140)],
-           "BFO": [("SENSEX", 82_000, 100, 20), ("BANKEX", 62_000, 100, 30)]}  # fmt: skip
-COMMODITIES = [("GOLD", 72_000, 100, 1), ("SILVER", 88_000, 250, 1), ("CRUDEOIL", 6_500, 50, 100),
-               ("NATURALGAS", 250, 5, 1250), ("COPPER", 800, 5, 2500), ("ZINC", 260, 2.5, 5000)]  # fmt: skip
-CURRENCIES = [("USDINR", 84.0, 0.25, 1000), ("EURINR", 91.0, 0.25, 1000), ("GBPINR", 107.0, 0.25, 1000),
-              ("JPYINR", 56.0, 0.25, 1000)]  # fmt: skip
+INDICES = {
+    "NFO": [
+        ("NIFTY", 25_000, 50, 75),
+        ("BANKNIFTY", 55_000, 100, 35),
+        ("FINNIFTY", 26_000, 50, 65),
+        ("MIDCPNIFTY", 13_000, 25, 140),
+    ],
+    "BFO": [("SENSEX", 82_000, 100, 20), ("BANKEX", 62_000, 100, 30)],
+}
+COMMODITIES = [
+    ("GOLD", 72_000, 100, 1),
+    ("SILVER", 88_000, 250, 1),
+    ("CRUDEOIL", 6_500, 50, 100),
+    ("NATURALGAS", 250, 5, 1250),
+    ("COPPER", 800, 5, 2500),
+    ("ZINC", 260, 2.5, 5000),
+]
+CURRENCIES = [
+    ("USDINR", 84.0, 0.25, 1000),
+    ("EURINR", 91.0, 0.25, 1000),
+    ("GBPINR", 107.0, 0.25, 1000),
+    ("JPYINR", 56.0, 0.25, 1000),
+]
 
 
 def _paise(rupees: float) -> str:
@@ -140,9 +156,16 @@ def generate_scrip_master(rows: int, seed: int) -> list[dict]:
                             continue
                         text = f"{strike:g}".replace(".", "")  # no dots in symbols
                         for right in ("CE", "PE"):
-                            yield row(exch, f"{name}{sym_date(expiry)}{text}{right}", name, itype, lot,
-                                      "5.000000" if exch != "CDS" else "0.250000",
-                                      exp_text(expiry), _paise(strike))  # fmt: skip
+                            yield row(
+                                exch,
+                                f"{name}{sym_date(expiry)}{text}{right}",
+                                name,
+                                itype,
+                                lot,
+                                "5.000000" if exch != "CDS" else "0.250000",
+                                exp_text(expiry),
+                                _paise(strike),
+                            )
 
     def futures(exch, underlyings, itype):
         for expiry in expiries:
@@ -159,8 +182,9 @@ def generate_scrip_master(rows: int, seed: int) -> list[dict]:
             label = f"Index {number:04d}"
             yield row(exch, label, label.upper(), "AMXIDX", 1, "0.000000", strike="0.000000")
 
-    stock_underlyings = [(n, rng.randint(100, 5_000), rng.choice((5, 10, 20, 50)), rng.randint(1, 30) * 25)
-                         for n in fno_stocks]  # fmt: skip
+    stock_underlyings = [
+        (n, rng.randint(100, 5_000), rng.choice((5, 10, 20, 50)), rng.randint(1, 30) * 25) for n in fno_stocks
+    ]
     sources = {
         ("NSE", "AMXIDX"): indices("NSE"),
         ("NSE", ""): equities("NSE", stocks[: len(stocks) // 5]),

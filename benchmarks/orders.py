@@ -94,9 +94,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--worker-concurrency", type=int, default=2, help="Celery prefork children")
     p.add_argument("--product", choices=["CNC", "MIS"], default="CNC")
     p.add_argument("--embedded", action="store_true", help="SQLite + filesystem broker (information only)")
-    p.add_argument("--settings", default=_stack.SETTINGS_MODULE, metavar="MODULE",
-                   help="settings for web, worker and feed, to measure a candidate change (star-import "
-                   "benchmarks._bench_settings; put its directory on PYTHONPATH)")  # fmt: skip
+    p.add_argument(
+        "--settings",
+        default=_stack.SETTINGS_MODULE,
+        metavar="MODULE",
+        help="settings for web, worker and feed, to measure a candidate change (star-import "
+        "benchmarks._bench_settings; put its directory on PYTHONPATH)",
+    )
     _profiling.add_arguments(p)
     args = p.parse_args()
     counts = (args.orders, args.clients, args.rounds, args.threads, args.worker_concurrency, args.latency_connections)
@@ -133,8 +137,9 @@ class Bench:
             self.accepted += result.ok
             done, result.drain = wait_terminal(self.account_ids, self.args.drain_timeout)
             if not done:
-                raise RuntimeError(f"{kind} not finished {result.drain:.0f} s after the block:\n"
-                                   f"{self.procs['worker'].log_tail()}")  # fmt: skip
+                raise RuntimeError(
+                    f"{kind} not finished {result.drain:.0f} s after the block:\n{self.procs['worker'].log_tail()}"
+                )
         return result
 
     def risk_checks(self, *, enabled: bool) -> None:
@@ -305,8 +310,13 @@ def main() -> tuple[dict, bool, str]:
         from marketdata.models import FeedStatus, Quote
 
         progress(f"seeding: demo instruments, {args.clients} traders with accounts, the floor table")
-        seeded = traders_seed(symbols=SYMBOLS, exchange=EXCHANGE, clients=args.clients,
-                              orders_per_client=orders_per_client, product=args.product)  # fmt: skip
+        seeded = traders_seed(
+            symbols=SYMBOLS,
+            exchange=EXCHANGE,
+            clients=args.clients,
+            orders_per_client=orders_per_client,
+            product=args.product,
+        )
         floor_insert_table_create(connection)
         backend = scratch.backend_info()
         redis_keys = _stack.RedisKeys(os.environ.get("REDIS_URL"), scratch.cache_prefix)
@@ -316,18 +326,24 @@ def main() -> tuple[dict, bool, str]:
 
         def quotes_fresh(feed_pid: int) -> bool:
             try:
-                fresh = Quote.objects.filter(instrument_id__in=seeded["instrument_ids"],
-                                             timestamp__gte=_utc(time.time() - 2)).count()  # fmt: skip
+                fresh = Quote.objects.filter(
+                    instrument_id__in=seeded["instrument_ids"], timestamp__gte=_utc(time.time() - 2)
+                ).count()
                 return FeedStatus.objects.filter(pid=feed_pid).exists() and fresh == len(SYMBOLS)
             finally:
                 connections.close_all()
 
         symbols = ",".join(f"{EXCHANGE}:{s}" for s in SYMBOLS)
         procs, port = _stack.platform_start(
-            stack, tracing=tracing, env=_stack.server_env(args.settings, **tracing.env()), log_dir=scratch.tmp / "logs",
-            threads=args.threads, concurrency=args.worker_concurrency, quotes_fresh=quotes_fresh,
+            stack,
+            tracing=tracing,
+            env=_stack.server_env(args.settings, **tracing.env()),
+            log_dir=scratch.tmp / "logs",
+            threads=args.threads,
+            concurrency=args.worker_concurrency,
+            quotes_fresh=quotes_fresh,
             feed_args=["--source", "simulated", "--symbols", symbols],
-        )  # fmt: skip
+        )
         stack.callback(STOP.set)  # first on the way out: no new requests while the servers stop
         bench = Bench(args, procs, port, seeded)
         warm = warm_up(bench)

@@ -119,8 +119,12 @@ def main() -> tuple[dict, bool, str]:
     parser.add_argument("--cold-samples", type=int, default=40, help="cold reads (= blocks), each on 20 new symbols")
     parser.add_argument("--warm", type=int, default=2000, help="timed warm reads (and as many floor requests)")
     parser.add_argument("--warmup", type=int, default=200)
-    parser.add_argument("--server-settings", default=_stack.SETTINGS_MODULE, metavar="MODULE",
-                        help="settings module for the server, to measure a candidate change")  # fmt: skip
+    parser.add_argument(
+        "--server-settings",
+        default=_stack.SETTINGS_MODULE,
+        metavar="MODULE",
+        help="settings module for the server, to measure a candidate change",
+    )
     _profiling.add_arguments(parser)
     args = parser.parse_args()
     if args.warmup < 1 or args.cold_samples < 1:
@@ -148,8 +152,14 @@ def main() -> tuple[dict, bool, str]:
                 cache.delete_many([l2_key(seeded["ids"][k]) for k in keys])
 
         env = _stack.server_env(args.server_settings, API_RATE_LIMIT=SERVER_RATE_LIMIT, **production_like_env())
-        web, port = _stack.web_start(stack, app=tracing.wsgi_app, threads=1, env={**env, **tracing.env()},
-                                     log_dir=scratch.tmp / "logs", cpu=server_cpu)  # fmt: skip
+        web, port = _stack.web_start(
+            stack,
+            app=tracing.wsgi_app,
+            threads=1,
+            env={**env, **tracing.env()},
+            log_dir=scratch.tmp / "logs",
+            cpu=server_cpu,
+        )
         client = KeepAliveClient(port, timeout=60)
         client.login(seeded["username"], seeded["password"])
         meter, load_start = CpuMeter({"web": web}), os.getloadavg()
@@ -159,16 +169,24 @@ def main() -> tuple[dict, bool, str]:
         server_problems = web.problem_lines()
 
     busy = interference({"measuring": cpu}, load_start)
-    flat = {kind: [s for b in blocks for s in (b[kind] if isinstance(b[kind], list) else [b[kind]])]
-            for kind in ("cold", "cold_reread", "warm", "floor")}  # fmt: skip
+    flat = {
+        kind: [s for b in blocks for s in (b[kind] if isinstance(b[kind], list) else [b[kind]])]
+        for kind in ("cold", "cold_reread", "warm", "floor")
+    }
     stats = {kind: latency_summary(values) for kind, values in flat.items()}
     warm_ratio, cold_ratio = ratio(blocks, "warm"), ratio(blocks, "cold")
     goals = {
-        "warm_over_floor": {**warm_ratio, "target": f"<= {TARGET_WARM_OVER_FLOOR:g}",
-                            "pass": warm_ratio["median"] <= TARGET_WARM_OVER_FLOOR},
-        "cold_over_floor": {**cold_ratio, "target": f"<= {TARGET_COLD_OVER_FLOOR:g}",
-                            "pass": cold_ratio["median"] <= TARGET_COLD_OVER_FLOOR},
-    }  # fmt: skip
+        "warm_over_floor": {
+            **warm_ratio,
+            "target": f"<= {TARGET_WARM_OVER_FLOOR:g}",
+            "pass": warm_ratio["median"] <= TARGET_WARM_OVER_FLOOR,
+        },
+        "cold_over_floor": {
+            **cold_ratio,
+            "target": f"<= {TARGET_COLD_OVER_FLOOR:g}",
+            "pass": cold_ratio["median"] <= TARGET_COLD_OVER_FLOOR,
+        },
+    }
     figures = {
         "config": {
             "symbols_per_read": SYMBOLS_PER_READ,

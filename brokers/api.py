@@ -102,8 +102,12 @@ class BrokerAccountConnectApi(APIView):
     def post(self, request):
         connected = services.broker_account_connect(broker_account=_mine(request))
         check = ip_check(registered=connected.static_ip)
-        body = {**BrokerAccountOutput(connected).data, "outgoing_ip": check.outgoing,
-                "ip_matches": check.matches, "ip_message": check.message}  # fmt: skip
+        body = {
+            **BrokerAccountOutput(connected).data,
+            "outgoing_ip": check.outgoing,
+            "ip_matches": check.matches,
+            "ip_message": check.message,
+        }
         return Response(body)
 
 

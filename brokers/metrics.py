@@ -23,9 +23,10 @@ errors = counter(
 )
 call_seconds = histogram("broker_call_duration_seconds", "Time of one outbound broker call.", ("broker", "endpoint"))
 breaker_state = gauge(
-    "broker_circuit_breaker_state", "Circuit breaker per broker and account: 0 closed, 1 half-open, 2 open.",
+    "broker_circuit_breaker_state",
+    "Circuit breaker per broker and account: 0 closed, 1 half-open, 2 open.",
     ("broker", "account"),
-)  # fmt: skip
+)
 ratelimit_waits = counter(
     "broker_rate_limit_waits_total", "Times a broker call waited for a rate-limit slot.", ("bucket",)
 )

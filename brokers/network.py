@@ -52,7 +52,9 @@ def ip_check(*, registered: str | None, refresh: bool = False) -> IpCheck:
         return IpCheck(registered, None, False, "The outgoing address could not be determined.")
     if ipaddress.ip_address(registered) != ipaddress.ip_address(outgoing):
         return IpCheck(
-            registered, outgoing, False,
+            registered,
+            outgoing,
+            False,
             f"Orders leave from {outgoing} but {registered} is registered: the broker will refuse them.",
-        )  # fmt: skip
+        )
     return IpCheck(registered, outgoing, True, "The outgoing address is the registered static IP.")

@@ -252,10 +252,14 @@ class WatchlistAddApi(APIView):
         operation_id="watchlist_add",
         tags=["watchlist"],
         request=InputSerializer,
-        responses={201: WatchlistItemOutputSerializer, 200: WatchlistItemOutputSerializer, 404: ERRORS[404],
-                   409: ERRORS[409]},
+        responses={
+            201: WatchlistItemOutputSerializer,
+            200: WatchlistItemOutputSerializer,
+            404: ERRORS[404],
+            409: ERRORS[409],
+        },
         description="Add an instrument (200 if it was already there). At most 50 (409 `watchlist_full`).",
-    )  # fmt: skip
+    )
     def post(self, request):
         exchange, symbol = validated(self.InputSerializer, request.data)["symbol"]
         instrument = instrument_get_by_key(exchange=exchange, symbol=symbol)

@@ -105,10 +105,14 @@ def circuit_limits_default(*, day: date | None = None) -> int:
     have = set(CircuitLimit.objects.filter(day=day).values_list("instrument_id", flat=True))
     quotes = Quote.objects.filter(instrument__instrument_type="EQ", close__isnull=False).exclude(instrument_id__in=have)
     limits = [
-        CircuitLimit(instrument_id=q.instrument_id, day=day, lower=q.close * (1 - DEFAULT_CIRCUIT_BAND),
-                     upper=q.close * (1 + DEFAULT_CIRCUIT_BAND))
+        CircuitLimit(
+            instrument_id=q.instrument_id,
+            day=day,
+            lower=q.close * (1 - DEFAULT_CIRCUIT_BAND),
+            upper=q.close * (1 + DEFAULT_CIRCUIT_BAND),
+        )
         for q in quotes
-    ]  # fmt: skip
+    ]
     CircuitLimit.objects.bulk_create(limits, ignore_conflicts=True)
     _cached.clear()
     return len(limits)

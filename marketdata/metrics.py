@@ -8,9 +8,10 @@ from prometheus_client.core import GaugeMetricFamily
 from monitoring.metrics import counter
 
 cache_lookups = counter(
-    "quote_cache_lookups_total", "Quote lookups by cache level (l1: this process, l2: shared) and result.",
+    "quote_cache_lookups_total",
+    "Quote lookups by cache level (l1: this process, l2: shared) and result.",
     ("level", "result"),
-)  # fmt: skip
+)
 ticks = counter("feed_ticks_total", "Ticks the feed processed, by source.", ("source",))
 
 # Bound once: quotes_get is a hot path.

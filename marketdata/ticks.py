@@ -103,8 +103,15 @@ def _state_from(quote: LiveQuote | None, candles: dict[str, LiveCandle]) -> arra
     state = array("q", _EMPTY)
     state[VOLUME], state[TS_US], state[DIRTY] = 0, 0, 0
     if quote is not None:
-        for field, value in ((LTP, quote.ltp), (BID, quote.bid), (ASK, quote.ask), (OPEN, quote.open),
-                             (HIGH, quote.high), (LOW, quote.low), (CLOSE, quote.close)):  # fmt: skip
+        for field, value in (
+            (LTP, quote.ltp),
+            (BID, quote.bid),
+            (ASK, quote.ask),
+            (OPEN, quote.open),
+            (HIGH, quote.high),
+            (LOW, quote.low),
+            (CLOSE, quote.close),
+        ):
             if value is not None:
                 state[field] = to_units(value)
         state[VOLUME] = quote.volume
@@ -247,6 +254,12 @@ class TickProcessor:
 
 def _candle_row(iid: int, interval: str, s: array, base: int) -> CandleRow:
     return CandleRow(
-        iid, interval, s[base], from_units(s[base + 1]), from_units(s[base + 2]), from_units(s[base + 3]),
-        from_units(s[base + 4]), s[base + 5],
-    )  # fmt: skip
+        iid,
+        interval,
+        s[base],
+        from_units(s[base + 1]),
+        from_units(s[base + 2]),
+        from_units(s[base + 3]),
+        from_units(s[base + 4]),
+        s[base + 5],
+    )

@@ -16,16 +16,31 @@ class AlertRuleForm(forms.ModelForm):
     class Meta:
         model = AlertRule
         fields = [
-            "name", "condition", "threshold", "duration_seconds", "severity", "emails", "webhook_url",
-            "repeat_interval_seconds", "enabled",
-        ]  # fmt: skip
+            "name",
+            "condition",
+            "threshold",
+            "duration_seconds",
+            "severity",
+            "emails",
+            "webhook_url",
+            "repeat_interval_seconds",
+            "enabled",
+        ]
 
 
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
     form = AlertRuleForm
-    list_display = ("name", "condition", "threshold", "duration_seconds", "severity", "enabled", "last_value",
-                    "last_evaluated_at")  # fmt: skip
+    list_display = (
+        "name",
+        "condition",
+        "threshold",
+        "duration_seconds",
+        "severity",
+        "enabled",
+        "last_value",
+        "last_evaluated_at",
+    )
     list_filter = ("enabled", "severity", "condition")
     search_fields = ("name", "condition")
     readonly_fields = ("pending_since", "last_value", "last_evaluated_at")

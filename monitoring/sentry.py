@@ -19,9 +19,23 @@ from .tracing import current_request_id
 SECRET_HEADERS = {"authorization", "proxy_authorization", "cookie", "set_cookie", "x_api_key", "x_privatekey"}
 # Field names whose values are replaced wherever they appear (request bodies, locals, extra data).
 SECRET_FIELDS = [
-    "pin", "totp", "otp", "jwt", "jwttoken", "refresh", "refreshtoken", "refresh_token", "access", "feedtoken",
-    "feed_token", "secret_key", "field_encryption_key", "client_secret", "private_key", "x-privatekey",
-]  # fmt: skip
+    "pin",
+    "totp",
+    "otp",
+    "jwt",
+    "jwttoken",
+    "refresh",
+    "refreshtoken",
+    "refresh_token",
+    "access",
+    "feedtoken",
+    "feed_token",
+    "secret_key",
+    "field_encryption_key",
+    "client_secret",
+    "private_key",
+    "x-privatekey",
+]
 
 
 def _normalised(header: str) -> str:

@@ -71,9 +71,20 @@ class TradeInline(ReadOnlyMixin, admin.TabularInline):
 @admin.register(Order)
 class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
-        "id", "created_at", "user", "instrument", "side", "quantity", "filled_quantity", "order_type", "product",
-        "price_shown", "status", "reserved_rupees", "client_order_id",
-    )  # fmt: skip
+        "id",
+        "created_at",
+        "user",
+        "instrument",
+        "side",
+        "quantity",
+        "filled_quantity",
+        "order_type",
+        "product",
+        "price_shown",
+        "status",
+        "reserved_rupees",
+        "client_order_id",
+    )
     price_shown = _price("price", "price")
     reserved_rupees = _money("reserved_amount", "reserved")
     list_filter = ("status", "side", "order_type", "product", "source", "created_at")
@@ -94,8 +105,12 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
         done, refused = 0, []
         for order in queryset.select_related("user"):
             try:
-                order_cancel(user=order.user, order=order, reason="Cancelled by an administrator",
-                             actor=f"admin:{request.user.username}")  # fmt: skip
+                order_cancel(
+                    user=order.user,
+                    order=order,
+                    reason="Cancelled by an administrator",
+                    actor=f"admin:{request.user.username}",
+                )
                 done += 1
             except DomainError as exc:
                 refused.append(f"#{order.id}: {exc.message}")
@@ -180,8 +195,18 @@ class LedgerEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class ExternalOrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Orders found at the broker that the platform did not place (the broker's own app)."""
 
-    list_display = ("first_seen_at", "account", "broker_order_id", "symbol", "side", "quantity", "filled_quantity",
-                    "price", "status", "message")  # fmt: skip
+    list_display = (
+        "first_seen_at",
+        "account",
+        "broker_order_id",
+        "symbol",
+        "side",
+        "quantity",
+        "filled_quantity",
+        "price",
+        "status",
+        "message",
+    )
     list_filter = ("status", "side", "exchange")
     search_fields = ("broker_order_id", "symbol", "account__user__username")
     list_select_related = ("account__user",)
@@ -189,8 +214,18 @@ class ExternalOrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(PositionMismatch)
 class PositionMismatchAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("detected_at", "account", "symbol", "product", "platform_quantity", "broker_quantity",
-                    "platform_average", "broker_average", "last_seen_at", "resolved_at")  # fmt: skip
+    list_display = (
+        "detected_at",
+        "account",
+        "symbol",
+        "product",
+        "platform_quantity",
+        "broker_quantity",
+        "platform_average",
+        "broker_average",
+        "last_seen_at",
+        "resolved_at",
+    )
     list_filter = ("product", ("resolved_at", admin.EmptyFieldListFilter))
     search_fields = ("symbol", "account__user__username")
     list_select_related = ("account__user",)

@@ -31,16 +31,28 @@ def series_for(instrument: Instrument, interval: str, start: datetime, end: date
         Candle.objects.filter(instrument=instrument, interval=interval, start__gte=start, start__lt=end)
         .order_by("start")
         .values_list(
-            "start", Cast("open", FloatField()), Cast("high", FloatField()), Cast("low", FloatField()),
-            Cast("close", FloatField()), "volume",
+            "start",
+            Cast("open", FloatField()),
+            Cast("high", FloatField()),
+            Cast("low", FloatField()),
+            Cast("close", FloatField()),
+            "volume",
         )
-    )  # fmt: skip
+    )
     times = np.fromiter((int(row[0].timestamp()) for row in rows), dtype=np.int64, count=len(rows))
     columns = np.array([row[1:] for row in rows], dtype=np.float64).reshape(len(rows), 5)
     return Series(
-        instrument.key, times, columns[:, 0], columns[:, 1], columns[:, 2], columns[:, 3], columns[:, 4],
-        instrument.lot_size, instrument.tick_size, segment_of(instrument.instrument_type),
-    )  # fmt: skip
+        instrument.key,
+        times,
+        columns[:, 0],
+        columns[:, 1],
+        columns[:, 2],
+        columns[:, 3],
+        columns[:, 4],
+        instrument.lot_size,
+        instrument.tick_size,
+        segment_of(instrument.instrument_type),
+    )
 
 
 def series_load(instruments: list[Instrument], interval: str, start: datetime, end: datetime) -> list[Series]:

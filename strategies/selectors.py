@@ -134,9 +134,18 @@ def run_positions(run: StrategyRun) -> list[dict]:
         p = positions.get(instrument.id) if instrument else None
         p = p or VirtualPosition()
         last = quotes[instrument.id].ltp if instrument and instrument.id in quotes else None
-        out.append({"symbol": key, "quantity": p.quantity, "average_price": p.avg_price if p.quantity else None,
-                    "last_price": last, "realised_pnl": p.realised, "unrealised_pnl": p.unrealised(last),
-                    "buy_quantity": p.buy_quantity, "sell_quantity": p.sell_quantity})  # fmt: skip
+        out.append(
+            {
+                "symbol": key,
+                "quantity": p.quantity,
+                "average_price": p.avg_price if p.quantity else None,
+                "last_price": last,
+                "realised_pnl": p.realised,
+                "unrealised_pnl": p.unrealised(last),
+                "buy_quantity": p.buy_quantity,
+                "sell_quantity": p.sell_quantity,
+            }
+        )
     return out
 
 

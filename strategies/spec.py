@@ -200,8 +200,18 @@ def spec_build(
     _check_products(cost_model, instruments)
     if not isinstance(slippage_ticks, int) or isinstance(slippage_ticks, bool) or not 0 <= slippage_ticks <= 100:
         raise SpecInvalid("Slippage must be a whole number of ticks from 0 to 100.", field="slippage_ticks")
-    spec = BacktestSpec(cls, clean, instruments, interval, begin, finish, _cash(initial_cash), cost_model,
-                        sizing_from(sizing), slippage_ticks)  # fmt: skip
+    spec = BacktestSpec(
+        cls,
+        clean,
+        instruments,
+        interval,
+        begin,
+        finish,
+        _cash(initial_cash),
+        cost_model,
+        sizing_from(sizing),
+        slippage_ticks,
+    )
     spec.bars = bars_count(instruments, interval, begin, finish)
     if spec.bars > conf.max_bars():
         raise RuleViolation(

@@ -60,13 +60,23 @@ def _isolated_cache():
 # Limits wide enough that tests about other rules (funds, lots, concurrency) are not refused by risk first;
 # tests about the risk checks set their own, and `@pytest.mark.product_risk_defaults` keeps the product's.
 WIDE_RISK_LIMITS = {
-    "max_order_value_equity": 10**12, "max_order_value_futures": 10**12, "max_order_value_options": 10**12,
-    "max_quantity_equity": 10**9, "max_quantity_futures": 10**9, "max_quantity_options": 10**9,
-    "price_band_pct_equity": 999, "price_band_pct_futures": 999, "price_band_pct_options": 999,
-    "max_open_orders": 10**6, "max_position_value": 10**12, "max_gross_exposure": 10**13,
-    "max_orders_per_second": 10**6, "max_orders_per_minute": 10**6, "max_orders_per_day": 10**6,
+    "max_order_value_equity": 10**12,
+    "max_order_value_futures": 10**12,
+    "max_order_value_options": 10**12,
+    "max_quantity_equity": 10**9,
+    "max_quantity_futures": 10**9,
+    "max_quantity_options": 10**9,
+    "price_band_pct_equity": 999,
+    "price_band_pct_futures": 999,
+    "price_band_pct_options": 999,
+    "max_open_orders": 10**6,
+    "max_position_value": 10**12,
+    "max_gross_exposure": 10**13,
+    "max_orders_per_second": 10**6,
+    "max_orders_per_minute": 10**6,
+    "max_orders_per_day": 10**6,
     "daily_loss_limit": 10**12,
-}  # fmt: skip
+}
 
 
 @pytest.fixture(autouse=True)

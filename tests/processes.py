@@ -71,9 +71,16 @@ class ManagedProcess:
     name = "process"
     ready_timeout = 30.0
 
-    def __init__(self, *, name: str | None = None, command: list[str] | None = None,
-                 env: dict[str, str] | None = None, log_dir: Path | None = None,
-                 ready: Callable[[], bool] | None = None, cpu: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        command: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        log_dir: Path | None = None,
+        ready: Callable[[], bool] | None = None,
+        cpu: int | None = None,
+    ) -> None:
         self.name = name or self.name
         self._command = command
         self._ready = ready
@@ -109,9 +116,14 @@ class ManagedProcess:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         cpu = self.cpu
         self.proc = subprocess.Popen(
-            self.command(), cwd=ROOT, env=self.environment(), stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=(lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None,
-        )  # fmt: skip
+            self.command(),
+            cwd=ROOT,
+            env=self.environment(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=(lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None,
+        )
         self.wait_ready()
         return self
 
@@ -274,8 +286,13 @@ WIDE_RATE_LIMITS_ENV = {
 
 class OnTestDatabase(ManagedProcess):
     def environment(self) -> dict[str, str]:
-        return {**WIDE_RATE_LIMITS_ENV, **os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1",
-                **self.extra_env}  # fmt: skip
+        return {
+            **WIDE_RATE_LIMITS_ENV,
+            **os.environ,
+            "DATABASE_URL": test_database_url(),
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
 
 
 class CeleryWorker(OnTestDatabase):
@@ -289,10 +306,23 @@ class CeleryWorker(OnTestDatabase):
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "celery", "-A", "trading", "worker",
-            "-Q", self.queues, "-c", str(self.concurrency), "-l", "info",
-            "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "trading",
+            "worker",
+            "-Q",
+            self.queues,
+            "-c",
+            str(self.concurrency),
+            "-l",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+        ]
 
     def ready(self) -> bool:
         from monitoring.tasks import ping

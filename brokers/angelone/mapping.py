@@ -12,8 +12,13 @@ from .envelope import dec, integer
 logger = logging.getLogger(__name__)
 
 PRODUCTS = {Product.CNC: "DELIVERY", Product.NRML: "CARRYFORWARD", Product.MIS: "INTRADAY"}
-PRODUCTS_BACK = {"DELIVERY": Product.CNC, "CARRYFORWARD": Product.NRML, "MARGIN": Product.NRML,
-                 "INTRADAY": Product.MIS, "BO": Product.MIS}  # fmt: skip
+PRODUCTS_BACK = {
+    "DELIVERY": Product.CNC,
+    "CARRYFORWARD": Product.NRML,
+    "MARGIN": Product.NRML,
+    "INTRADAY": Product.MIS,
+    "BO": Product.MIS,
+}
 ORDER_TYPES = {
     OrderType.MARKET: "MARKET",
     OrderType.LIMIT: "LIMIT",

@@ -135,10 +135,17 @@ def _store(row: BrokerAccount, data, *, fallback_refresh: str = "", fallback_fee
     row.session_version = F("session_version") + 1
     row.save(
         update_fields=[
-            "jwt_token", "refresh_token", "feed_token", "session_day", "status",
-            "status_message", "status_changed_at", "session_version", "updated_at",
+            "jwt_token",
+            "refresh_token",
+            "feed_token",
+            "session_day",
+            "status",
+            "status_message",
+            "status_changed_at",
+            "session_version",
+            "updated_at",
         ]
-    )  # fmt: skip
+    )
     row.refresh_from_db(fields=["session_version"])
 
 
@@ -150,9 +157,15 @@ def _disconnect(row: BrokerAccount, message: str) -> None:
     row.status_changed_at = clock.now()
     row.save(
         update_fields=[
-            "jwt_token", "refresh_token", "feed_token", "status", "status_message", "status_changed_at", "updated_at",
+            "jwt_token",
+            "refresh_token",
+            "feed_token",
+            "status",
+            "status_message",
+            "status_changed_at",
+            "updated_at",
         ]
-    )  # fmt: skip
+    )
     expired = BrokerSessionExpired(account_id=row.account_id, broker="angelone", message=message[:300])
     transaction.on_commit(lambda: events.publish(expired))
 

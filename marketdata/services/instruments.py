@@ -143,9 +143,14 @@ def _plan(rows: list, report: ImportReport, deactivate_missing: bool) -> Plan:
         if holder is not None and (current is None or holder != current[0]):
             to_deactivate.add(holder)
         to_write.append(
-            Instrument(exchange=row.exchange, token=row.token, is_active=True, import_generation=generation,
-                       **dict(zip(FIELDS, values, strict=True)))
-        )  # fmt: skip
+            Instrument(
+                exchange=row.exchange,
+                token=row.token,
+                is_active=True,
+                import_generation=generation,
+                **dict(zip(FIELDS, values, strict=True)),
+            )
+        )
     kept_ids = {existing[key][0] for key in new_keys if key in existing}
     report.deactivated = len(to_deactivate - kept_ids)
     active_count = sum(1 for _, active, _ in existing.values() if active)

@@ -35,8 +35,14 @@ class AccountModeApi(APIView):
     @staticmethod
     def body(account) -> dict:
         health = broker_health(account)
-        return {"mode": account.mode, "broker": health.broker, "breaker": health.breaker,
-                "broker_down": health.down, "session": health.session, "session_message": health.message}  # fmt: skip
+        return {
+            "mode": account.mode,
+            "broker": health.broker,
+            "breaker": health.breaker,
+            "broker_down": health.down,
+            "session": health.session,
+            "session_message": health.message,
+        }
 
     @extend_schema(operation_id="account_mode", tags=["orders"], responses={200: OutputSerializer, 404: ERRORS[404]})
     def get(self, request):
@@ -71,9 +77,24 @@ class ExternalOrderListApi(ListAPIView):
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = ExternalOrder
-            fields = ["id", "broker_order_id", "tag", "exchange", "symbol", "side", "product", "order_type",
-                      "quantity", "filled_quantity", "price", "average_price", "status", "message",
-                      "first_seen_at", "updated_at"]  # fmt: skip
+            fields = [
+                "id",
+                "broker_order_id",
+                "tag",
+                "exchange",
+                "symbol",
+                "side",
+                "product",
+                "order_type",
+                "quantity",
+                "filled_quantity",
+                "price",
+                "average_price",
+                "status",
+                "message",
+                "first_seen_at",
+                "updated_at",
+            ]
 
     serializer_class = OutputSerializer
 

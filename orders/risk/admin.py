@@ -16,24 +16,46 @@ from .services import (
 
 @admin.register(RiskProfile)
 class RiskProfileAdmin(admin.ModelAdmin):
-    list_display = ("account", "state", "state_reason", "daily_loss_limit", "max_order_value_equity",
-                    "max_orders_per_second", "updated_at")  # fmt: skip
+    list_display = (
+        "account",
+        "state",
+        "state_reason",
+        "daily_loss_limit",
+        "max_order_value_equity",
+        "max_orders_per_second",
+        "updated_at",
+    )
     list_filter = ("state",)
     search_fields = ("account__user__username",)
     readonly_fields = ("account", "state", "state_code", "state_reason", "state_changed_at", "reactivate_after")
     actions = ("halt_accounts", "halt_and_square_off", "reactivate_accounts")
     fieldsets = (
-        ("Account", {"fields": ("account", "state", "state_code", "state_reason", "state_changed_at",
-                                "reactivate_after")}),
-        ("Per order", {"fields": ("max_order_value_equity", "max_order_value_futures", "max_order_value_options",
-                                  "max_quantity_equity", "max_quantity_futures", "max_quantity_options")}),
-        ("Price band (% from the last price)", {"fields": ("price_band_pct_equity", "price_band_pct_futures",
-                                                           "price_band_pct_options")}),
+        (
+            "Account",
+            {"fields": ("account", "state", "state_code", "state_reason", "state_changed_at", "reactivate_after")},
+        ),
+        (
+            "Per order",
+            {
+                "fields": (
+                    "max_order_value_equity",
+                    "max_order_value_futures",
+                    "max_order_value_options",
+                    "max_quantity_equity",
+                    "max_quantity_futures",
+                    "max_quantity_options",
+                )
+            },
+        ),
+        (
+            "Price band (% from the last price)",
+            {"fields": ("price_band_pct_equity", "price_band_pct_futures", "price_band_pct_options")},
+        ),
         ("Exposure", {"fields": ("max_open_orders", "max_position_value", "max_gross_exposure")}),
         ("Order rate", {"fields": ("max_orders_per_second", "max_orders_per_minute", "max_orders_per_day")}),
         ("Daily loss", {"fields": ("daily_loss_limit", "square_off_on_daily_loss")}),
         ("Allowed", {"fields": ("allowed_exchanges", "allowed_products", "allowed_instrument_classes")}),
-    )  # fmt: skip
+    )
 
     def has_add_permission(self, request):
         return False  # created with the account's first order, from settings.RISK_DEFAULTS
@@ -46,8 +68,9 @@ class RiskProfileAdmin(admin.ModelAdmin):
     @admin.action(description="Kill switch: cancel open orders and halt (an admin must reactivate)")
     def halt_accounts(self, request, queryset, square_off=False):
         for profile in queryset.select_related("account__user"):
-            kill_switch_activate(account=profile.account, actor=f"admin:{request.user.username}",
-                                 square_off=square_off, by_admin=True)  # fmt: skip
+            kill_switch_activate(
+                account=profile.account, actor=f"admin:{request.user.username}", square_off=square_off, by_admin=True
+            )
         self.message_user(request, f"Halted {queryset.count()} account(s).", messages.WARNING)
 
     @admin.action(description="Kill switch and square off every position")

@@ -74,8 +74,11 @@ class RiskApi(APIView):
     )
     def get(self, request):
         overview = risk_overview_for(_account(request).id)
-        body = {"profile": overview.profile, "platform_halted": bool(overview.platform and overview.platform.halted),
-                "usage": overview.usage}  # fmt: skip
+        body = {
+            "profile": overview.profile,
+            "platform_halted": bool(overview.platform and overview.platform.halted),
+            "usage": overview.usage,
+        }
         return Response(self.OutputSerializer(body).data)
 
 
@@ -104,8 +107,12 @@ class KillSwitchApi(APIView):
             account=account, actor=f"user:{request.user.username}", square_off=data["square_off"]
         )
         profile = risk_overview_for(account.id).profile
-        body = {"state": profile.state, "reactivate_after": profile.reactivate_after, "cancelled": done.cancelled,
-                "closing": done.closing}  # fmt: skip
+        body = {
+            "state": profile.state,
+            "reactivate_after": profile.reactivate_after,
+            "cancelled": done.cancelled,
+            "closing": done.closing,
+        }
         return Response(self.OutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -45,9 +45,13 @@ def risk_refusal(
     if not settings.RISK_CHECKS_ENABLED or (reducing and source == SQUARE_OFF_SOURCE):
         return None
     order = checks.OrderUnderCheck(
-        instrument=instrument, params=params, quote=quote, reducing=reducing, price=price,
+        instrument=instrument,
+        params=params,
+        quote=quote,
+        reducing=reducing,
+        price=price,
         value=params.quantity * price,
-    )  # fmt: skip
+    )
     profile = profile or risk_profile_for(account.id)
     try:
         _run(profile, funds, order, placing=placing)
@@ -85,8 +89,11 @@ def risk_rejection_record(*, account_id: int, refused: checks.RiskViolation, ord
     """The refusal in the account's risk history (rate refusals only as an event), and an event once committed."""
     if refused.store:
         RiskEvent.objects.create(
-            account_id=account_id, kind=RiskEvent.Kind.REJECTED, code=refused.code, message=refused.message[:300],
+            account_id=account_id,
+            kind=RiskEvent.Kind.REJECTED,
+            code=refused.code,
+            message=refused.message[:300],
             data={"order_id": order_id},
-        )  # fmt: skip
+        )
     rejected = RiskRejected(account_id=account_id, code=refused.code, message=refused.message, order_id=order_id)
     transaction.on_commit(lambda: events.publish(rejected))

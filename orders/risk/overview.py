@@ -39,12 +39,18 @@ def risk_overview_for(account_id: int) -> RiskOverview:
     largest_position = max((abs(q) * p for q, p in usage.positions.values()), default=Decimal(0))
     uses = [
         LimitUse("open_orders", "Open orders", Decimal(profile.max_open_orders), Decimal(usage.open_orders), False),
-        LimitUse("orders_per_minute", "Orders this minute", Decimal(profile.max_orders_per_minute),
-                 Decimal(usage.orders_this_minute), False),
-        LimitUse("orders_per_day", "Orders today", Decimal(profile.max_orders_per_day), Decimal(usage.orders_today),
-                 False),
+        LimitUse(
+            "orders_per_minute",
+            "Orders this minute",
+            Decimal(profile.max_orders_per_minute),
+            Decimal(usage.orders_this_minute),
+            False,
+        ),
+        LimitUse(
+            "orders_per_day", "Orders today", Decimal(profile.max_orders_per_day), Decimal(usage.orders_today), False
+        ),
         LimitUse("gross_exposure", "Gross exposure", profile.max_gross_exposure, usage.gross_exposure, True),
         LimitUse("position_value", "Largest position", profile.max_position_value, largest_position, True),
         LimitUse("daily_loss", "Today's loss", profile.daily_loss_limit, max(-usage.day_pnl, Decimal(0)), True),
-    ]  # fmt: skip
+    ]
     return RiskOverview(profile, platform_risk(), uses)

@@ -51,9 +51,13 @@ def trading_state_set(profile: RiskProfile, *, state: str, code: str, reason: st
         update_fields=["state", "state_code", "state_reason", "state_changed_at", "reactivate_after", "updated_at"]
     )
     RiskEvent.objects.create(
-        account_id=profile.account_id, kind=RiskEvent.Kind.STATE, code=code, message=reason[:300], actor=actor,
+        account_id=profile.account_id,
+        kind=RiskEvent.Kind.STATE,
+        code=code,
+        message=reason[:300],
+        actor=actor,
         data={"from": previous, "to": state},
-    )  # fmt: skip
+    )
     changed = TradingStateChanged(
         account_id=profile.account_id, from_state=previous, to_state=state, code=code, reason=reason, actor=actor
     )

@@ -42,13 +42,21 @@ def kill_switch_activate(*, account: TradingAccount, actor: str, square_off: boo
         reactivate_after = None if by_admin else _trader_may_reactivate_from(profile.account)
         reason = f"Kill switch ({actor})"
         trading_state_set(
-            profile, state=TradingState.HALTED, code="risk_kill_switch", reason=reason, actor=actor,
+            profile,
+            state=TradingState.HALTED,
+            code="risk_kill_switch",
+            reason=reason,
+            actor=actor,
             reactivate_after=reactivate_after,
-        )  # fmt: skip
+        )
         RiskEvent.objects.create(
-            account_id=account.id, kind=RiskEvent.Kind.KILL_SWITCH, code="risk_kill_switch", message=reason,
-            actor=actor, data={"square_off": square_off, "by_admin": by_admin},
-        )  # fmt: skip
+            account_id=account.id,
+            kind=RiskEvent.Kind.KILL_SWITCH,
+            code="risk_kill_switch",
+            message=reason,
+            actor=actor,
+            data={"square_off": square_off, "by_admin": by_admin},
+        )
     cancelled = orders_cancel_all(user=account.user)
     closing = positions_close(user=account.user) if square_off else []
     events.publish(KillSwitchActivated(account_id=account.id, actor=actor, square_off=square_off))
@@ -124,8 +132,9 @@ def _check_trader_may_reactivate(profile: RiskProfile) -> None:
             "The daily loss limit holds until the next trading day.", code="risk_reactivation_not_allowed"
         )
     if profile.reactivate_after is None:
-        raise RuleViolation("An administrator halted this account; ask them to reactivate it.",
-                            code="risk_reactivation_not_allowed")  # fmt: skip
+        raise RuleViolation(
+            "An administrator halted this account; ask them to reactivate it.", code="risk_reactivation_not_allowed"
+        )
     if clock.now() < profile.reactivate_after:
         when = profile.reactivate_after.astimezone(clock.IST)
         raise RuleViolation(
@@ -187,9 +196,12 @@ def _loss_limit_reached(profile: RiskProfile) -> bool:
         if locked_profile.state != TradingState.ACTIVE:
             return False
         trading_state_set(
-            locked_profile, state=TradingState.REDUCING, code="risk_daily_loss_limit",
-            reason=f"Daily loss limit reached (P&L {usage.day_pnl:.2f})", actor="risk",
-        )  # fmt: skip
+            locked_profile,
+            state=TradingState.REDUCING,
+            code="risk_daily_loss_limit",
+            reason=f"Daily loss limit reached (P&L {usage.day_pnl:.2f})",
+            actor="risk",
+        )
     reached = DailyLossLimitReached(
         account_id=profile.account_id, day_pnl=usage.day_pnl, limit=profile.daily_loss_limit
     )
@@ -216,8 +228,15 @@ def risk_usage_verify(account_ids: list[int] | None = None) -> list[int]:
             funds.open_orders, funds.open_order_value = counted.open_orders, counted.open_order_value
             funds.orders_today, funds.realised_today = counted.orders_today, counted.realised_today
             funds.usage_day, funds.positions_held = clock.ist_date(now), counted.positions_held
-            mark(funds, "open_orders", "open_order_value", "orders_today", "realised_today", "usage_day",
-                 "positions_held")  # fmt: skip
+            mark(
+                funds,
+                "open_orders",
+                "open_order_value",
+                "orders_today",
+                "realised_today",
+                "usage_day",
+                "positions_held",
+            )
         log.warning("Risk usage of account %s corrected: %s -> %s", account_id, running, counted)
         events.publish(RiskUsageCorrected(account_id=account_id, running=_plain(running), counted=_plain(counted)))
         corrected.append(account_id)

@@ -86,9 +86,16 @@ def _risk_refusal(order: Order, funds, params: OrderParams):
     found, _ = quotes_get([order.instrument_id])
     quote = found.get(order.instrument_id)
     return risk_refusal(
-        account=order.account, funds=funds, instrument=order.instrument, params=params, quote=quote,
-        reducing=order.reserved_amount == 0, price=reference_price(params, quote), source=order.source, placing=False,
-    )  # fmt: skip
+        account=order.account,
+        funds=funds,
+        instrument=order.instrument,
+        params=params,
+        quote=quote,
+        reducing=order.reserved_amount == 0,
+        price=reference_price(params, quote),
+        source=order.source,
+        placing=False,
+    )
 
 
 def _required_after_change(order: Order, params: OrderParams):

@@ -142,11 +142,27 @@ def _reserve_and_store(
         broker_ready(account, current=profile.account)  # live: breaker open, session expired, not connected
         need = order_funds_required(account=account, instrument=instrument, params=params, quote=quote)
         refused = risk_refusal(
-            account=account, funds=books.funds, instrument=instrument, params=params, quote=quote,
-            reducing=need.opening_quantity == 0, price=need.price, source=source, profile=profile,
-        )  # fmt: skip
-        new = dict(user=user, account=account, instrument=instrument, params=params, client_order_id=key or None,
-                   request_fingerprint=fingerprint, tag=tag, source=source, check_price=need.price)  # fmt: skip
+            account=account,
+            funds=books.funds,
+            instrument=instrument,
+            params=params,
+            quote=quote,
+            reducing=need.opening_quantity == 0,
+            price=need.price,
+            source=source,
+            profile=profile,
+        )
+        new = dict(
+            user=user,
+            account=account,
+            instrument=instrument,
+            params=params,
+            client_order_id=key or None,
+            request_fingerprint=fingerprint,
+            tag=tag,
+            source=source,
+            check_price=need.price,
+        )
         if refused is None:
             return _store_accepted(books, required=need.amount, **new), True
         rejected = _store_refused(books, refused, **new) if refused.store else None
@@ -179,9 +195,13 @@ def _store_accepted(books, *, required, user, **new) -> Order:
 def _store_refused(books, refused, *, user, **new) -> Order:
     """Kept in the book as REJECTED, with the limit that refused it in its history."""
     order = _new_order(
-        books, user=user, status=OrderStatus.REJECTED, rejection_code=refused.code,
-        rejection_reason=refused.message[:300], **new,
-    )  # fmt: skip
+        books,
+        user=user,
+        status=OrderStatus.REJECTED,
+        rejection_code=refused.code,
+        rejection_reason=refused.message[:300],
+        **new,
+    )
     event(order, "", OrderStatus.REJECTED, f"Refused by risk checks: {refused.message}", "risk")
     return order
 

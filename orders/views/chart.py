@@ -14,8 +14,15 @@ def _order_lines(user, instrument_id: int) -> list[dict]:
     for o in orders:
         pending = o.quantity - o.filled_quantity
         if o.price is not None:
-            lines.append({"kind": "order", "id": o.id, "side": o.side, "price": str(o.price),
-                          "label": f"{o.side} {pending} {o.order_type}"})  # fmt: skip
+            lines.append(
+                {
+                    "kind": "order",
+                    "id": o.id,
+                    "side": o.side,
+                    "price": str(o.price),
+                    "label": f"{o.side} {pending} {o.order_type}",
+                }
+            )
         if o.trigger_price is not None:
             label = f"{o.side} {pending} {'SL' if o.order_type == OrderType.SL else 'SL-M'} trigger"
             lines.append({"kind": "trigger", "id": o.id, "side": o.side, "price": str(o.trigger_price), "label": label})

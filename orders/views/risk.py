@@ -55,10 +55,22 @@ def _act(request, action):
         done = action(account)
     except DomainError as exc:
         context = _context(request, error=exc.message)
-        return answer(request, template=PANEL_TEMPLATE, context=context, redirect_to="orders:risk",
-                      notes=[exc.message], error=True)  # fmt: skip
-    return answer(request, template=PANEL_TEMPLATE, context=_context(request, done=done), redirect_to="orders:risk",
-                  notes=[done], trigger=ORDERS_CHANGED)  # fmt: skip
+        return answer(
+            request,
+            template=PANEL_TEMPLATE,
+            context=context,
+            redirect_to="orders:risk",
+            notes=[exc.message],
+            error=True,
+        )
+    return answer(
+        request,
+        template=PANEL_TEMPLATE,
+        context=_context(request, done=done),
+        redirect_to="orders:risk",
+        notes=[done],
+        trigger=ORDERS_CHANGED,
+    )
 
 
 @login_required

@@ -148,8 +148,9 @@ IDS_PATTERN = r"^[0-9]{1,12}(,[0-9]{1,12}){1,5}$"
 
 def parse_ids(raw: str) -> list[int]:
     if not re.fullmatch(IDS_PATTERN, raw):
-        raise InvalidInput("`ids` must be 2 to 6 comma-separated backtest ids, e.g. 3,7.", code="invalid_compare",
-                           field="ids")  # fmt: skip
+        raise InvalidInput(
+            "`ids` must be 2 to 6 comma-separated backtest ids, e.g. 3,7.", code="invalid_compare", field="ids"
+        )
     return [int(part) for part in raw.split(",")]
 
 

@@ -22,16 +22,25 @@ class RunCreateInput(StrictSerializer):
         max_length=64, trim_whitespace=False, help_text="A name from GET /api/v1/strategies/."
     )
     params = serializers.DictField(required=False, default=dict, help_text="Parameter name -> value.")
-    symbols = serializers.ListField(child=serializers.CharField(max_length=80, trim_whitespace=False), min_length=1,
-                                    help_text='e.g. ["NSE:SBIN-EQ"]')  # fmt: skip
+    symbols = serializers.ListField(
+        child=serializers.CharField(max_length=80, trim_whitespace=False),
+        min_length=1,
+        help_text='e.g. ["NSE:SBIN-EQ"]',
+    )
     interval = serializers.ChoiceField(choices=INTERVALS, help_text="The bars the strategy trades on.")
-    sizing = serializers.DictField(required=False, default=dict,
-                                   help_text='For orders without a quantity: {"mode": "fixed_quantity"|"fixed_value"|'
-                                   '"percent_equity", "value": 1}. Default: fixed_quantity 1.')  # fmt: skip
+    sizing = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text='For orders without a quantity: {"mode": "fixed_quantity"|"fixed_value"|'
+        '"percent_equity", "value": 1}. Default: fixed_quantity 1.',
+    )
     product = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=8,
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=8,
         help_text="CNC, MIS or NRML; default CNC (equity) or NRML (derivatives).",
-    )  # fmt: skip
+    )
 
 
 class RunPositionSerializer(serializers.Serializer):
@@ -66,8 +75,10 @@ class RunSummarySerializer(serializers.Serializer):
     interval = serializers.CharField()
     sizing = serializers.DictField()
     product = serializers.CharField()
-    status = serializers.ChoiceField(choices=LiveStatus.choices, help_text="LOST: RUNNING, but no runner has "
-                                     "written its heartbeat lately; a runner that starts resumes it.")  # fmt: skip
+    status = serializers.ChoiceField(
+        choices=LiveStatus.choices,
+        help_text="LOST: RUNNING, but no runner has written its heartbeat lately; a runner that starts resumes it.",
+    )
     error = serializers.CharField()
     account_mode = serializers.CharField(help_text="paper or live, when the run started.")
     tag = serializers.CharField(help_text="The tag on the run's orders in the order book.")
@@ -85,12 +96,22 @@ class RunDetailSerializer(RunSummarySerializer):
 
 def run_summary(run: StrategyRun) -> dict:
     return {
-        "id": run.id, "strategy": run.strategy, "params": run.params, "symbols": run.symbols,
-        "interval": run.interval, "sizing": run.sizing, "product": run.product,
-        "status": selectors.run_shown_status(run), "error": run.error, "account_mode": run.account_mode,
-        "tag": run.tag, "created_at": iso_utc(run.created_at), "started_at": iso_utc(run.started_at),
-        "stopped_at": iso_utc(run.stopped_at), "heartbeat_at": iso_utc(run.heartbeat_at),
-    }  # fmt: skip
+        "id": run.id,
+        "strategy": run.strategy,
+        "params": run.params,
+        "symbols": run.symbols,
+        "interval": run.interval,
+        "sizing": run.sizing,
+        "product": run.product,
+        "status": selectors.run_shown_status(run),
+        "error": run.error,
+        "account_mode": run.account_mode,
+        "tag": run.tag,
+        "created_at": iso_utc(run.created_at),
+        "started_at": iso_utc(run.started_at),
+        "stopped_at": iso_utc(run.stopped_at),
+        "heartbeat_at": iso_utc(run.heartbeat_at),
+    }
 
 
 def _money(value):
@@ -98,13 +119,31 @@ def _money(value):
 
 
 def run_detail(run: StrategyRun) -> dict:
-    positions = [{**p, "average_price": p["average_price"] and str(p["average_price"]),
-                  "last_price": p["last_price"] and str(p["last_price"]), "realised_pnl": _money(p["realised_pnl"]),
-                  "unrealised_pnl": _money(p["unrealised_pnl"])} for p in selectors.run_positions(run)]  # fmt: skip
-    orders = [{"id": o.id, "symbol": o.instrument.key, "side": o.side, "quantity": o.quantity,
-               "order_type": o.order_type, "status": o.status, "filled_quantity": o.filled_quantity,
-               "average_price": o.average_price and str(o.average_price), "strategy_tag": o.strategy_link.tag,
-               "created_at": iso_utc(o.created_at)} for o in selectors.run_orders_recent(run)]  # fmt: skip
+    positions = [
+        {
+            **p,
+            "average_price": p["average_price"] and str(p["average_price"]),
+            "last_price": p["last_price"] and str(p["last_price"]),
+            "realised_pnl": _money(p["realised_pnl"]),
+            "unrealised_pnl": _money(p["unrealised_pnl"]),
+        }
+        for p in selectors.run_positions(run)
+    ]
+    orders = [
+        {
+            "id": o.id,
+            "symbol": o.instrument.key,
+            "side": o.side,
+            "quantity": o.quantity,
+            "order_type": o.order_type,
+            "status": o.status,
+            "filled_quantity": o.filled_quantity,
+            "average_price": o.average_price and str(o.average_price),
+            "strategy_tag": o.strategy_link.tag,
+            "created_at": iso_utc(o.created_at),
+        }
+        for o in selectors.run_orders_recent(run)
+    ]
     return {**run_summary(run), "positions": positions, "orders": orders, "logs": run.logs or []}
 
 
@@ -149,8 +188,11 @@ class RunListCreateApi(ListAPIView):
 
 
 class RunDetailApi(APIView):
-    @extend_schema(operation_id="strategy_runs_retrieve", tags=["strategy runs"],
-                   responses={200: RunDetailSerializer, 404: ERRORS[404]})  # fmt: skip
+    @extend_schema(
+        operation_id="strategy_runs_retrieve",
+        tags=["strategy runs"],
+        responses={200: RunDetailSerializer, 404: ERRORS[404]},
+    )
     def get(self, request, run_id: int):
         return Response(run_detail(selectors.run_get_for_user(user=request.user, run_id=run_id)))
 

@@ -139,8 +139,13 @@ class SweepDetailApi(APIView):
     def get(self, request, sweep_id: int):
         return Response(sweep_json(selectors.sweep_get_for_user(user=request.user, sweep_id=sweep_id)))
 
-    @extend_schema(operation_id="sweeps_update", tags=["sweeps"], request=InputSerializer,
-                   responses={200: SweepSummarySerializer}, description="Label a sweep.")  # fmt: skip
+    @extend_schema(
+        operation_id="sweeps_update",
+        tags=["sweeps"],
+        request=InputSerializer,
+        responses={200: SweepSummarySerializer},
+        description="Label a sweep.",
+    )
     def patch(self, request, sweep_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

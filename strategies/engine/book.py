@@ -135,9 +135,17 @@ class Book:
             exit_share = charges * take / quantity
             gross = (price - lot.price) * take * direction
             self.trades.append(
-                Trade(position.series.symbol, take * direction, lot.index, lot.price, index, price,
-                      entry_share + exit_share, gross - entry_share - exit_share)
-            )  # fmt: skip
+                Trade(
+                    position.series.symbol,
+                    take * direction,
+                    lot.index,
+                    lot.price,
+                    index,
+                    price,
+                    entry_share + exit_share,
+                    gross - entry_share - exit_share,
+                )
+            )
             lot.quantity -= take * direction
             lot.charges -= entry_share
             signed += take * direction
@@ -152,8 +160,18 @@ class Book:
             mark = p.mark()
             for lot in p.lots:
                 gross = (mark - lot.price) * lot.quantity
-                out.append(Trade(p.series.symbol, lot.quantity, lot.index, lot.price, None, None, lot.charges,
-                                 gross - lot.charges))  # fmt: skip
+                out.append(
+                    Trade(
+                        p.series.symbol,
+                        lot.quantity,
+                        lot.index,
+                        lot.price,
+                        None,
+                        None,
+                        lot.charges,
+                        gross - lot.charges,
+                    )
+                )
         return out
 
 

@@ -139,8 +139,17 @@ class BacktestContext(Context):
         # Placed from on_fill while this bar is being matched: a limit or stop order still
         # sees the rest of the bar; a MARKET order, like any other, waits for the next open.
         placed = self._bar.index if self._matching < 0 or kind == MARKET else self._matching - 1
-        order = SimOrder(self._run.next_order_id(), side, quantity, kind, limit_price, stop_price,
-                         bool(reduce_only), str(tag)[:40], placed)  # fmt: skip
+        order = SimOrder(
+            self._run.next_order_id(),
+            side,
+            quantity,
+            kind,
+            limit_price,
+            stop_price,
+            bool(reduce_only),
+            str(tag)[:40],
+            placed,
+        )
         self.pending.append(order)
         self.orders.append(order)
         return order

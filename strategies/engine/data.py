@@ -63,9 +63,17 @@ class Series:
         """Bars with start <= time < end (epoch seconds), sharing memory with this series."""
         lo, hi = np.searchsorted(self.times, [start, end])
         return Series(
-            self.symbol, self.times[lo:hi], self.open[lo:hi], self.high[lo:hi], self.low[lo:hi],
-            self.close[lo:hi], self.volume[lo:hi], self.lot_size, self.tick_size, self.segment,
-        )  # fmt: skip
+            self.symbol,
+            self.times[lo:hi],
+            self.open[lo:hi],
+            self.high[lo:hi],
+            self.low[lo:hi],
+            self.close[lo:hi],
+            self.volume[lo:hi],
+            self.lot_size,
+            self.tick_size,
+            self.segment,
+        )
 
 
 def series_from_frame(frame, symbol: str, *, lot_size: int = 1, tick_size: Decimal | None = None) -> Series:

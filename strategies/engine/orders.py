@@ -31,8 +31,11 @@ from .data import exact
 BUY, SELL = Side.BUY.value, Side.SELL.value
 MARKET, LIMIT, SL, SL_M = OrderType.MARKET.value, OrderType.LIMIT.value, OrderType.SL.value, OrderType.SL_M.value
 OPEN, FILLED, CANCELLED, REJECTED = (
-    OrderStatus.OPEN.value, OrderStatus.FILLED.value, OrderStatus.CANCELLED.value, OrderStatus.REJECTED.value,
-)  # fmt: skip
+    OrderStatus.OPEN.value,
+    OrderStatus.FILLED.value,
+    OrderStatus.CANCELLED.value,
+    OrderStatus.REJECTED.value,
+)
 MATCH_ORDER = {MARKET: 0, SL_M: 1, SL: 1, LIMIT: 2}
 
 

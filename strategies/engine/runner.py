@@ -118,9 +118,19 @@ class Backtest:
         except Exception as exc:  # a strategy's bug ends its run, never the process running it
             error = self._describe(exc)
             done = self._steps_seen()
-        return RunResult(self.series, self.book, self.timeline, done, error, self.logs,
-                         time.perf_counter() - started, self.config, self._order_id,
-                         self._bars_seen(), self._bars_total())  # fmt: skip
+        return RunResult(
+            self.series,
+            self.book,
+            self.timeline,
+            done,
+            error,
+            self.logs,
+            time.perf_counter() - started,
+            self.config,
+            self._order_id,
+            self._bars_seen(),
+            self._bars_total(),
+        )
 
     def _bars_seen(self) -> int:
         return sum(ctx._bar.index + 1 for ctx in self.contexts)
@@ -188,10 +198,15 @@ class Backtest:
 def _rows(s: Series, lo: int, hi: int):
     """(open, high, low, close, volume, epoch, close in millionths) per bar, from the arrays in one pass."""
     return zip(
-        s.open[lo:hi].tolist(), s.high[lo:hi].tolist(), s.low[lo:hi].tolist(), s.close[lo:hi].tolist(),
-        s.volume[lo:hi].tolist(), s.times[lo:hi].tolist(), np.rint(s.close[lo:hi] * MICRO).astype(np.int64).tolist(),
+        s.open[lo:hi].tolist(),
+        s.high[lo:hi].tolist(),
+        s.low[lo:hi].tolist(),
+        s.close[lo:hi].tolist(),
+        s.volume[lo:hi].tolist(),
+        s.times[lo:hi].tolist(),
+        np.rint(s.close[lo:hi] * MICRO).astype(np.int64).tolist(),
         strict=True,
-    )  # fmt: skip
+    )
 
 
 def _feed_others(others: list, row: tuple) -> None:

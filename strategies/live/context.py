@@ -81,8 +81,12 @@ class LiveContext(Context):
         if order is None or order.status in TERMINAL:
             return False
         try:
-            order_services.order_cancel(user=self._run.row.user, order=order, reason="Cancelled by the strategy",
-                                        actor=f"strategy:{self._run.row.tag}")  # fmt: skip
+            order_services.order_cancel(
+                user=self._run.row.user,
+                order=order,
+                reason="Cancelled by the strategy",
+                actor=f"strategy:{self._run.row.tag}",
+            )
         except DomainError:
             return False
         return True
@@ -129,8 +133,15 @@ class LiveContext(Context):
             kind = OrderType.SL if limit_price is not None else OrderType.SL_M
         else:
             kind = OrderType.LIMIT if limit_price is not None else OrderType.MARKET
-        return OrderParams(side=side, quantity=quantity, order_type=kind, product=self._run.row.product,
-                           validity=Validity.DAY, price=limit_price, trigger_price=stop_price)  # fmt: skip
+        return OrderParams(
+            side=side,
+            quantity=quantity,
+            order_type=kind,
+            product=self._run.row.product,
+            validity=Validity.DAY,
+            price=limit_price,
+            trigger_price=stop_price,
+        )
 
     # --- data --------------------------------------------------------------------------
     def feed(self, row: tuple) -> None:

@@ -101,8 +101,15 @@ class LiveRun:
         )
 
     def _bar(self, ctx: LiveContext, candle: Candle) -> None:
-        row = (float(candle.open), float(candle.high), float(candle.low), float(candle.close), float(candle.volume),
-               int(candle.start.timestamp()), to_micro(candle.close))  # fmt: skip
+        row = (
+            float(candle.open),
+            float(candle.high),
+            float(candle.low),
+            float(candle.close),
+            float(candle.volume),
+            int(candle.start.timestamp()),
+            to_micro(candle.close),
+        )
         ctx.feed(row)
         ctx.cause, ctx.placed_in_cause = f"b{row[5]}", 0
         ctx.strategy.on_bar(ctx.bar)
@@ -116,8 +123,9 @@ class LiveRun:
             if not ctx.vposition.quantity:
                 self._cancel_reduce_only(ctx)
             ctx.cause, ctx.placed_in_cause = f"f{trade.id}", 0
-            ctx.strategy.on_fill(Fill(trade.order_id, trade.side, trade.quantity, trade.price, Decimal(0),
-                                      trade.executed_at, link.tag))  # fmt: skip
+            ctx.strategy.on_fill(
+                Fill(trade.order_id, trade.side, trade.quantity, trade.price, Decimal(0), trade.executed_at, link.tag)
+            )
 
     def _cancel_reduce_only(self, ctx: LiveContext) -> None:
         """Flat again: exits still resting (the other leg of a bracket) would open a new position."""
@@ -129,8 +137,10 @@ class LiveRun:
     def _check_account(self) -> None:
         account = trading_account_for(self.row.user)
         if account is None or account.mode != self.row.account_mode:
-            raise RuntimeError(f"the account is no longer {self.row.account_mode}: the run stops rather than trade "
-                               "on a different account than it was started on")  # fmt: skip
+            raise RuntimeError(
+                f"the account is no longer {self.row.account_mode}: the run stops rather than trade "
+                "on a different account than it was started on"
+            )
 
     # --- what contexts ask of the run -------------------------------------------------
     def _trades(self):
@@ -143,9 +153,13 @@ class LiveRun:
         link = {"run": self.row, "tag": tag, "reduce_only": reduce_only}
         try:
             order, _ = order_services.order_place(
-                user=self.row.user, instrument=ctx.instrument, params=params, client_order_id=key,
-                tag=self.row.tag, source="strategy",
-            )  # fmt: skip
+                user=self.row.user,
+                instrument=ctx.instrument,
+                params=params,
+                client_order_id=key,
+                tag=self.row.tag,
+                source="strategy",
+            )
         except DomainError as exc:  # refused (risk, funds, market hours): the strategy goes on, the log says why
             ctx.log(f"{params.side} {params.quantity} refused: {exc.message} ({exc.code})")
             refused = order_for_key(self.row.user, key)  # a refusal the risk checks kept in the book

@@ -32,16 +32,20 @@ def _product(product: str | None, instruments: list[Instrument]) -> str:
     if not product:
         derivatives = {i.is_derivative for i in instruments}
         if len(derivatives) > 1:
-            raise SpecInvalid("Give `product`: the instruments mix equity and derivatives.", code="product_required",
-                              field="product")  # fmt: skip
+            raise SpecInvalid(
+                "Give `product`: the instruments mix equity and derivatives.", code="product_required", field="product"
+            )
         return "NRML" if derivatives == {True} else "CNC"
     if product not in PRODUCTS:
         raise SpecInvalid(f"`product` must be one of {', '.join(PRODUCTS)}.", field="product")
     for instrument in instruments:
         allowed = ("MIS", "NRML") if instrument.is_derivative else ("CNC", "MIS")
         if product not in allowed:
-            raise SpecInvalid(f"product {product} does not apply to {instrument.key} (use {' or '.join(allowed)}).",
-                              code="product_not_allowed", field="product")  # fmt: skip
+            raise SpecInvalid(
+                f"product {product} does not apply to {instrument.key} (use {' or '.join(allowed)}).",
+                code="product_not_allowed",
+                field="product",
+            )
     return product
 
 
@@ -51,11 +55,18 @@ def run_spec(*, strategy, params=None, symbols, interval, sizing=None, product=N
     clean = cls.clean_params(params)
     instruments = instruments_resolve(symbols)
     if interval not in INTERVALS:
-        raise SpecInvalid(f"`interval` must be one of {', '.join(INTERVALS)}.", code="invalid_interval",
-                          field="interval")  # fmt: skip
+        raise SpecInvalid(
+            f"`interval` must be one of {', '.join(INTERVALS)}.", code="invalid_interval", field="interval"
+        )
     chosen = sizing_from(sizing or DEFAULT_SIZING)
-    return {"strategy": cls.name, "params": clean, "symbols": [i.key for i in instruments], "interval": interval,
-            "sizing": chosen.describe(), "product": _product(product, instruments)}  # fmt: skip
+    return {
+        "strategy": cls.name,
+        "params": clean,
+        "symbols": [i.key for i in instruments],
+        "interval": interval,
+        "sizing": chosen.describe(),
+        "product": _product(product, instruments),
+    }
 
 
 def run_create(*, user, **inputs) -> StrategyRun:
@@ -64,16 +75,14 @@ def run_create(*, user, **inputs) -> StrategyRun:
     if account is None:
         raise RuleViolation("You have no trading account yet.", code="no_trading_account")
     if StrategyRun.objects.filter(user=user, status__in=ACTIVE).count() >= conf.max_runs():
-        raise RuleViolation(f"At most {conf.max_runs()} strategy runs at once; stop one first.",
-                            code="too_many_runs")  # fmt: skip
+        raise RuleViolation(f"At most {conf.max_runs()} strategy runs at once; stop one first.", code="too_many_runs")
     return StrategyRun.objects.create(user=user, account_mode=account.mode, started_at=clock.now(), **spec)
 
 
 def run_stop(*, user, run: StrategyRun) -> StrategyRun:
     """Stops the run and cancels its working orders; its positions stay (square them off if you want)."""
     now = clock.now()
-    changed = StrategyRun.objects.filter(id=run.id, status__in=ACTIVE).update(status=LiveStatus.STOPPED,
-                                                                              stopped_at=now)  # fmt: skip
+    changed = StrategyRun.objects.filter(id=run.id, status__in=ACTIVE).update(status=LiveStatus.STOPPED, stopped_at=now)
     if not changed:
         run.refresh_from_db()
         raise Conflict(f"Run #{run.id} is already {run.status}.", code="run_not_active")

@@ -21,8 +21,19 @@ from .running import run_and_report
 
 log = logging.getLogger(__name__)
 # Higher is better for each (max_drawdown is negative: closer to zero ranks first).
-RANKABLE = ("sharpe", "sortino", "calmar", "total_return", "cagr", "profit_factor", "win_rate", "expectancy",
-            "max_drawdown", "final_equity", "net_profit")  # fmt: skip
+RANKABLE = (
+    "sharpe",
+    "sortino",
+    "calmar",
+    "total_return",
+    "cagr",
+    "profit_factor",
+    "win_rate",
+    "expectancy",
+    "max_drawdown",
+    "final_equity",
+    "net_profit",
+)
 MAX_VALUES_PER_PARAM = 100
 
 
@@ -104,8 +115,9 @@ def sweep_create(*, user, grid, metric="sharpe", label="", mode=SweepMode.GRID, 
     if mode == SweepMode.WALK_FORWARD:
         from .walkforward import walkforward_create
 
-        return walkforward_create(user=user, spec=spec, combos=combos, grid=grid, metric=metric,
-                                  label=_label(label), options=walk_forward)  # fmt: skip
+        return walkforward_create(
+            user=user, spec=spec, combos=combos, grid=grid, metric=metric, label=_label(label), options=walk_forward
+        )
     if mode != SweepMode.GRID:
         raise SpecInvalid("`mode` must be grid or walk_forward.", field="mode")
     _check_work(len(combos), spec.bars)
@@ -119,8 +131,16 @@ def _store(user, spec: BacktestSpec, combos, grid, metric, label, mode, total, w
     stored = spec.stored()
     stored["params"] = {k: v for k, v in stored["params"].items() if k not in grid}
     clean_grid = {name: list(dict.fromkeys(c[name] for c in combos)) for name in grid}
-    return Sweep.objects.create(user=user, label=label, mode=mode, grid=clean_grid, metric=metric, total=total,
-                                walk_forward=walk_forward, **stored)  # fmt: skip
+    return Sweep.objects.create(
+        user=user,
+        label=label,
+        mode=mode,
+        grid=clean_grid,
+        metric=metric,
+        total=total,
+        walk_forward=walk_forward,
+        **stored,
+    )
 
 
 def _enqueue_chunks(sweep_id: int, total: int) -> None:
@@ -179,10 +199,12 @@ def score_of(metrics: dict | None, metric: str) -> float | None:
 @transaction.atomic
 def _save_result(sweep: Sweep, row: SweepResult, metrics, error: str, detail=None, score=None, params=None) -> None:
     updated = SweepResult.objects.filter(id=row.id, metrics__isnull=True, error="").update(
-        metrics=metrics, error=error or ("" if metrics is not None else "no result"),
+        metrics=metrics,
+        error=error or ("" if metrics is not None else "no result"),
         score=score if score is not None or error else score_of(metrics, sweep.metric),
-        detail=detail, params=row.params if params is None else params,
-    )  # fmt: skip
+        detail=detail,
+        params=row.params if params is None else params,
+    )
     if updated:
         Sweep.objects.filter(id=sweep.id).update(completed=F("completed") + 1, heartbeat_at=clock.now())
 

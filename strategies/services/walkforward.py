@@ -46,22 +46,32 @@ def _windows(spec: BacktestSpec, options) -> list[dict]:
     for name in ("train_days", "test_days"):
         value = options.get(name)
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 3650:
-            raise SpecInvalid(f"walk_forward.{name} must be a whole number of days, 1 to 3650.",
-                               field=f"walk_forward.{name}")  # fmt: skip
+            raise SpecInvalid(
+                f"walk_forward.{name} must be a whole number of days, 1 to 3650.", field=f"walk_forward.{name}"
+            )
         days[name] = value
     train, test = timedelta(days=days["train_days"]), timedelta(days=days["test_days"])
     windows, start = [], spec.start
     while start + train < spec.end:
         test_end = min(start + train + test, spec.end)
-        windows.append({"train_start": int(start.timestamp()), "test_start": int((start + train).timestamp()),
-                        "test_end": int(test_end.timestamp())})  # fmt: skip
+        windows.append(
+            {
+                "train_start": int(start.timestamp()),
+                "test_start": int((start + train).timestamp()),
+                "test_end": int(test_end.timestamp()),
+            }
+        )
         start += test
     if not windows:
-        raise RuleViolation("The period is shorter than one training window.", code="invalid_range",
-                            field="walk_forward.train_days")  # fmt: skip
+        raise RuleViolation(
+            "The period is shorter than one training window.", code="invalid_range", field="walk_forward.train_days"
+        )
     if len(windows) > MAX_WINDOWS:
-        raise RuleViolation(f"{len(windows)} windows; at most {MAX_WINDOWS}. Use longer test windows.",
-                            code="sweep_too_large", field="walk_forward.test_days")  # fmt: skip
+        raise RuleViolation(
+            f"{len(windows)} windows; at most {MAX_WINDOWS}. Use longer test windows.",
+            code="sweep_too_large",
+            field="walk_forward.test_days",
+        )
     return {**days, "windows": windows}
 
 
@@ -150,11 +160,14 @@ def walkforward_summary(sweep: Sweep) -> dict:
     keep = downsample(_array(oos), MAX_POINTS) if oos else []
     return {
         "windows": windows,
-        "equity": {"time": [times[i] for i in keep], "out_of_sample": [f"{oos[i]:.2f}" for i in keep],
-                   "in_sample_promise": [f"{promised[i]:.2f}" for i in keep]},
+        "equity": {
+            "time": [times[i] for i in keep],
+            "out_of_sample": [f"{oos[i]:.2f}" for i in keep],
+            "in_sample_promise": [f"{promised[i]:.2f}" for i in keep],
+        },
         "out_of_sample_return": round(100 * (oos_value / cash - 1), 4),
         "in_sample_promise_return": round(100 * (promised_value / cash - 1), 4),
-    }  # fmt: skip
+    }
 
 
 def _array(values):

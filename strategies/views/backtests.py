@@ -22,9 +22,25 @@ def split_errors(fields: dict, shown: set[str], message: str) -> tuple[dict, lis
     return beside, top
 
 
-SHOWN = {"strategy", "symbols", "interval", "start", "end", "initial_cash", "costs.model", "costs.product",
-         "costs.per_order", "sizing.mode", "sizing.value", "slippage_ticks", "label", "metric", "mode",
-         "walk_forward.train_days", "walk_forward.test_days"}  # fmt: skip
+SHOWN = {
+    "strategy",
+    "symbols",
+    "interval",
+    "start",
+    "end",
+    "initial_cash",
+    "costs.model",
+    "costs.product",
+    "costs.per_order",
+    "sizing.mode",
+    "sizing.value",
+    "slippage_ticks",
+    "label",
+    "metric",
+    "mode",
+    "walk_forward.train_days",
+    "walk_forward.test_days",
+}
 
 
 @login_required

@@ -26,8 +26,13 @@ def compare_page(request):
         return render(request, "strategies/compare.html", {"error": exc.message}, status=exc.status_code)
     rows = [{"title": title, "cells": [_cell(b, key, kind) for b in backtests]} for key, title, kind in METRICS]
     curves = [
-        {"id": b.id, "name": b.label or f"#{b.id} {b.strategy}", "initial": float(b.initial_cash),
-         "time": (b.equity or {}).get("time", []), "equity": (b.equity or {}).get("equity", [])}
+        {
+            "id": b.id,
+            "name": b.label or f"#{b.id} {b.strategy}",
+            "initial": float(b.initial_cash),
+            "time": (b.equity or {}).get("time", []),
+            "equity": (b.equity or {}).get("equity", []),
+        }
         for b in backtests
-    ]  # fmt: skip
+    ]
     return render(request, "strategies/compare.html", {"backtests": backtests, "rows": rows, "curves": curves})

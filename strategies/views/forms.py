@@ -17,10 +17,19 @@ from strategies.services.sweeps import RANKABLE
 
 DEFAULT_STRATEGY = "sma_crossover"
 DEFAULTS = {
-    "interval": "1d", "initial_cash": "1000000", "costs.model": "india", "costs.product": "CNC",
-    "costs.per_order": "20", "sizing.mode": "percent_equity", "sizing.value": "100", "slippage_ticks": "0",
-    "metric": "sharpe", "mode": "grid", "walk_forward.train_days": "365", "walk_forward.test_days": "90",
-}  # fmt: skip
+    "interval": "1d",
+    "initial_cash": "1000000",
+    "costs.model": "india",
+    "costs.product": "CNC",
+    "costs.per_order": "20",
+    "sizing.mode": "percent_equity",
+    "sizing.value": "100",
+    "slippage_ticks": "0",
+    "metric": "sharpe",
+    "mode": "grid",
+    "walk_forward.train_days": "365",
+    "walk_forward.test_days": "90",
+}
 
 
 @dataclass
@@ -47,11 +56,20 @@ def param_fields(strategy_name: str, values: dict, errors: dict, prefix: str = "
         key = prefix + name
         kind = "bool" if isinstance(param, BoolParam) else "choice" if isinstance(param, ChoiceParam) else "number"
         step = "1" if isinstance(param, IntParam) else "any" if isinstance(param, FloatParam) else ""
-        out.append(ParamField(
-            key, param.label, param.help, kind, values.get(key, _text(param.default)),
-            getattr(param, "min", None), getattr(param, "max", None), step, list(getattr(param, "choices", ())),
-            _errors_for(errors, key, name, prefix),
-        ))  # fmt: skip
+        out.append(
+            ParamField(
+                key,
+                param.label,
+                param.help,
+                kind,
+                values.get(key, _text(param.default)),
+                getattr(param, "min", None),
+                getattr(param, "max", None),
+                step,
+                list(getattr(param, "choices", ())),
+                _errors_for(errors, key, name, prefix),
+            )
+        )
     return out
 
 
@@ -135,7 +153,15 @@ def sweep_inputs(post, errors: dict) -> dict:
         (grid if len(values) > 1 else fixed)[key.removeprefix("grid.")] = values if len(values) > 1 else values[0]
     walk = None
     if post.get("mode") == "walk_forward":
-        walk = {name: _int(post.get(f"walk_forward.{name}", ""), f"walk_forward.{name}", errors)
-                for name in ("train_days", "test_days")}  # fmt: skip
-    return {**run_inputs(post, errors), "params": fixed, "grid": grid or {}, "metric": post.get("metric", "sharpe"),
-            "mode": post.get("mode", "grid"), "walk_forward": walk}  # fmt: skip
+        walk = {
+            name: _int(post.get(f"walk_forward.{name}", ""), f"walk_forward.{name}", errors)
+            for name in ("train_days", "test_days")
+        }
+    return {
+        **run_inputs(post, errors),
+        "params": fixed,
+        "grid": grid or {},
+        "metric": post.get("metric", "sharpe"),
+        "mode": post.get("mode", "grid"),
+        "walk_forward": walk,
+    }

@@ -3,15 +3,24 @@
 from core.formatting import format_indian
 
 METRICS = [
-    ("final_equity", "Final equity", "money"), ("total_return", "Total return", "pct"), ("cagr", "CAGR", "pct"),
-    ("volatility", "Volatility (ann.)", "pct_plain"), ("sharpe", "Sharpe", "ratio"), ("sortino", "Sortino", "ratio"),
-    ("calmar", "Calmar", "ratio"), ("max_drawdown", "Max drawdown", "pct"),
-    ("max_drawdown_duration_days", "Longest drawdown (days)", "plain"), ("num_trades", "Trades", "plain"),
-    ("win_rate", "Win rate", "pct_plain"), ("profit_factor", "Profit factor", "ratio"),
-    ("expectancy", "Expectancy / trade", "pct"), ("average_trade", "Average trade", "money_signed"),
-    ("exposure_time", "Exposure", "pct_plain"), ("total_charges", "Charges", "money"),
+    ("final_equity", "Final equity", "money"),
+    ("total_return", "Total return", "pct"),
+    ("cagr", "CAGR", "pct"),
+    ("volatility", "Volatility (ann.)", "pct_plain"),
+    ("sharpe", "Sharpe", "ratio"),
+    ("sortino", "Sortino", "ratio"),
+    ("calmar", "Calmar", "ratio"),
+    ("max_drawdown", "Max drawdown", "pct"),
+    ("max_drawdown_duration_days", "Longest drawdown (days)", "plain"),
+    ("num_trades", "Trades", "plain"),
+    ("win_rate", "Win rate", "pct_plain"),
+    ("profit_factor", "Profit factor", "ratio"),
+    ("expectancy", "Expectancy / trade", "pct"),
+    ("average_trade", "Average trade", "money_signed"),
+    ("exposure_time", "Exposure", "pct_plain"),
+    ("total_charges", "Charges", "money"),
     ("buy_and_hold_return", "Buy and hold", "pct"),
-]  # fmt: skip
+]
 
 
 def show(value, kind: str) -> str:
@@ -36,5 +45,7 @@ def tone(value, kind: str) -> str:
 def metric_rows(metrics: dict | None) -> list[dict]:
     if not metrics:
         return []
-    return [{"key": key, "title": title, "value": show(metrics.get(key), kind), "tone": tone(metrics.get(key), kind)}
-            for key, title, kind in METRICS]  # fmt: skip
+    return [
+        {"key": key, "title": title, "value": show(metrics.get(key), kind), "tone": tone(metrics.get(key), kind)}
+        for key, title, kind in METRICS
+    ]

@@ -36,8 +36,9 @@ def runs_rows(user) -> list[dict]:
     rows = []
     for run in selectors.run_list_for_user(user=user)[:LIST_SIZE]:
         shown = selectors.run_shown_status(run)
-        rows.append({"run": run, "status": shown, "active": run.status in ACTIVE,
-                     "positions": selectors.run_positions(run)})  # fmt: skip
+        rows.append(
+            {"run": run, "status": shown, "active": run.status in ACTIVE, "positions": selectors.run_positions(run)}
+        )
     return rows
 
 
@@ -53,8 +54,12 @@ def runs_page(request):
         except DomainError as exc:
             errors, top = split_errors(exc.fields, SHOWN, exc.message)
         status = FORM_ERROR_STATUS
-    context = {**form_context(values, errors), "top_errors": top, "runs": runs_rows(request.user),
-               "products": ("CNC", "MIS", "NRML")}  # fmt: skip
+    context = {
+        **form_context(values, errors),
+        "top_errors": top,
+        "runs": runs_rows(request.user),
+        "products": ("CNC", "MIS", "NRML"),
+    }
     return render(request, "strategies/runs.html", context, status=status)
 
 

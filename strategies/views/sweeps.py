@@ -28,8 +28,11 @@ def sweeps_page(request):
             except DomainError as exc:
                 errors, top = split_errors(exc.fields, SHOWN, exc.message)
         status = FORM_ERROR_STATUS
-    context = {**form_context(values, errors, sweep=True), "top_errors": top,
-               "sweeps": selectors.sweep_list_for_user(user=request.user)[:50]}  # fmt: skip
+    context = {
+        **form_context(values, errors, sweep=True),
+        "top_errors": top,
+        "sweeps": selectors.sweep_list_for_user(user=request.user)[:50],
+    }
     return render(request, "strategies/sweeps.html", context, status=status)
 
 
@@ -72,9 +75,10 @@ def sweep_page(request, sweep_id: int):
         "varying": [name for name, values in sweep.grid.items() if len(values) > 1],
         "heatmap": heatmap_view(selectors.sweep_heatmap(sweep=sweep)) if sweep.mode == SweepMode.GRID else None,
         "walk": walk,
-        "best": metric_rows(results[0].metrics) if results and sweep.mode == SweepMode.GRID and results[0].metrics
+        "best": metric_rows(results[0].metrics)
+        if results and sweep.mode == SweepMode.GRID and results[0].metrics
         else [],
-    }  # fmt: skip
+    }
     return render(request, "strategies/sweep.html", context)
 
 

@@ -128,9 +128,14 @@ def test_admin_changes_are_recorded(client, user):
     client.force_login(admin)
     response = client.post(
         f"/admin/accounts/user/{user.pk}/change/",
-        {"username": user.username, "email": "new@example.com", "is_active": "on", "date_joined_0": "2026-01-01",
-         "date_joined_1": "10:00:00"},
-    )  # fmt: skip
+        {
+            "username": user.username,
+            "email": "new@example.com",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "10:00:00",
+        },
+    )
     assert response.status_code == 302, response.content[:2000]
     event = SecurityEvent.objects.get(kind=Kind.ADMIN_CHANGE)
     assert (event.user_id, event.detail["model"], event.detail["action"]) == (admin.pk, "user", "changed")

@@ -21,9 +21,16 @@ def main() -> None:
     time.sleep(max(0.0, start_at - time.time()))
     for n in range(count):
         request = PlaceOrderRequest(
-            tag=f"H{os.getpid() % 100000}-{n}", exchange="NSE", symbol="SBIN-EQ", token="3045", side=Side.BUY,
-            quantity=1, order_type=OrderType.MARKET, product=Product.MIS, validity=Validity.DAY,
-        )  # fmt: skip
+            tag=f"H{os.getpid() % 100000}-{n}",
+            exchange="NSE",
+            symbol="SBIN-EQ",
+            token="3045",
+            side=Side.BUY,
+            quantity=1,
+            order_type=OrderType.MARKET,
+            product=Product.MIS,
+            validity=Validity.DAY,
+        )
         try:
             broker.place_order(request)
             placed += 1

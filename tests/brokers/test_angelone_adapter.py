@@ -23,23 +23,38 @@ from marketdata.models import Instrument
 @pytest.fixture
 def instruments(db):
     rows = [
-        ("NSE", "3045", "SBIN-EQ", "EQ"), ("NSE", "1594", "INFY-EQ", "EQ"), ("NSE", "2885", "RELIANCE-EQ", "EQ"),
-    ]  # fmt: skip
+        ("NSE", "3045", "SBIN-EQ", "EQ"),
+        ("NSE", "1594", "INFY-EQ", "EQ"),
+        ("NSE", "2885", "RELIANCE-EQ", "EQ"),
+    ]
     return {
         symbol: Instrument.objects.create(
-            exchange=exchange, token=token, symbol=symbol, name=symbol.split("-")[0], instrument_type=kind,
-            lot_size=1, tick_size=Decimal("0.05"),
+            exchange=exchange,
+            token=token,
+            symbol=symbol,
+            name=symbol.split("-")[0],
+            instrument_type=kind,
+            lot_size=1,
+            tick_size=Decimal("0.05"),
         )
         for exchange, token, symbol, kind in rows
-    }  # fmt: skip
+    }
 
 
 def order(tag="T1", order_type=OrderType.MARKET, price=None, trigger=None, side=Side.BUY, quantity=10, **kw):
     return PlaceOrderRequest(
-        tag=tag, exchange=kw.get("exchange", "NSE"), symbol=kw.get("symbol", "SBIN-EQ"), token=kw.get("token", "3045"),
-        side=side, quantity=quantity, order_type=order_type, product=kw.get("product", Product.CNC),
-        validity=Validity.DAY, price=price, trigger_price=trigger,
-    )  # fmt: skip
+        tag=tag,
+        exchange=kw.get("exchange", "NSE"),
+        symbol=kw.get("symbol", "SBIN-EQ"),
+        token=kw.get("token", "3045"),
+        side=side,
+        quantity=quantity,
+        order_type=order_type,
+        product=kw.get("product", Product.CNC),
+        validity=Validity.DAY,
+        price=price,
+        trigger_price=trigger,
+    )
 
 
 def test_a_market_order_fills_and_its_trade_and_position_follow(live_account, fake):
@@ -52,14 +67,20 @@ def test_a_market_order_fills_and_its_trade_and_position_follow(live_account, fa
     assert placed.algo_id == "GENERIC"
     sent = next(iter(fake.state.orders.values()))
     assert (sent["producttype"], sent["variety"], sent["ordertype"], sent["ordertag"]) == (
-        "DELIVERY", "NORMAL", "MARKET", "T101",
-    )  # fmt: skip
+        "DELIVERY",
+        "NORMAL",
+        "MARKET",
+        "T101",
+    )
     [trade] = broker.trades(placed.broker_order_id)
     assert (trade.tag, trade.quantity, trade.price, trade.side) == ("T101", 10, Decimal("800.00"), Side.BUY)
     [position] = broker.positions()
     assert (position.symbol, position.product, position.net_quantity, position.average_price) == (
-        "SBIN-EQ", Product.CNC, 10, Decimal("800.00"),
-    )  # fmt: skip
+        "SBIN-EQ",
+        Product.CNC,
+        10,
+        Decimal("800.00"),
+    )
     funds = broker.funds()
     assert funds.available == Decimal("992000.00") and funds.used_margin == Decimal("8000.00")
 
@@ -119,10 +140,17 @@ def test_the_order_book_finds_orders_by_tag_and_lists_orders_placed_elsewhere(li
     broker = AngelOneBroker(live_account.account)
     ours = broker.place_order(order(tag="T106", order_type=OrderType.LIMIT, price=Decimal("700")))
     body = {
-        "variety": "NORMAL", "tradingsymbol": "INFY-EQ", "symboltoken": "1594", "transactiontype": "BUY",
-        "exchange": "NSE", "ordertype": "LIMIT", "producttype": "DELIVERY", "duration": "DAY", "price": "1400",
+        "variety": "NORMAL",
+        "tradingsymbol": "INFY-EQ",
+        "symboltoken": "1594",
+        "transactiontype": "BUY",
+        "exchange": "NSE",
+        "ordertype": "LIMIT",
+        "producttype": "DELIVERY",
+        "duration": "DAY",
+        "price": "1400",
         "quantity": "1",
-    }  # fmt: skip
+    }
     broker.client.request(ep.PLACE, body)
 
     assert broker.find_order_by_tag("T106").broker_order_id == ours.broker_order_id
@@ -178,8 +206,10 @@ def test_quotes_come_in_requests_of_at_most_50_tokens(live_account, fake, instru
     by_symbol = {q.symbol: q for q in quotes}
     assert set(by_symbol) == {"SBIN-EQ", "INFY-EQ"}  # the fake knows only these two of the 59
     assert (by_symbol["SBIN-EQ"].ltp, by_symbol["SBIN-EQ"].bid, by_symbol["SBIN-EQ"].ask) == (
-        Decimal("800.00"), Decimal("799.95"), Decimal("800.05"),
-    )  # fmt: skip
+        Decimal("800.00"),
+        Decimal("799.95"),
+        Decimal("800.05"),
+    )
 
 
 def test_candles_are_fetched_in_windows_within_the_intervals_day_limit(live_account, fake, instruments):

@@ -42,8 +42,10 @@ def test_both_failure_spellings_raise_the_same_typed_error(payload):
         parse(200, body(payload))
 
     assert (caught.value.code, caught.value.broker_code, caught.value.message) == (
-        "symbol_not_found", "AB1009", "Symbol not found",
-    )  # fmt: skip
+        "symbol_not_found",
+        "AB1009",
+        "Symbol not found",
+    )
 
 
 def test_the_gateway_envelope_with_other_key_names_is_a_token_error():
@@ -131,9 +133,18 @@ def test_network_errors_are_ambiguous_for_writes_only_when_something_was_sent():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("12.50", "12.50"), ("1,234.5", "1234.5"), (" 7 ", "7"), (3, "3"), ("", None), ("NaN", None), ("-", None),
-     (None, None), (True, None)],
-)  # fmt: skip
+    [
+        ("12.50", "12.50"),
+        ("1,234.5", "1234.5"),
+        (" 7 ", "7"),
+        (3, "3"),
+        ("", None),
+        ("NaN", None),
+        ("-", None),
+        (None, None),
+        (True, None),
+    ],
+)
 def test_numbers_sent_as_strings_are_read_as_decimals(raw, expected):
     from decimal import Decimal
 

@@ -137,6 +137,13 @@ def _request():
     from brokers.base import OrderType, PlaceOrderRequest, Product, Side, Validity
 
     return PlaceOrderRequest(
-        tag="T1", exchange="NSE", symbol="SBIN-EQ", token="3045", side=Side.BUY, quantity=1,
-        order_type=OrderType.MARKET, product=Product.CNC, validity=Validity.DAY,
-    )  # fmt: skip
+        tag="T1",
+        exchange="NSE",
+        symbol="SBIN-EQ",
+        token="3045",
+        side=Side.BUY,
+        quantity=1,
+        order_type=OrderType.MARKET,
+        product=Product.CNC,
+        validity=Validity.DAY,
+    )

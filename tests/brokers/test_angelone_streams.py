@@ -49,15 +49,27 @@ def test_a_quote_packet_is_parsed():
     assert len(data) == 123
     assert (packet.last_quantity, packet.volume) == (75, 123450)
     assert (packet.open, packet.high, packet.low, packet.close) == (
-        Decimal("26000.00"), Decimal("26100.50"), Decimal("25990.00"), Decimal("26010.00"),
-    )  # fmt: skip
+        Decimal("26000.00"),
+        Decimal("26100.50"),
+        Decimal("25990.00"),
+        Decimal("26010.00"),
+    )
 
 
 def test_a_snap_quote_packet_is_parsed_with_depth_and_circuits():
     bids = [(Decimal("800.95") - Decimal("0.05") * i, 100 + i, 3) for i in range(5)]
     asks = [(Decimal("801.05") + Decimal("0.05") * i, 200 + i, 4) for i in range(5)]
-    data = encode(3, 1, "3045", "801", last_qty=5, bids=bids, asks=asks, circuits=("880.5", "720.45", "900", "600"),
-                  open_interest=42)  # fmt: skip
+    data = encode(
+        3,
+        1,
+        "3045",
+        "801",
+        last_qty=5,
+        bids=bids,
+        asks=asks,
+        circuits=("880.5", "720.45", "900", "600"),
+        open_interest=42,
+    )
 
     packet = packets.parse(data)
 
@@ -99,8 +111,18 @@ def test_ticks_from_the_feed_reach_the_tick_pipeline(feed, fake, instruments):  
     feed.subscribe({instruments["SBIN-EQ"].id, instruments["INFY-EQ"].id})
     wait_for(lambda: subscribed_at_fake(fake) == {(1, "3045"), (1, "1594")}, what="subscriptions")
 
-    fake.admin("POST", "tick", {"exchange": "NSE", "token": "3045", "ltp": "802.35", "last_qty": 9,
-                                "bids": [["802.30", 10, 1]], "asks": [["802.40", 12, 2]]})  # fmt: skip
+    fake.admin(
+        "POST",
+        "tick",
+        {
+            "exchange": "NSE",
+            "token": "3045",
+            "ltp": "802.35",
+            "last_qty": 9,
+            "bids": [["802.30", 10, 1]],
+            "asks": [["802.40", 12, 2]],
+        },
+    )
     [tick] = wait_for(lambda: feed.next_ticks(time.time()), what="a tick")
 
     assert (tick.instrument_id, tick.ltp, tick.qty) == (instruments["SBIN-EQ"].id, Decimal("802.35"), 9)
@@ -111,13 +133,19 @@ def test_ticks_from_the_feed_reach_the_tick_pipeline(feed, fake, instruments):  
 @threads_see_the_rows
 def test_subscriptions_are_split_over_at_most_three_connections(feed, fake, settings):
     settings.ANGELONE_WS_TOKENS_PER_CONNECTION = 2
-    extra = [Instrument.objects.create(exchange="NSE", token=str(80000 + n), symbol=f"Y{n}-EQ", name=f"Y{n}",
-                                       lot_size=1, tick_size=Decimal("0.05")) for n in range(6)]  # fmt: skip
+    extra = [
+        Instrument.objects.create(
+            exchange="NSE", token=str(80000 + n), symbol=f"Y{n}-EQ", name=f"Y{n}", lot_size=1, tick_size=Decimal("0.05")
+        )
+        for n in range(6)
+    ]
 
     feed.subscribe({i.id for i in extra})
 
-    sockets = wait_for(lambda: len(fake.admin("GET", "sockets")["feed"]) == 3 and fake.admin("GET", "sockets"),
-                       what="three connections")  # fmt: skip
+    sockets = wait_for(
+        lambda: len(fake.admin("GET", "sockets")["feed"]) == 3 and fake.admin("GET", "sockets"),
+        what="three connections",
+    )
     assert sorted(len(c["subscriptions"]) for c in sockets["feed"]) == [2, 2, 2]
 
 
@@ -227,8 +255,12 @@ def test_run_order_updates_streams_for_each_connected_live_account(live_account,
 
     from tests import processes
 
-    env = {**__import__("os").environ, "DATABASE_URL": processes.test_database_url(),
-           "ANGELONE_ROOT_URL": fake.url, "ANGELONE_ORDER_WS_URL": fake.ws_url("smart-order-update")}  # fmt: skip
+    env = {
+        **__import__("os").environ,
+        "DATABASE_URL": processes.test_database_url(),
+        "ANGELONE_ROOT_URL": fake.url,
+        "ANGELONE_ORDER_WS_URL": fake.ws_url("smart-order-update"),
+    }
     command = [sys.executable, "manage.py", "run_order_updates", "--refresh", "0.5", "--duration", "20"]
     proc = subprocess.Popen(command, cwd=processes.ROOT, env=env, stdout=subprocess.PIPE, text=True)
     try:

@@ -54,8 +54,9 @@ def test_rotation_re_encrypts_every_row_with_the_newest_key(db, settings):
     settings.FIELD_ENCRYPTION_KEY = old
     account = make_live_account(**SECRETS)
     before = raw_columns(account.pk)
-    _, webhook_secret = preferences_update(user=account.account.user, events=["fills"], channels=["webhook"],
-                                           webhook_url="https://hooks.example.com/t")  # fmt: skip
+    _, webhook_secret = preferences_update(
+        user=account.account.user, events=["fills"], channels=["webhook"], webhook_url="https://hooks.example.com/t"
+    )
     stored = NotificationPreference.objects.get(user=account.account.user).webhook_secret
     settings.FIELD_ENCRYPTION_KEY = f"{new},{old}"
 
@@ -112,8 +113,15 @@ def test_saving_in_the_admin_with_blank_secrets_keeps_them_and_a_new_pin_reconne
     account = make_live_account(**SECRETS)
     BrokerAccount.objects.filter(pk=account.pk).update(status=BrokerAccount.Status.DISCONNECTED, status_message="x")
     url = reverse("admin:brokers_brokeraccount_change", args=[account.pk])
-    form = {"account": account.account_id, "broker": "angelone", "client_code": "A123456", "static_ip": "203.0.113.7",
-            "api_key": "", "pin": "", "totp_secret": ""}  # fmt: skip
+    form = {
+        "account": account.account_id,
+        "broker": "angelone",
+        "client_code": "A123456",
+        "static_ip": "203.0.113.7",
+        "api_key": "",
+        "pin": "",
+        "totp_secret": "",
+    }
 
     assert admin_client.post(url, form).status_code == 302
     kept = BrokerAccount.objects.get(pk=account.pk)

@@ -76,11 +76,20 @@ def test_the_breaker_opens_while_the_broker_is_down_and_closes_when_it_is_back(
 
 
 def test_one_accounts_failures_do_not_open_the_breaker_for_another(db, fake, quick_breaker):
-    fake.admin("POST", "accounts", {"client_code": "B654321", "pin": "1111", "api_key": "key-b",
-                                   "totp_secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"})  # fmt: skip
+    fake.admin(
+        "POST",
+        "accounts",
+        {
+            "client_code": "B654321",
+            "pin": "1111",
+            "api_key": "key-b",
+            "totp_secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        },
+    )
     first = make_live_account()
-    second = make_live_account(client_code="B654321", pin="1111", api_key="key-b",
-                               totp_secret="GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")  # fmt: skip
+    second = make_live_account(
+        client_code="B654321", pin="1111", api_key="key-b", totp_secret="GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+    )
     AngelOneBroker(first.account).profile()
     AngelOneBroker(second.account).profile()
     fake.faults(reset_next=3)

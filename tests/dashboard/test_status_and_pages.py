@@ -36,9 +36,17 @@ def _fresh_feed_cache():
 def quote(instrument, ltp: str, *, bid=None, ask=None, close=None):
     value = Decimal(ltp)
     row = QuoteRow(
-        instrument.id, value, Decimal(bid) if bid else None, Decimal(ask) if ask else None,
-        None, None, None, Decimal(close) if close else value, 0, time.time(),
-    )  # fmt: skip
+        instrument.id,
+        value,
+        Decimal(bid) if bid else None,
+        Decimal(ask) if ask else None,
+        None,
+        None,
+        None,
+        Decimal(close) if close else value,
+        0,
+        time.time(),
+    )
     market_state_flush(quotes=[row], candles=[])
 
 

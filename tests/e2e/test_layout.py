@@ -78,9 +78,13 @@ def _positions(trader, sbin) -> None:
     with locked(trader.trading_account.id) as books:  # as its callers do
         for product, quantity, price in (("CNC", 10, "800.05"), ("MIS", 25, "799.10")):
             position_apply_fill(
-                funds=books.funds, instrument_id=sbin.id, product=product, side="BUY",
-                quantity=quantity, price=Decimal(price),
-            )  # fmt: skip
+                funds=books.funds,
+                instrument_id=sbin.id,
+                product=product,
+                side="BUY",
+                quantity=quantity,
+                price=Decimal(price),
+            )
 
 
 def _research(trader, sbin):
@@ -91,10 +95,15 @@ def _research(trader, sbin):
 
     candles_create(sbin, count=300)
     inputs = {
-        "strategy": "sma_crossover", "symbols": ["NSE:SBIN-EQ"], "interval": "1d", "start": "2023-01-02",
-        "end": "2023-12-31", "initial_cash": "1000000", "costs": {"model": "india", "product": "CNC"},
+        "strategy": "sma_crossover",
+        "symbols": ["NSE:SBIN-EQ"],
+        "interval": "1d",
+        "start": "2023-01-02",
+        "end": "2023-12-31",
+        "initial_cash": "1000000",
+        "costs": {"model": "india", "product": "CNC"},
         "sizing": {"mode": "percent_equity", "value": 100},
-    }  # fmt: skip
+    }
     backtests = []
     for fast in (5, 10):
         backtest = backtest_create(user=trader, label=f"fast {fast}", params={"fast": fast, "slow": 20}, **inputs)
@@ -103,9 +112,15 @@ def _research(trader, sbin):
     sweep = sweep_create(user=trader, grid={"fast": [5, 10, 15], "slow": [20, 30]}, params={}, **inputs)
     sweep_run_chunk(sweep_id=sweep.id, first=0, last=sweep.total - 1)
     run = StrategyRun.objects.create(
-        user=trader, strategy="sma_crossover", params={"fast": 5, "slow": 20}, symbols=["NSE:SBIN-EQ"],
-        interval="1m", account_mode="paper", status="RUNNING", logs=["started"],
-    )  # fmt: skip
+        user=trader,
+        strategy="sma_crossover",
+        params={"fast": 5, "slow": 20},
+        symbols=["NSE:SBIN-EQ"],
+        interval="1m",
+        account_mode="paper",
+        status="RUNNING",
+        logs=["started"],
+    )
     return backtests, sweep, run
 
 

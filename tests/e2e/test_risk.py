@@ -19,8 +19,15 @@ def resting_order(trader):
     from orders.services import order_place
     from orders.validation import OrderParams
 
-    params = OrderParams(side="BUY", quantity=2, order_type="LIMIT", product="CNC", validity="DAY",
-                         price=Decimal("790.00"), trigger_price=None)  # fmt: skip
+    params = OrderParams(
+        side="BUY",
+        quantity=2,
+        order_type="LIMIT",
+        product="CNC",
+        validity="DAY",
+        price=Decimal("790.00"),
+        trigger_price=None,
+    )
     sbin = instrument_get_by_key(exchange="NSE", symbol="SBIN-EQ")
     return order_place(user=trader, instrument=sbin, params=params)[0]
 

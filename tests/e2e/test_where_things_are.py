@@ -181,6 +181,8 @@ def test_the_smaller_pages_read_plainly(open_page, trader, password, book, size,
 
 def test_ledger_kinds_are_trader_words():
     assert dict(LedgerEntry.Kind.choices) == {
-        "DEPOSIT": "Funds added", "WITHDRAWAL": "Funds withdrawn", "ADJUSTMENT": "Adjustment",
+        "DEPOSIT": "Funds added",
+        "WITHDRAWAL": "Funds withdrawn",
+        "ADJUSTMENT": "Adjustment",
         "REALISED_PNL": "Realised P&L",
-    }  # fmt: skip
+    }

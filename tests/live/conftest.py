@@ -43,7 +43,11 @@ def _fast_reads(settings):
 def _roomy_risk_limits(settings):
     """The fault tests place hundreds of orders a minute on one account: far above a retail default."""
     settings.RISK_DEFAULTS = {
-        **settings.RISK_DEFAULTS, "max_open_orders": 5000, "max_orders_per_second": 1000,
-        "max_orders_per_minute": 100000, "max_orders_per_day": 100000,
-        "max_position_value": Decimal("1000000000"), "max_gross_exposure": Decimal("1000000000"),
-    }  # fmt: skip
+        **settings.RISK_DEFAULTS,
+        "max_open_orders": 5000,
+        "max_orders_per_second": 1000,
+        "max_orders_per_minute": 100000,
+        "max_orders_per_day": 100000,
+        "max_position_value": Decimal("1000000000"),
+        "max_gross_exposure": Decimal("1000000000"),
+    }

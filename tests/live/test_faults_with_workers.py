@@ -113,9 +113,11 @@ def test_500_live_orders_while_the_broker_fails_30_and_times_out_10_percent_none
 ):
     count = int(os.environ.get("FAULT_TEST_ORDERS", "500"))
     exclusive_workers(
-        **live_env, BROKER_BREAKER_FAIL_MAX="100000", ANGELONE_RATE_LIMIT_ORDERS="40/s,10000/m,100000/h",
+        **live_env,
+        BROKER_BREAKER_FAIL_MAX="100000",
+        ANGELONE_RATE_LIMIT_ORDERS="40/s,10000/m,100000/h",
         ORDER_RATE_REGULATORY_PER_SECOND="40",
-    )  # fmt: skip
+    )
     user = live_trader(funds="5000000")
     fake.faults(error_rate=0.3, slow_rate=0.1, slow_seconds=0.8)
     started = time.monotonic()
@@ -137,12 +139,19 @@ def test_500_live_orders_while_the_broker_fails_30_and_times_out_10_percent_none
     rows = {row["ordertag"]: row for row in fake.state.orders.values()}
     ids_differ = [t for t, o in orders.items() if t in rows and o.broker_order_id != rows[t]["orderid"]]
     figures(
-        "500_orders", orders=count, placed_in_s=round(placed_in, 1), settled_in_s=round(settled_in, 1),
-        statuses=dict(statuses), at_broker=sum(at_fake.values()), duplicated=len(duplicated), lost=len(lost),
-        orphans=len(orphans), stats=fake.admin("GET", "stats")["requests"],
+        "500_orders",
+        orders=count,
+        placed_in_s=round(placed_in, 1),
+        settled_in_s=round(settled_in, 1),
+        statuses=dict(statuses),
+        at_broker=sum(at_fake.values()),
+        duplicated=len(duplicated),
+        lost=len(lost),
+        orphans=len(orphans),
+        stats=fake.admin("GET", "stats")["requests"],
         reconciled=Order.objects.filter(user=user, events__actor="reconciler").distinct().count(),
         sent_again=Order.objects.filter(user=user, events__actor="reconciler", events__to_status="NEW").count(),
-    )  # fmt: skip
+    )
     assert set(statuses) <= {OrderStatus.FILLED, OrderStatus.REJECTED}
     assert (duplicated, orphans, lost, rejected_but_there, ids_differ) == ([], [], [], [], [])
     assert sum(at_fake.values()) == statuses[OrderStatus.FILLED]
@@ -206,12 +215,25 @@ def test_two_worker_processes_hammering_one_account_never_exceed_the_order_rate_
     user = live_trader()
     limit = min(int(settings.ANGELONE_RATE_LIMITS["orders"].split("/")[0]), settings.ORDER_RATE_REGULATORY_PER_SECOND)
     orders = [place(user, market["SBIN-EQ"], order_type="LIMIT", price="700") for _ in range(60)]
-    took = wait_for(lambda: open_count(user) == 0 or not Order.objects.filter(
-        user=user, status__in=[OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.UNKNOWN]).exists(),
-        90, "every order to reach the broker", sweep)  # fmt: skip
+    took = wait_for(
+        lambda: (
+            open_count(user) == 0
+            or not Order.objects.filter(
+                user=user, status__in=[OrderStatus.NEW, OrderStatus.SUBMITTED, OrderStatus.UNKNOWN]
+            ).exists()
+        ),
+        90,
+        "every order to reach the broker",
+        sweep,
+    )
     stats = fake.admin("GET", "stats")
-    figures("two_workers", orders=len(orders), took_s=round(took, 1), limit=limit,
-            max_per_second=stats["max_order_requests_per_second"])  # fmt: skip
+    figures(
+        "two_workers",
+        orders=len(orders),
+        took_s=round(took, 1),
+        limit=limit,
+        max_per_second=stats["max_order_requests_per_second"],
+    )
     assert stats["max_order_requests_per_second"] <= limit
     assert sorted(tags_at_fake(fake).values()) == [1] * 60
 
@@ -232,8 +254,10 @@ def test_a_worker_killed_after_sending_before_recording_is_found_by_reconciliati
     figures("sigkill_after_send", reconciled_in_s=round(took, 1))
     assert tags_at_fake(fake) == {order.broker_tag: 1}
     assert [(e.to_status, e.actor) for e in order.events.all()] == [
-        ("NEW", f"user:{user.username}"), ("SUBMITTED", "worker"), ("FILLED", "reconciler"),
-    ]  # fmt: skip
+        ("NEW", f"user:{user.username}"),
+        ("SUBMITTED", "worker"),
+        ("FILLED", "reconciler"),
+    ]
 
 
 def test_a_full_live_round_trip_through_a_worker(fake, market, live_env, exclusive_workers):
@@ -256,9 +280,14 @@ def test_a_full_live_round_trip_through_a_worker(fake, market, live_env, exclusi
     position = Position.objects.get(account__user=user, instrument=market["SBIN-EQ"])
     broker = AngelOneBroker(user.trading_account)
     [theirs] = broker.positions()
-    assert (position.net_quantity, position.average_price) == (theirs.net_quantity, theirs.average_price) == (
-        4, Decimal("800"),
-    )  # fmt: skip
+    assert (
+        (position.net_quantity, position.average_price)
+        == (theirs.net_quantity, theirs.average_price)
+        == (
+            4,
+            Decimal("800"),
+        )
+    )
     assert broker.funds().used_margin == Decimal("3200.00")
     funds = user.trading_account.funds
     funds.refresh_from_db()

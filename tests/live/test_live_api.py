@@ -17,8 +17,14 @@ def test_the_mode_endpoint_switches_to_live_and_reports_the_brokers_health(trade
     assert client.get("/api/v1/account/mode/").json()["mode"] == "paper"
 
     body = client.post("/api/v1/account/mode/", {"mode": "live"}, format="json").json()
-    assert body == {"mode": "live", "broker": "angelone", "breaker": "closed", "broker_down": False,
-                    "session": "new", "session_message": ""}  # fmt: skip
+    assert body == {
+        "mode": "live",
+        "broker": "angelone",
+        "breaker": "closed",
+        "broker_down": False,
+        "session": "new",
+        "session_message": "",
+    }
 
 
 def test_switching_with_open_positions_is_a_409_with_its_code(market, trader, run):
@@ -49,8 +55,15 @@ def test_external_orders_are_listed_only_to_their_owner(trader, market):
 
     from tests.accounts.factories import UserFactory
 
-    ExternalOrder.objects.create(account=trader.trading_account, broker_order_id="9001", symbol="INFY-EQ",
-                                 side="SELL", quantity=7, status="open", first_seen_at=timezone.now())  # fmt: skip
+    ExternalOrder.objects.create(
+        account=trader.trading_account,
+        broker_order_id="9001",
+        symbol="INFY-EQ",
+        side="SELL",
+        quantity=7,
+        status="open",
+        first_seen_at=timezone.now(),
+    )
     rows = jwt_client(trader).get("/api/v1/orders/external/").json()["results"]
     assert [(r["broker_order_id"], r["symbol"], r["quantity"]) for r in rows] == [("9001", "INFY-EQ", 7)]
     assert jwt_client(UserFactory()).get("/api/v1/orders/external/").json()["results"] == []

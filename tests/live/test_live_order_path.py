@@ -131,16 +131,29 @@ def test_an_order_absent_after_the_grace_is_sent_again_once_and_then_rejected(li
 
 def test_orders_placed_in_the_brokers_own_app_are_recorded_as_external_orders(live, market, fake, run):
     account = TradingAccount.objects.get(user=live)
-    outside = PlaceOrderRequest(tag="MOBILE", exchange="NSE", symbol="INFY-EQ", token="1594", side=Side.SELL,
-                                quantity=7, order_type=OrderType.LIMIT, product=Product.CNC, validity=Validity.DAY,
-                                price=Decimal("1600"))  # fmt: skip
+    outside = PlaceOrderRequest(
+        tag="MOBILE",
+        exchange="NSE",
+        symbol="INFY-EQ",
+        token="1594",
+        side=Side.SELL,
+        quantity=7,
+        order_type=OrderType.LIMIT,
+        product=Product.CNC,
+        validity=Validity.DAY,
+        price=Decimal("1600"),
+    )
     AngelOneBroker(account).place_order(outside)
 
     assert reconcile(run)["external"] == 1
     external = ExternalOrder.objects.get(account=account)
     assert (external.symbol, external.side, external.quantity, external.status, external.price) == (
-        "INFY-EQ", "SELL", 7, "open", Decimal("1600"),
-    )  # fmt: skip
+        "INFY-EQ",
+        "SELL",
+        7,
+        "open",
+        Decimal("1600"),
+    )
     assert Notification.objects.filter(user=live, code="external_order").count() == 1
     assert not Order.objects.filter(account=account).exists()  # recorded beside ours, never adopted
 
@@ -158,8 +171,11 @@ def test_positions_that_disagree_are_recorded_with_both_sides_and_never_overwrit
     assert counts["mismatches"] == 1
     mismatch = PositionMismatch.objects.get(account__user=live)
     assert (mismatch.symbol, mismatch.product, mismatch.platform_quantity, mismatch.broker_quantity) == (
-        "INFY-EQ", "CNC", 0, 10,
-    )  # fmt: skip
+        "INFY-EQ",
+        "CNC",
+        0,
+        10,
+    )
     assert mismatch.broker_average == Decimal("1400.5") and mismatch.resolved_at is None
     assert not Position.objects.filter(account__user=live, instrument=market["INFY-EQ"]).exists()
     assert [(e.symbol, e.platform_quantity, e.broker_quantity) for e in captured[PositionMismatchFound]] == [
@@ -176,9 +192,17 @@ def test_new_live_orders_are_refused_with_broker_unavailable_while_the_breaker_i
         place(live, market["SBIN-EQ"])
     assert refused.value.code == "broker_unavailable"
     response = jwt_client(live).post(
-        "/api/v1/orders/", {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 1,
-                            "order_type": "MARKET", "product": "CNC"}, format="json",
-    )  # fmt: skip
+        "/api/v1/orders/",
+        {
+            "exchange": "NSE",
+            "symbol": "SBIN-EQ",
+            "side": "BUY",
+            "quantity": 1,
+            "order_type": "MARKET",
+            "product": "CNC",
+        },
+        format="json",
+    )
     assert (response.status_code, response.json()["error"]["code"]) == (503, "broker_unavailable")
     assert not Order.objects.exists()
 

@@ -32,9 +32,13 @@ def test_candles_come_in_time_order_with_decimal_strings(auth_client, sbin):
     ]
     assert [c["close"] for c in body["candles"]] == ["100.50", "101.50", "102.50"]
     assert body["candles"][0] == {
-        "start": "2026-11-24T03:45:00Z", "open": "100.00", "high": "101.00", "low": "99.00",
-        "close": "100.50", "volume": 10,
-    }  # fmt: skip
+        "start": "2026-11-24T03:45:00Z",
+        "open": "100.00",
+        "high": "101.00",
+        "low": "99.00",
+        "close": "100.50",
+        "volume": 10,
+    }
 
 
 def test_the_default_range_ends_now_and_includes_the_forming_candle(auth_client, sbin):

@@ -67,8 +67,12 @@ def test_the_runner_writes_quotes_candles_and_a_heartbeat_and_tells_listeners():
     assert quote.ltp == heard[-1].ltp
     assert {t.instrument_id for t in heard} == {instrument.id} and len(heard) >= 5
     assert set(Candle.objects.filter(instrument=instrument).values_list("interval", flat=True)) == {
-        "1m", "5m", "15m", "1h", "1d"
-    }  # fmt: skip
+        "1m",
+        "5m",
+        "15m",
+        "1h",
+        "1d",
+    }
     status = FeedStatus.objects.get(source="simulated")
     assert status.ticks_total == len(heard) and status.instruments == 1
 

@@ -15,9 +15,16 @@ pytestmark = pytest.mark.django_db
 
 def row(token: str, symbol: str, **overrides) -> dict:
     base = {
-        "token": token, "symbol": symbol, "name": symbol.split("-")[0], "expiry": "", "strike": "-1.000000",
-        "lotsize": "1", "instrumenttype": "", "exch_seg": "NSE", "tick_size": "5.000000",
-    }  # fmt: skip
+        "token": token,
+        "symbol": symbol,
+        "name": symbol.split("-")[0],
+        "expiry": "",
+        "strike": "-1.000000",
+        "lotsize": "1",
+        "instrumenttype": "",
+        "exch_seg": "NSE",
+        "tick_size": "5.000000",
+    }
     return {**base, **overrides}
 
 

@@ -26,9 +26,13 @@ def rule(db):
     AlertRule.objects.update(enabled=False)
     LEVEL["value"] = 0
     return AlertRule.objects.create(
-        name="Level high", condition="test_level", threshold=Decimal("5"), duration_seconds=60,
-        repeat_interval_seconds=300, emails="ops@example.com",
-    )  # fmt: skip
+        name="Level high",
+        condition="test_level",
+        threshold=Decimal("5"),
+        duration_seconds=60,
+        repeat_interval_seconds=300,
+        emails="ops@example.com",
+    )
 
 
 def emails():
@@ -89,8 +93,10 @@ def test_it_repeats_at_the_interval_while_firing_and_resolves_once(rule, frozen_
     alert_rules_evaluate()
     alert_rules_evaluate()
     assert emails() == [
-        "[WARNING] Level high: firing", "[WARNING] Level high: still firing", "[WARNING] Level high: resolved",
-    ]  # fmt: skip
+        "[WARNING] Level high: firing",
+        "[WARNING] Level high: still firing",
+        "[WARNING] Level high: resolved",
+    ]
     assert Alert.objects.get().resolved_at is not None
 
 

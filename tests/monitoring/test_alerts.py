@@ -93,9 +93,15 @@ def _rejections(account):
 def _mismatch(account):
     now = clock.now()
     row = PositionMismatch.objects.create(
-        account=account, exchange="NSE", symbol="SBIN-EQ", product="CNC", platform_quantity=10, broker_quantity=0,
-        detected_at=now, last_seen_at=now,
-    )  # fmt: skip
+        account=account,
+        exchange="NSE",
+        symbol="SBIN-EQ",
+        product="CNC",
+        platform_quantity=10,
+        broker_quantity=0,
+        detected_at=now,
+        last_seen_at=now,
+    )
     return lambda: PositionMismatch.objects.filter(id=row.id).update(resolved_at=clock.now())
 
 

@@ -240,8 +240,17 @@ def redis_server(port: int) -> ManagedProcess:
             return conn.recv(16).startswith(b"+PONG")
         return False
 
-    command = [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no"]  # fmt: skip
+    command = [
+        shutil.which("redis-server"),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
     return ManagedProcess(name="redis", command=command, ready=answers)
 
 

@@ -12,9 +12,14 @@ URL = "/api/v1/notifications/preferences/"
 def test_preferences_start_empty_but_for_fill_notices_on_the_dashboard(auth_client):
     body = auth_client.get(URL).json()
     assert body == {
-        "events": [], "channels": [], "email": "", "webhook_url": "", "telegram_chat_id": "",
-        "has_webhook_secret": False, "in_app_fills": True,
-    }  # fmt: skip
+        "events": [],
+        "channels": [],
+        "email": "",
+        "webhook_url": "",
+        "telegram_chat_id": "",
+        "has_webhook_secret": False,
+        "in_app_fills": True,
+    }
     off = auth_client.put(URL, {"events": [], "channels": [], "in_app_fills": False}, format="json").json()
     assert off["in_app_fills"] is False and auth_client.get(URL).json()["in_app_fills"] is False
 

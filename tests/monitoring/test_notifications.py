@@ -82,9 +82,12 @@ def test_a_late_rejection_reaches_every_channel(market, trader, subscribed, smtp
     order.refresh_from_db()
     assert order.status == OrderStatus.OPEN
     refused = BrokerOrder(
-        broker_order_id=order.broker_order_id, tag=f"T{order.id}", status=BrokerStatus.REJECTED,
-        quantity=order.quantity, message="RMS: margin exceeds the limit",
-    )  # fmt: skip
+        broker_order_id=order.broker_order_id,
+        tag=f"T{order.id}",
+        status=BrokerStatus.REJECTED,
+        quantity=order.quantity,
+        message="RMS: margin exceeds the limit",
+    )
     update = OrderUpdate(account_id=order.account_id, order=refused, trades=())
     commit(services.order_apply_update, update=update)
     order.refresh_from_db()

@@ -30,9 +30,17 @@ def set_quote(
     instrument = Instrument.objects.get(exchange=exchange, symbol=symbol)
     now = at or datetime.now(UTC)
     row = QuoteRow(
-        instrument.id, Decimal(ltp), Decimal(bid) if bid else None, Decimal(ask) if ask else None,
-        None, None, None, Decimal(ltp), 0, now.timestamp(),
-    )  # fmt: skip
+        instrument.id,
+        Decimal(ltp),
+        Decimal(bid) if bid else None,
+        Decimal(ask) if ask else None,
+        None,
+        None,
+        None,
+        Decimal(ltp),
+        0,
+        now.timestamp(),
+    )
     market_state_flush(quotes=[row], candles=[])
     quotes_publish([row])
     return instrument

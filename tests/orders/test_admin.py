@@ -37,10 +37,17 @@ def test_admin_cancel_action_goes_through_the_service(admin_client, market, trad
 
 @pytest.mark.parametrize(
     "path",
-    ["/admin/orders/trade/", "/admin/orders/position/", "/admin/orders/funds/", "/admin/orders/ledgerentry/",
-     "/admin/brokers/paperorder/", "/admin/accounts/tradingaccount/", "/admin/marketdata/instrument/",
-     "/admin/marketdata/candle/"],
-)  # fmt: skip
+    [
+        "/admin/orders/trade/",
+        "/admin/orders/position/",
+        "/admin/orders/funds/",
+        "/admin/orders/ledgerentry/",
+        "/admin/brokers/paperorder/",
+        "/admin/accounts/tradingaccount/",
+        "/admin/marketdata/instrument/",
+        "/admin/marketdata/candle/",
+    ],
+)
 def test_admin_pages_load(admin_client, trader, path):
     assert admin_client.get(path).status_code == 200
 

@@ -148,9 +148,15 @@ def test_a_withdrawal_never_takes_available_funds_below_zero(market, trader):
 
 
 @pytest.mark.parametrize(
-    ("amount", "code"), [(D(0), "invalid_amount"), (D("-5"), "invalid_amount"), (D("1.001"), "invalid_amount"),
-                         (D("NaN"), "invalid_amount"), (D("100000000.01"), "amount_too_large")],
-)  # fmt: skip
+    ("amount", "code"),
+    [
+        (D(0), "invalid_amount"),
+        (D("-5"), "invalid_amount"),
+        (D("1.001"), "invalid_amount"),
+        (D("NaN"), "invalid_amount"),
+        (D("100000000.01"), "amount_too_large"),
+    ],
+)
 def test_deposits_refuse_amounts_that_are_not_rupees_and_paise(trader, amount, code):
     with pytest.raises(InvalidInput) as refused:
         services.funds_deposit(user=trader, account=trader.trading_account, amount=amount)

@@ -44,8 +44,14 @@ def test_100_concurrent_market_buys_accept_exactly_what_the_funds_cover(market, 
     per_order = (D("800.05") * D("1.01")).quantize(D("0.0001"))  # ask + 1% buffer, CNC: full value
     account = trader.trading_account
     services.funds_set_capital(account=account, amount=per_order * 60)
-    body = {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 1, "order_type": "MARKET",
-            "product": "CNC"}  # fmt: skip
+    body = {
+        "exchange": "NSE",
+        "symbol": "SBIN-EQ",
+        "side": "BUY",
+        "quantity": 1,
+        "order_type": "MARKET",
+        "product": "CNC",
+    }
 
     responses = burst(100, lambda i: jwt_client(trader).post(URL, body, format="json"))
 
@@ -66,8 +72,16 @@ def test_100_concurrent_market_buys_accept_exactly_what_the_funds_cover(market, 
 
 
 def test_the_same_client_order_id_sent_20_times_at_once_creates_one_order(market, trader):
-    body = {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 3, "order_type": "LIMIT",
-            "product": "MIS", "price": "790", "client_order_id": "burst-1"}  # fmt: skip
+    body = {
+        "exchange": "NSE",
+        "symbol": "SBIN-EQ",
+        "side": "BUY",
+        "quantity": 3,
+        "order_type": "LIMIT",
+        "product": "MIS",
+        "price": "790",
+        "client_order_id": "burst-1",
+    }
 
     responses = burst(20, lambda i: jwt_client(trader).post(URL, body, format="json"))
 
@@ -96,8 +110,15 @@ def test_50_concurrent_orders_that_fit_alone_never_take_the_exposure_past_its_li
     profile = risk_profile_for(trader.trading_account.id)
     profile.max_gross_exposure = D("80000.00")  # room for 10 of the orders below (8,000 each at 800.00)
     profile.save()
-    body = {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 10, "order_type": "LIMIT",
-            "price": "800.00", "product": "CNC"}  # fmt: skip
+    body = {
+        "exchange": "NSE",
+        "symbol": "SBIN-EQ",
+        "side": "BUY",
+        "quantity": 10,
+        "order_type": "LIMIT",
+        "price": "800.00",
+        "product": "CNC",
+    }
 
     responses = burst(50, lambda i: jwt_client(trader).post(URL, body, format="json"))
 
@@ -117,8 +138,15 @@ def test_50_concurrent_orders_against_a_daily_cap_of_20_accept_exactly_20_and_ke
     profile = risk_profile_for(trader.trading_account.id)
     profile.max_orders_per_day = 20
     profile.save()
-    body = {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 1, "order_type": "LIMIT",
-            "price": "790.00", "product": "CNC"}  # fmt: skip
+    body = {
+        "exchange": "NSE",
+        "symbol": "SBIN-EQ",
+        "side": "BUY",
+        "quantity": 1,
+        "order_type": "LIMIT",
+        "price": "790.00",
+        "product": "CNC",
+    }
 
     responses = burst(50, lambda i: jwt_client(trader).post(URL, body, format="json"))
 

@@ -15,8 +15,7 @@ from orders.models import Order, OrderStatus
 from tests.conftest import jwt_client
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-BODY = {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 5, "order_type": "MARKET",
-        "product": "CNC"}  # fmt: skip
+BODY = {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 5, "order_type": "MARKET", "product": "CNC"}
 
 
 @pytest.fixture(autouse=True)

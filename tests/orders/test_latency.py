@@ -46,8 +46,11 @@ def test_a_filled_order_has_each_step_since_the_one_before(market, trader):
     latency = order_latency(order=order)
     assert _ms(latency) == {"accepted": 0, "sent": 40, "acknowledged": 120, "filled": 1000}
     assert {step.key: step.ours for step in latency.steps} == {
-        "accepted": True, "sent": True, "acknowledged": False, "filled": False,
-    }  # fmt: skip
+        "accepted": True,
+        "sent": True,
+        "acknowledged": False,
+        "filled": False,
+    }
 
 
 def test_only_the_platforms_time_is_counted_not_the_brokers_or_the_exchanges(market, trader):

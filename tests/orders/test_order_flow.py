@@ -152,8 +152,14 @@ def test_modify_then_cancel_a_resting_order(market, trader, run):
     assert order.status == OrderStatus.CANCELLED and order.reserved_amount == 0
     assert Funds.objects.get(account__user=trader).reserved == 0
     assert [e.to_status for e in order.events.all()] == [
-        "NEW", "SUBMITTED", "OPEN", "MODIFY_PENDING", "OPEN", "CANCEL_PENDING", "CANCELLED",
-    ]  # fmt: skip
+        "NEW",
+        "SUBMITTED",
+        "OPEN",
+        "MODIFY_PENDING",
+        "OPEN",
+        "CANCEL_PENDING",
+        "CANCELLED",
+    ]
 
 
 def test_a_modification_that_makes_the_order_marketable_fills_it(market, trader, run):
@@ -192,8 +198,15 @@ def test_a_fill_racing_a_cancel_wins_once(market, trader, run):
 
 
 def api_body(**kw):
-    base = {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 10, "order_type": "LIMIT",
-            "product": "MIS", "price": "700"}  # fmt: skip
+    base = {
+        "exchange": "NSE",
+        "symbol": "SBIN-EQ",
+        "side": "BUY",
+        "quantity": 10,
+        "order_type": "LIMIT",
+        "product": "MIS",
+        "price": "700",
+    }
     return {**base, **kw}
 
 

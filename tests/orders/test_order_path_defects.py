@@ -183,8 +183,14 @@ def test_a_cancel_whose_worker_died_at_the_broker_is_sent_again_after_the_grace_
 def test_prices_sent_as_json_numbers_are_taken_exactly_as_written(market, trader):
     """700.05 in JSON is read as D("700.05") (never via a float); 1e-1 and 800.0 too; NaN is malformed."""
     client = jwt_client(trader)
-    order = {"symbol": "SBIN-EQ", "exchange": "NSE", "side": "BUY", "order_type": "LIMIT", "product": "CNC",
-             "quantity": 1}  # fmt: skip
+    order = {
+        "symbol": "SBIN-EQ",
+        "exchange": "NSE",
+        "side": "BUY",
+        "order_type": "LIMIT",
+        "product": "CNC",
+        "quantity": 1,
+    }
     for written, expected in (("790.05", "790.05"), ("790.1000000000000000001", None), ("7.9e2", "790.00")):
         body = json.dumps(order)[:-1] + f', "price": {written}}}'
         response = client.post("/api/v1/orders/", body, content_type="application/json")

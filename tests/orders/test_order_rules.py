@@ -14,8 +14,14 @@ URL = "/api/v1/orders/"
 
 
 def body(**overrides):
-    base = {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 10, "order_type": "MARKET",
-            "product": "CNC"}  # fmt: skip
+    base = {
+        "exchange": "NSE",
+        "symbol": "SBIN-EQ",
+        "side": "BUY",
+        "quantity": 10,
+        "order_type": "MARKET",
+        "product": "CNC",
+    }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
 

@@ -38,9 +38,17 @@ def test_a_tick_fills_only_the_crossed_orders_best_price_first():
     limits = [D("90"), D("95"), D("99"), D("100"), D("101")]
     for i, price in enumerate(limits):
         PaperOrder.objects.create(
-            account_id=1, tag=f"T{i}", instrument=instrument, side="BUY", quantity=1, order_type="LIMIT",
-            product="MIS", validity="DAY", price=price, status="open",
-        )  # fmt: skip
+            account_id=1,
+            tag=f"T{i}",
+            instrument=instrument,
+            side="BUY",
+            quantity=1,
+            order_type="LIMIT",
+            product="MIS",
+            validity="DAY",
+            price=price,
+            status="open",
+        )
     engine = MatchingEngine(sync_interval=0)
     engine.load_all()
     assert engine.resting() == 5
@@ -56,13 +64,29 @@ def test_a_tick_fills_only_the_crossed_orders_best_price_first():
 def test_cancelled_and_modified_orders_leave_or_move_in_the_book_on_sync():
     instrument = InstrumentFactory()
     a = PaperOrder.objects.create(
-        account_id=1, tag="A", instrument=instrument, side="SELL", quantity=1, order_type="LIMIT", product="MIS",
-        validity="DAY", price=D("110"), status="open",
-    )  # fmt: skip
+        account_id=1,
+        tag="A",
+        instrument=instrument,
+        side="SELL",
+        quantity=1,
+        order_type="LIMIT",
+        product="MIS",
+        validity="DAY",
+        price=D("110"),
+        status="open",
+    )
     b = PaperOrder.objects.create(
-        account_id=1, tag="B", instrument=instrument, side="SELL", quantity=1, order_type="LIMIT", product="MIS",
-        validity="DAY", price=D("120"), status="open",
-    )  # fmt: skip
+        account_id=1,
+        tag="B",
+        instrument=instrument,
+        side="SELL",
+        quantity=1,
+        order_type="LIMIT",
+        product="MIS",
+        validity="DAY",
+        price=D("120"),
+        status="open",
+    )
     engine = MatchingEngine(sync_interval=0)
     engine.sync()
     PaperOrder.objects.filter(id=a.id).update(status="cancelled", version=1, engine_synced=False)
@@ -79,9 +103,16 @@ def test_placing_the_same_tag_twice_at_the_paper_exchange_returns_the_first_orde
     from brokers.paper.exchange import PaperBroker
 
     request = PlaceOrderRequest(
-        tag="T123456", exchange="NSE", symbol="SBIN-EQ", token=market["SBIN-EQ"].token, side=Side.BUY,
-        quantity=5, order_type=OrderType.MARKET, product=Product.CNC, validity=Validity.DAY,
-    )  # fmt: skip
+        tag="T123456",
+        exchange="NSE",
+        symbol="SBIN-EQ",
+        token=market["SBIN-EQ"].token,
+        side=Side.BUY,
+        quantity=5,
+        order_type=OrderType.MARKET,
+        product=Product.CNC,
+        validity=Validity.DAY,
+    )
     broker = PaperBroker(trader.trading_account.id)
     first = broker.place_order(request)
     again = broker.place_order(request)

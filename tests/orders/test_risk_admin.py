@@ -20,11 +20,23 @@ from tests.monitoring.conftest import commit, webhook  # noqa: F401 - fixtures
 pytestmark = pytest.mark.django_db
 
 EDITABLE = (
-    "max_order_value_equity", "max_order_value_futures", "max_order_value_options", "max_quantity_equity",
-    "max_quantity_futures", "max_quantity_options", "price_band_pct_equity", "price_band_pct_futures",
-    "price_band_pct_options", "max_open_orders", "max_position_value", "max_gross_exposure",
-    "max_orders_per_second", "max_orders_per_minute", "max_orders_per_day", "daily_loss_limit",
-)  # fmt: skip
+    "max_order_value_equity",
+    "max_order_value_futures",
+    "max_order_value_options",
+    "max_quantity_equity",
+    "max_quantity_futures",
+    "max_quantity_options",
+    "price_band_pct_equity",
+    "price_band_pct_futures",
+    "price_band_pct_options",
+    "max_open_orders",
+    "max_position_value",
+    "max_gross_exposure",
+    "max_orders_per_second",
+    "max_orders_per_minute",
+    "max_orders_per_day",
+    "daily_loss_limit",
+)
 
 
 def form_of(profile: RiskProfile, **changes) -> dict:

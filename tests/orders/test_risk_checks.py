@@ -57,8 +57,10 @@ def test_max_quantity_per_order(market, trader, limits):
     assert refused(trader, market["SBIN-EQ"], order_type="LIMIT", price="800.00", quantity=11) == "risk_max_quantity"
 
 
-@pytest.mark.parametrize(("price", "code"), [("840.00", None), ("840.05", "risk_price_band"), ("760.00", None),
-                                             ("759.95", "risk_price_band")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("price", "code"),
+    [("840.00", None), ("840.05", "risk_price_band"), ("760.00", None), ("759.95", "risk_price_band")],
+)
 def test_a_limit_price_further_than_the_band_from_the_last_price_is_refused(market, trader, limits, price, code):
     limits(price_band_pct_equity=D("5"))  # the last price is 800.00: 5% is 40.00
     if code is None:
@@ -131,9 +133,12 @@ def test_a_runaway_loop_stops_at_the_daily_cap(market, trader, limits):
 
 @pytest.mark.parametrize(
     ("limit", "value", "code"),
-    [("allowed_exchanges", ["NSE"], "risk_exchange_not_allowed"), ("allowed_products", ["CNC", "MIS"],
-     "risk_product_not_allowed"), ("allowed_instrument_classes", ["equity"], "risk_instrument_not_allowed")],
-)  # fmt: skip
+    [
+        ("allowed_exchanges", ["NSE"], "risk_exchange_not_allowed"),
+        ("allowed_products", ["CNC", "MIS"], "risk_product_not_allowed"),
+        ("allowed_instrument_classes", ["equity"], "risk_instrument_not_allowed"),
+    ],
+)
 def test_only_allowed_exchanges_products_and_instrument_classes(market, trader, limits, limit, value, code):
     limits(**{limit: value})
     assert place(trader, market["SBIN-EQ"], quantity=1)  # NSE, CNC, equity: allowed in every case
@@ -154,8 +159,15 @@ def test_a_stock_in_the_fno_ban_takes_only_reducing_derivative_orders(market, tr
 
 def test_a_refusal_is_kept_in_the_book_with_its_reason_and_repeats_for_the_same_key(market, trader, limits):
     limits(max_quantity_equity=5)
-    body = {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 6, "order_type": "MARKET",
-            "product": "CNC", "client_order_id": "loop-1"}  # fmt: skip
+    body = {
+        "exchange": "NSE",
+        "symbol": "SBIN-EQ",
+        "side": "BUY",
+        "quantity": 6,
+        "order_type": "MARKET",
+        "product": "CNC",
+        "client_order_id": "loop-1",
+    }
     first = jwt_client(trader).post(URL, body, format="json")
     assert (first.status_code, first.json()["error"]["code"]) == (422, "risk_max_quantity")
     assert "limit of 5" in first.json()["error"]["message"]

@@ -39,12 +39,26 @@ def open_totals(trader) -> tuple[int, D]:
 def fill(order, quantity: int, at: str, *, status=BrokerStatus.OPEN, trade_id="t1"):
     """The broker reports `quantity` more filled at `at` (the one path fills take)."""
     done = order.filled_quantity + quantity
-    broker_order = BrokerOrder(broker_order_id=f"B{order.id}", tag=order.broker_tag, status=status,
-                               quantity=order.quantity, filled_quantity=done, average_price=D(at))  # fmt: skip
-    trade = BrokerTrade(trade_id=trade_id, broker_order_id=f"B{order.id}", tag=order.broker_tag, side=order.side,
-                        quantity=quantity, price=D(at), executed_at=datetime.now(UTC))  # fmt: skip
-    return services.order_apply_update(update=OrderUpdate(account_id=order.account_id, order=broker_order,
-                                                          trades=(trade,)))  # fmt: skip
+    broker_order = BrokerOrder(
+        broker_order_id=f"B{order.id}",
+        tag=order.broker_tag,
+        status=status,
+        quantity=order.quantity,
+        filled_quantity=done,
+        average_price=D(at),
+    )
+    trade = BrokerTrade(
+        trade_id=trade_id,
+        broker_order_id=f"B{order.id}",
+        tag=order.broker_tag,
+        side=order.side,
+        quantity=quantity,
+        price=D(at),
+        executed_at=datetime.now(UTC),
+    )
+    return services.order_apply_update(
+        update=OrderUpdate(account_id=order.account_id, order=broker_order, trades=(trade,))
+    )
 
 
 def test_open_orders_and_their_value_follow_an_order_through_fills_a_modification_and_a_cancel(market, trader, run):
@@ -80,8 +94,13 @@ def test_an_order_the_broker_rejects_and_one_the_day_expires_leave_the_open_tota
     expiring = place(trader, market["INFY-EQ"], order_type="LIMIT", price="1490.00", quantity=2)
     run(services.order_submit, order_id=expiring.id)
     assert open_totals(trader) == (2, D("3770.00"))
-    broker_order = BrokerOrder(broker_order_id="B1", tag=rejected.broker_tag, status=BrokerStatus.REJECTED,
-                               quantity=1, message="RMS: margin exceeds")  # fmt: skip
+    broker_order = BrokerOrder(
+        broker_order_id="B1",
+        tag=rejected.broker_tag,
+        status=BrokerStatus.REJECTED,
+        quantity=1,
+        message="RMS: margin exceeds",
+    )
     services.order_apply_update(update=OrderUpdate(account_id=rejected.account_id, order=broker_order))
     assert open_totals(trader) == (1, D("2980.00"))
     run(services.orders_expire_day)  # asks the broker to cancel it at the end of the day: still open

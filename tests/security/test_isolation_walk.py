@@ -41,9 +41,14 @@ ID_SOURCES = {
 # Plausible values for the fields of the operations and forms that take an id; each API call sends
 # those its operation's request schema names, so the call passes validation and reaches the lookup.
 PLAUSIBLE = {
-    "price": "701.00", "quantity": 1, "label": "renamed by B", "trigger_price": None,
-    "exchange": "NSE", "symbol": INSTRUMENT_MARK, "product": "CNC",
-}  # fmt: skip
+    "price": "701.00",
+    "quantity": 1,
+    "label": "renamed by B",
+    "trigger_price": None,
+    "exchange": "NSE",
+    "symbol": INSTRUMENT_MARK,
+    "product": "CNC",
+}
 FORM_BODY = {"price": "701.00", "quantity": "1", "trigger_price": "", "order_type": "LIMIT", "label": "renamed by B"}
 # Pages that list the public instrument catalogue: they may show A's instrument (never A's private texts).
 CATALOGUE = {"/api/v1/instruments/", "/market/instruments/search/"}
@@ -188,11 +193,23 @@ def test_every_route_keeps_traders_apart(market):
 
 # Pages on which A sees her own marked objects: the control that shows the marker check can fail.
 A_SEES_HER_MARKS = [
-    "/api/v1/orders/", "/api/v1/trades/", "/api/v1/positions/", "/api/v1/watchlist/", "/api/v1/funds/ledger/",
-    "/api/v1/orders/external/", "/api/v1/notifications/", "/api/v1/backtests/", "/api/v1/sweeps/",
-    "/api/v1/api-keys/", "/trading/orders/", "/trading/positions/", "/market/watchlist/", "/strategies/backtests/",
-    "/strategies/sweeps/", "/accounts/api-keys/",
-]  # fmt: skip
+    "/api/v1/orders/",
+    "/api/v1/trades/",
+    "/api/v1/positions/",
+    "/api/v1/watchlist/",
+    "/api/v1/funds/ledger/",
+    "/api/v1/orders/external/",
+    "/api/v1/notifications/",
+    "/api/v1/backtests/",
+    "/api/v1/sweeps/",
+    "/api/v1/api-keys/",
+    "/trading/orders/",
+    "/trading/positions/",
+    "/market/watchlist/",
+    "/strategies/backtests/",
+    "/strategies/sweeps/",
+    "/accounts/api-keys/",
+]
 
 
 def test_the_walk_would_see_a_leak_a_sees_her_own_objects(market):

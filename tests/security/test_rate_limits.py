@@ -11,8 +11,15 @@ from tests.conftest import jwt_client, requires_redis
 from tests.processes import WebServer
 
 pytestmark = pytest.mark.django_db
-ORDER = {"exchange": "NSE", "symbol": "SBIN-EQ", "side": "BUY", "quantity": 1, "order_type": "LIMIT",
-         "product": "CNC", "price": "700.00"}  # fmt: skip
+ORDER = {
+    "exchange": "NSE",
+    "symbol": "SBIN-EQ",
+    "side": "BUY",
+    "quantity": 1,
+    "order_type": "LIMIT",
+    "product": "CNC",
+    "price": "700.00",
+}
 
 
 @pytest.fixture

@@ -42,10 +42,16 @@ from tests.strategies.factories import candles_create
 MARK = "leakA"  # in every private text of A's
 INSTRUMENT_MARK = "LEAKI-EQ"  # the instrument only A trades and watches: public, but B's own pages never show it
 BACKTEST = {
-    "strategy": "sma_crossover", "params": {"fast": 5, "slow": 20}, "symbols": ["NSE:SBIN-EQ"], "interval": "1d",
-    "start": "2023-01-01", "end": "2023-12-31", "initial_cash": "1000000",
-    "costs": {"model": "india", "product": "CNC"}, "sizing": {"mode": "percent_equity", "value": 100},
-}  # fmt: skip
+    "strategy": "sma_crossover",
+    "params": {"fast": 5, "slow": 20},
+    "symbols": ["NSE:SBIN-EQ"],
+    "interval": "1d",
+    "start": "2023-01-01",
+    "end": "2023-12-31",
+    "initial_cash": "1000000",
+    "costs": {"model": "india", "product": "CNC"},
+    "sizing": {"mode": "percent_equity", "value": 100},
+}
 
 
 @dataclass
@@ -61,9 +67,12 @@ def _orders(a: User, sbin: Instrument) -> list[Order]:
     orders = []
     for n, status in enumerate([OrderStatus.NEW, OrderStatus.OPEN, OrderStatus.FILLED, OrderStatus.CANCELLED]):
         order, _ = order_place(
-            user=a, instrument=sbin, params=params(order_type="LIMIT", price="700.00", quantity=1),
-            client_order_id=f"{MARK}-order-{n}", tag=f"{MARK}-order-{n}",
-        )  # fmt: skip
+            user=a,
+            instrument=sbin,
+            params=params(order_type="LIMIT", price="700.00", quantity=1),
+            client_order_id=f"{MARK}-order-{n}",
+            tag=f"{MARK}-order-{n}",
+        )
         Order.objects.filter(pk=order.pk).update(status=status, broker_order_id=f"{MARK}-broker-{n}")
         order.refresh_from_db()
         orders.append(order)
@@ -75,27 +84,49 @@ def _trading_records(a: User, sbin: Instrument, filled: Order) -> None:
     account = a.trading_account
     now = clock.now()
     Trade.objects.create(
-        order=filled, account=account, instrument=sbin, side="BUY", product="CNC", quantity=1,
-        price=Decimal("700.00"), broker_trade_id=f"{MARK}-trade-1", executed_at=now,
-    )  # fmt: skip
+        order=filled,
+        account=account,
+        instrument=sbin,
+        side="BUY",
+        product="CNC",
+        quantity=1,
+        price=Decimal("700.00"),
+        broker_trade_id=f"{MARK}-trade-1",
+        executed_at=now,
+    )
     with locked(account.id) as books:
         position_apply_fill(
             funds=books.funds, instrument_id=sbin.id, product="CNC", side="BUY", quantity=1, price=Decimal("700")
         )
     funds = Funds.objects.get(account=account)
     LedgerEntry.objects.create(
-        account=account, kind=LedgerEntry.Kind.ADJUSTMENT, amount=Decimal("0"), balance_after=funds.cash,
+        account=account,
+        kind=LedgerEntry.Kind.ADJUSTMENT,
+        amount=Decimal("0"),
+        balance_after=funds.cash,
         note=f"{MARK}-ledger",
-    )  # fmt: skip
+    )
     ExternalOrder.objects.create(
-        account=account, broker_order_id=f"{MARK}-external-1", tag=f"{MARK}-ext", exchange="NSE", symbol=sbin.symbol,
-        status="open", message=f"{MARK}-external", first_seen_at=now,
-    )  # fmt: skip
+        account=account,
+        broker_order_id=f"{MARK}-external-1",
+        tag=f"{MARK}-ext",
+        exchange="NSE",
+        symbol=sbin.symbol,
+        status="open",
+        message=f"{MARK}-external",
+        first_seen_at=now,
+    )
     Notification.objects.create(user=a, code="order_rejected", message=f"{MARK}-notification", order=filled)
     PositionMismatch.objects.create(
-        account=account, exchange="NSE", symbol=sbin.symbol, product="CNC", platform_quantity=1, broker_quantity=2,
-        detected_at=now, last_seen_at=now,
-    )  # fmt: skip
+        account=account,
+        exchange="NSE",
+        symbol=sbin.symbol,
+        product="CNC",
+        platform_quantity=1,
+        broker_quantity=2,
+        detected_at=now,
+        last_seen_at=now,
+    )
 
 
 def _strategy_runs(a: User) -> tuple[Backtest, Sweep]:
@@ -106,9 +137,15 @@ def _strategy_runs(a: User) -> tuple[Backtest, Sweep]:
 
 def _strategy_run(a: User, order: Order) -> StrategyRun:
     run = StrategyRun.objects.create(
-        user=a, strategy="sma_crossover", params={"fast": 5, "slow": 20}, symbols=["NSE:SBIN-EQ"], interval="1m",
-        account_mode="paper", status="RUNNING", logs=[f"{MARK}-run-log"],
-    )  # fmt: skip
+        user=a,
+        strategy="sma_crossover",
+        params={"fast": 5, "slow": 20},
+        symbols=["NSE:SBIN-EQ"],
+        interval="1m",
+        account_mode="paper",
+        status="RUNNING",
+        logs=[f"{MARK}-run-log"],
+    )
     StrategyRunOrder.objects.create(run=run, order=order, tag=f"{MARK}-run")
     return run
 
@@ -117,15 +154,25 @@ def _notification_preferences(a: User) -> None:
     NotificationPreference.objects.create(
         user=a, events=["orders.filled"], channels=["email"], email=f"{MARK}@example.com"
     )
-    Delivery.objects.create(user=a, channel="email", event="orders.filled", target=f"{MARK}@example.com",
-                            subject=f"{MARK}-delivery", status="sent")  # fmt: skip
+    Delivery.objects.create(
+        user=a,
+        channel="email",
+        event="orders.filled",
+        target=f"{MARK}@example.com",
+        subject=f"{MARK}-delivery",
+        status="sent",
+    )
 
 
 def _broker_account(a: User) -> BrokerAccount:
     return BrokerAccount.objects.create(
-        account=a.trading_account, client_code="LEAKA01", static_ip="203.0.113.7",
-        api_key=f"{MARK}-broker-key", pin="864209", totp_secret="KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU",
-    )  # fmt: skip
+        account=a.trading_account,
+        client_code="LEAKA01",
+        static_ip="203.0.113.7",
+        api_key=f"{MARK}-broker-key",
+        pin="864209",
+        totp_secret="KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU",
+    )
 
 
 def world_build() -> World:
@@ -149,10 +196,14 @@ def world_build() -> World:
     _notification_preferences(a)
     world = World(a=a, b=b, instrument=mine)
     world.ids = {
-        "order": [o.id for o in orders], "backtest": [backtest.id], "sweep": [sweep.id], "api_key": [key.id],
+        "order": [o.id for o in orders],
+        "backtest": [backtest.id],
+        "sweep": [sweep.id],
+        "api_key": [key.id],
         "run": [run.id],
-        "instrument": [mine.id], "instrument_symbol": [(mine.exchange, mine.symbol)],
-    }  # fmt: skip
+        "instrument": [mine.id],
+        "instrument_symbol": [(mine.exchange, mine.symbol)],
+    }
     return world
 
 
@@ -187,8 +238,11 @@ OWNED_ROWS = {
 def snapshot(a: User) -> dict[str, list[dict]]:
     rows = {}
     for model, query in OWNED_ROWS.items():
-        fields = [f.attname for f in model._meta.concrete_fields if f.attname not in {"last_login", "last_used_at",
-                  "last_used_ip", "updated_at"}]  # fmt: skip
+        fields = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if f.attname not in {"last_login", "last_used_at", "last_used_ip", "updated_at"}
+        ]
         rows[model.__name__] = list(query(a).order_by("pk").values(*fields))
     return rows
 

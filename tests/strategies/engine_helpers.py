@@ -51,8 +51,9 @@ def run(rows_or_series, script, cash="100000", sizing=None, costs=None, slippage
     data = rows_or_series if isinstance(rows_or_series, list) and isinstance(rows_or_series[0], Series) else None
     data = data or [series(rows_or_series)]
     cls = type("Script", (strategy,), {"script": script, "name": "script"})
-    config = RunConfig(initial_cash=Decimal(cash), sizing=sizing or Sizing("fixed_quantity", Decimal(10)),
-                       slippage_ticks=slippage)  # fmt: skip
+    config = RunConfig(
+        initial_cash=Decimal(cash), sizing=sizing or Sizing("fixed_quantity", Decimal(10)), slippage_ticks=slippage
+    )
     if costs is not None:
         config.costs = costs
     engine = Backtest(data, cls, {}, config)

@@ -9,8 +9,13 @@ from marketdata.models import Candle
 from tests.marketdata.factories import InstrumentFactory
 
 IST_MIDNIGHT = timedelta(hours=-5, minutes=-30)
-STEP = {"1d": timedelta(days=1), "1h": timedelta(hours=1), "15m": timedelta(minutes=15), "5m": timedelta(minutes=5),
-        "1m": timedelta(minutes=1)}  # fmt: skip
+STEP = {
+    "1d": timedelta(days=1),
+    "1h": timedelta(hours=1),
+    "15m": timedelta(minutes=15),
+    "5m": timedelta(minutes=5),
+    "1m": timedelta(minutes=1),
+}
 
 
 def daily_start(day: str) -> datetime:
@@ -18,8 +23,15 @@ def daily_start(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(tzinfo=UTC) + IST_MIDNIGHT
 
 
-def candles_create(instrument, *, count: int, interval: str = "1d", first: datetime | None = None, seed: int = 1,
-                   start_price: float = 500.0) -> list[Candle]:  # fmt: skip
+def candles_create(
+    instrument,
+    *,
+    count: int,
+    interval: str = "1d",
+    first: datetime | None = None,
+    seed: int = 1,
+    start_price: float = 500.0,
+) -> list[Candle]:
     rng = np.random.default_rng(seed)
     first = first or daily_start("2023-01-02")
     tick = float(instrument.tick_size)
@@ -29,10 +41,18 @@ def candles_create(instrument, *, count: int, interval: str = "1d", first: datet
     high = np.maximum(open_, close) + np.round(np.abs(rng.normal(0, start_price * 0.006, count)) / tick) * tick
     low = np.minimum(open_, close) - np.round(np.abs(rng.normal(0, start_price * 0.006, count)) / tick) * tick
     rows = [
-        Candle(instrument=instrument, interval=interval, start=first + STEP[interval] * i,
-               open=_d(open_[i]), high=_d(high[i]), low=_d(low[i]), close=_d(close[i]), volume=1000 + i)
+        Candle(
+            instrument=instrument,
+            interval=interval,
+            start=first + STEP[interval] * i,
+            open=_d(open_[i]),
+            high=_d(high[i]),
+            low=_d(low[i]),
+            close=_d(close[i]),
+            volume=1000 + i,
+        )
         for i in range(count)
-    ]  # fmt: skip
+    ]
     return Candle.objects.bulk_create(rows)
 
 

@@ -81,9 +81,11 @@ class MarketClock:
         start = self.first_minute + timedelta(minutes=k)
         price = Decimal(close)
         candle, _ = Candle.objects.update_or_create(
-            instrument=instrument, interval=interval, start=start,
+            instrument=instrument,
+            interval=interval,
+            start=start,
             defaults={"open": price, "high": price, "low": price, "close": price, "volume": 100},
-        )  # fmt: skip
+        )
         return candle
 
 

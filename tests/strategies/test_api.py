@@ -49,8 +49,21 @@ def test_a_backtest_is_queued_run_and_reported(auth_client, sbin, django_capture
     detail = auth_client.get(f"/api/v1/backtests/{body['id']}/").json()
     assert detail["status"] == "DONE" and detail["progress"] == 100 and detail["bars_processed"] == 364
     metrics = detail["metrics"]
-    for key in ("final_equity", "total_return", "cagr", "sharpe", "sortino", "max_drawdown", "num_trades",
-                "win_rate", "profit_factor", "expectancy", "exposure_time", "total_charges", "calmar"):  # fmt: skip
+    for key in (
+        "final_equity",
+        "total_return",
+        "cagr",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "num_trades",
+        "win_rate",
+        "profit_factor",
+        "expectancy",
+        "exposure_time",
+        "total_charges",
+        "calmar",
+    ):
         assert key in metrics
     assert metrics["num_trades"] == len(detail["trades"]) > 0
     assert Decimal(metrics["total_charges"]) > 0  # the Indian charges apply

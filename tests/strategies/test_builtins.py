@@ -22,8 +22,17 @@ def session_minutes(days: int, seed: int = 3) -> Series:
     open_ = np.r_[close[0], close[:-1]]
     high = np.maximum(open_, close) + 0.5
     low = np.minimum(open_, close) - 0.5
-    return Series("NSE:TEST-EQ", times, np.round(open_, 2), np.round(high, 2), np.round(low, 2), np.round(close, 2),
-                  np.full(len(times), 100.0), 1, Decimal("0.05"))  # fmt: skip
+    return Series(
+        "NSE:TEST-EQ",
+        times,
+        np.round(open_, 2),
+        np.round(high, 2),
+        np.round(low, 2),
+        np.round(close, 2),
+        np.full(len(times), 100.0),
+        1,
+        Decimal("0.05"),
+    )
 
 
 def run(name: str, params: dict, series: Series):

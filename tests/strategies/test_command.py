@@ -19,8 +19,20 @@ def backtest(*args):
 
 def test_it_prints_the_report_with_progress():
     instrument_with_candles("SBIN-EQ", count=250)
-    out, err = backtest("sma_crossover", "--symbols", "NSE:SBIN-EQ", "--interval", "1d", "--params", "fast=5",
-                        "slow=20", "--costs", "india:CNC", "--cash", "500000")  # fmt: skip
+    out, err = backtest(
+        "sma_crossover",
+        "--symbols",
+        "NSE:SBIN-EQ",
+        "--interval",
+        "1d",
+        "--params",
+        "fast=5",
+        "slow=20",
+        "--costs",
+        "india:CNC",
+        "--cash",
+        "500000",
+    )
     assert "SMA crossover (fast=5 slow=20 allow_short=False) on NSE:SBIN-EQ 1d" in out
     assert "250 bars" in out
     for title in ("Final equity", "Sharpe", "Max drawdown", "Win rate", "Total charges", "Trades (first"):

@@ -66,17 +66,31 @@ def test_form_errors_are_shown_beside_their_fields(browser_client):
 
 
 def test_someone_elses_pages_are_not_found(browser_client):
-    other = services.backtest_create(user=UserFactory(), **{
-        "strategy": "sma_crossover", "symbols": ["NSE:SBIN-EQ"], "interval": "1d", "start": "2023-01-01",
-        "end": "2023-06-30", "initial_cash": "100000"})  # fmt: skip
+    other = services.backtest_create(
+        user=UserFactory(),
+        **{
+            "strategy": "sma_crossover",
+            "symbols": ["NSE:SBIN-EQ"],
+            "interval": "1d",
+            "start": "2023-01-01",
+            "end": "2023-06-30",
+            "initial_cash": "100000",
+        },
+    )
     assert browser_client.get(f"/strategies/backtests/{other.id}/").status_code == 404
     assert browser_client.get(f"/strategies/backtests/{other.id}/progress/").status_code == 404
 
 
 def test_a_sweep_from_the_form_ends_in_a_heatmap(browser_client, monkeypatch, django_capture_on_commit_callbacks):
     monkeypatch.setattr("strategies.tasks.sweep_run_chunk.delay", lambda *a: None)
-    form = {**FORM, "grid.fast": "3, 5, 8", "grid.slow": "20,30", "grid.allow_short": "false", "metric": "sharpe",
-            "mode": "grid"}  # fmt: skip
+    form = {
+        **FORM,
+        "grid.fast": "3, 5, 8",
+        "grid.slow": "20,30",
+        "grid.allow_short": "false",
+        "metric": "sharpe",
+        "mode": "grid",
+    }
     response = browser_client.post("/strategies/sweeps/", form)
     assert response.status_code == 302, response.content.decode()[:2000]
     sweep = Sweep.objects.get()

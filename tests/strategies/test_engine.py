@@ -77,8 +77,13 @@ def test_instruments_with_different_calendars_are_merged_in_time_order():
 
     script = {(sym, i): note for sym in ("NSE:AAA-EQ", "NSE:BBB-EQ") for i in range(3)}
     result, _, _ = run([a, b], script)
-    assert [(sym, i) for sym, i, _ in seen] == [("NSE:AAA-EQ", 0), ("NSE:AAA-EQ", 1), ("NSE:BBB-EQ", 0),
-                                                ("NSE:AAA-EQ", 2), ("NSE:BBB-EQ", 1)]  # fmt: skip
+    assert [(sym, i) for sym, i, _ in seen] == [
+        ("NSE:AAA-EQ", 0),
+        ("NSE:AAA-EQ", 1),
+        ("NSE:BBB-EQ", 0),
+        ("NSE:AAA-EQ", 2),
+        ("NSE:BBB-EQ", 1),
+    ]
     assert [t for *_, t in seen] == sorted(t for *_, t in seen)
     assert result.bars_done == 5 and list(result.timeline) == list(a.times)
 
@@ -138,10 +143,24 @@ def test_indian_charges_for_a_delivery_round_trip():
     sell = costs.breakdown(side="SELL", quantity=100, price=D("520"), segment="equity")
     # Turnover 50,000 and 52,000: brokerage 0.1% capped at 20; STT 0.1% both ways; NSE 0.00297%;
     # SEBI Rs 10 a crore; stamp 0.015% on the buy; DP Rs 20 on the sell; GST 18% of brokerage+exchange+SEBI(+DP).
-    assert buy == {"brokerage": D("20.00"), "stt": D("50.00"), "exchange": D("1.49"), "sebi": D("0.05"),
-                   "stamp": D("7.50"), "dp": D("0"), "gst": D("3.88")}  # fmt: skip
-    assert sell == {"brokerage": D("20.00"), "stt": D("52.00"), "exchange": D("1.54"), "sebi": D("0.05"),
-                    "stamp": D("0"), "dp": D("20"), "gst": D("7.49")}  # fmt: skip
+    assert buy == {
+        "brokerage": D("20.00"),
+        "stt": D("50.00"),
+        "exchange": D("1.49"),
+        "sebi": D("0.05"),
+        "stamp": D("7.50"),
+        "dp": D("0"),
+        "gst": D("3.88"),
+    }
+    assert sell == {
+        "brokerage": D("20.00"),
+        "stt": D("52.00"),
+        "exchange": D("1.54"),
+        "sebi": D("0.05"),
+        "stamp": D("0"),
+        "dp": D("20"),
+        "gst": D("7.49"),
+    }
 
 
 def test_indian_charges_differ_by_product_and_segment():

@@ -22,8 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 BODY = BACKTEST_BODY
 FORM = BACKTEST_FORM
 SWEEP = {**{k: v for k, v in BODY.items() if k != "params"}, "grid": {"fast": [3, 5], "slow": [21]}}
-RESEARCH_TASKS = ("strategies.tasks.backtest_run", "strategies.tasks.sweep_run_chunk",
-                  "strategies.tasks.walkforward_run_window")  # fmt: skip
+RESEARCH_TASKS = (
+    "strategies.tasks.backtest_run",
+    "strategies.tasks.sweep_run_chunk",
+    "strategies.tasks.walkforward_run_window",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -18,8 +18,13 @@ pytestmark = pytest.mark.django_db
 
 
 def start(user, strategy="test_buy_once", quantity=10, symbols=("NSE:SBIN-EQ",)) -> StrategyRun:
-    return run_services.run_create(user=user, strategy=strategy, params={"quantity": quantity} if quantity else {},
-                                   symbols=list(symbols), interval="1m")  # fmt: skip
+    return run_services.run_create(
+        user=user,
+        strategy=strategy,
+        params={"quantity": quantity} if quantity else {},
+        symbols=list(symbols),
+        interval="1m",
+    )
 
 
 def run_orders(run) -> list[Order]:
@@ -143,8 +148,10 @@ def test_a_restarted_runner_rebuilds_positions_from_fills_and_places_no_order_tw
     assert len(run_orders(run)) == 1
     assert next(iter(second.loaded[run.id].contexts.values())).position == 10
     # A crash between placing an order and writing the bookmark: the bar is seen again, the order is not placed again.
-    StrategyRun.objects.filter(id=run.id).update(state={"bars": {}, "trade": 0} | {"bars": {
-        "NSE:SBIN-EQ": int((warm.first_minute - timedelta(minutes=1)).timestamp())}})  # fmt: skip
+    StrategyRun.objects.filter(id=run.id).update(
+        state={"bars": {}, "trade": 0}
+        | {"bars": {"NSE:SBIN-EQ": int((warm.first_minute - timedelta(minutes=1)).timestamp())}}
+    )
     third = StrategyRunner()
     third.step()
     assert len(run_orders(run)) == 1

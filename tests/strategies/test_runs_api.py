@@ -82,8 +82,16 @@ def test_the_runs_page_starts_a_run_shows_it_and_stops_it(client, trader, passwo
     trader.save()
     browser = Client()
     assert browser.login(username=trader.username, password=password)
-    form = {"strategy": "sma_crossover", "params.fast": "5", "params.slow": "20", "symbols": "nse:sbin-eq",
-            "interval": "5m", "product": "", "sizing.mode": "fixed_quantity", "sizing.value": "1"}  # fmt: skip
+    form = {
+        "strategy": "sma_crossover",
+        "params.fast": "5",
+        "params.slow": "20",
+        "symbols": "nse:sbin-eq",
+        "interval": "5m",
+        "product": "",
+        "sizing.mode": "fixed_quantity",
+        "sizing.value": "1",
+    }
     assert browser.post("/strategies/", form).status_code == 302
     run = StrategyRun.objects.get(user=trader)
     assert run.symbols == ["NSE:SBIN-EQ"] and run.params["fast"] == 5

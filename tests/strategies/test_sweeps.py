@@ -119,12 +119,18 @@ def test_too_much_work_is_refused_even_with_few_combinations(auth_client, sbin):
     assert response.status_code == 422 and response.json()["error"]["code"] == "sweep_too_large"
 
 
-def test_walk_forward_reports_out_of_sample_beside_in_sample(auth_client, sbin, django_capture_on_commit_callbacks,
-                                                             monkeypatch):  # fmt: skip
+def test_walk_forward_reports_out_of_sample_beside_in_sample(
+    auth_client, sbin, django_capture_on_commit_callbacks, monkeypatch
+):
     sent = []
     monkeypatch.setattr("strategies.tasks.walkforward_run_window.delay", lambda *a: sent.append(a))
-    body = {**BODY, "grid": {"fast": [3, 5, 10], "slow": [20, 30]}, "mode": "walk_forward",
-            "walk_forward": {"train_days": 180, "test_days": 90}, "metric": "sharpe"}  # fmt: skip
+    body = {
+        **BODY,
+        "grid": {"fast": [3, 5, 10], "slow": [20, 30]},
+        "mode": "walk_forward",
+        "walk_forward": {"train_days": 180, "test_days": 90},
+        "metric": "sharpe",
+    }
     with django_capture_on_commit_callbacks(execute=True):
         response = auth_client.post("/api/v1/sweeps/", body, format="json")
     assert response.status_code == 202, response.json()

@@ -18,15 +18,24 @@ from strategies.services.running import run_and_report
 from strategies.spec import IST, instruments_resolve, spec_build
 
 METRICS = [
-    ("Final equity", "final_equity", "money"), ("Total return", "total_return", "%"), ("CAGR", "cagr", "%"),
-    ("Volatility (ann.)", "volatility", "%"), ("Sharpe", "sharpe", ""), ("Sortino", "sortino", ""),
-    ("Calmar", "calmar", ""), ("Max drawdown", "max_drawdown", "%"),
-    ("Max drawdown duration (days)", "max_drawdown_duration_days", ""), ("Trades", "num_trades", ""),
-    ("Win rate", "win_rate", "%"), ("Profit factor", "profit_factor", ""),
+    ("Final equity", "final_equity", "money"),
+    ("Total return", "total_return", "%"),
+    ("CAGR", "cagr", "%"),
+    ("Volatility (ann.)", "volatility", "%"),
+    ("Sharpe", "sharpe", ""),
+    ("Sortino", "sortino", ""),
+    ("Calmar", "calmar", ""),
+    ("Max drawdown", "max_drawdown", "%"),
+    ("Max drawdown duration (days)", "max_drawdown_duration_days", ""),
+    ("Trades", "num_trades", ""),
+    ("Win rate", "win_rate", "%"),
+    ("Profit factor", "profit_factor", ""),
     ("Expectancy (per trade)", "expectancy", "%"),
-    ("Average trade", "average_trade", "money"), ("Exposure time", "exposure_time", "%"),
-    ("Total charges", "total_charges", "money"), ("Buy and hold", "buy_and_hold_return", "%"),
-]  # fmt: skip
+    ("Average trade", "average_trade", "money"),
+    ("Exposure time", "exposure_time", "%"),
+    ("Total charges", "total_charges", "money"),
+    ("Buy and hold", "buy_and_hold_return", "%"),
+]
 
 
 def parse_params(pairs: list[str]) -> dict:
@@ -85,12 +94,17 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         try:
             spec = spec_build(
-                strategy=opts["strategy"], params=parse_params(opts["params"]), symbols=opts["symbols"],
-                interval=opts["interval"], start=opts["start"] or self._bound(opts, first=True),
-                end=opts["end"] or self._bound(opts, first=False), initial_cash=opts["cash"],
-                costs=parse_pair(opts["costs"], "model"), sizing=parse_pair(opts["sizing"], "mode"),
+                strategy=opts["strategy"],
+                params=parse_params(opts["params"]),
+                symbols=opts["symbols"],
+                interval=opts["interval"],
+                start=opts["start"] or self._bound(opts, first=True),
+                end=opts["end"] or self._bound(opts, first=False),
+                initial_cash=opts["cash"],
+                costs=parse_pair(opts["costs"], "model"),
+                sizing=parse_pair(opts["sizing"], "mode"),
                 slippage_ticks=opts["slippage"],
-            )  # fmt: skip
+            )
         except DomainError as exc:
             raise CommandError(f"{exc.message} [{exc.code}]") from exc
         progress = ProgressLine(self.stderr)
@@ -134,8 +148,10 @@ class Command(BaseCommand):
             out.write(f"  {title:<30} {show(m.get(key), kind):>18}")
         if trade_count and report["trades"]:
             out.write(f"\nTrades (first {min(trade_count, len(report['trades']))} of {m['num_trades']}):")
-            out.write(f"  {'entry (IST)':<17} {'exit (IST)':<17} {'side':<5} {'qty':>8} {'entry':>10} {'exit':>10} "
-                      f"{'P&L':>14} {'charges':>10}")  # fmt: skip
+            out.write(
+                f"  {'entry (IST)':<17} {'exit (IST)':<17} {'side':<5} {'qty':>8} {'entry':>10} {'exit':>10} "
+                f"{'P&L':>14} {'charges':>10}"
+            )
             for t in report["trades"][:trade_count]:
                 out.write(self._trade_line(t))
         for trade in report["open_trades"]:

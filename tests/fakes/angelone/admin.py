@@ -78,11 +78,15 @@ def add_admin_routes(fake) -> None:
         return web.Response(text=request.remote or "", content_type="text/plain")
 
     async def sockets(request):
-        return web.json_response({
-            "feed": [{"client": c, "subscriptions": [[t, k, m] for (t, k), m in s.items()]}
-                     for _ws, c, s in fake.feed_sockets],
-            "orders": len(fake.order_sockets),
-        })  # fmt: skip
+        return web.json_response(
+            {
+                "feed": [
+                    {"client": c, "subscriptions": [[t, k, m] for (t, k), m in s.items()]}
+                    for _ws, c, s in fake.feed_sockets
+                ],
+                "orders": len(fake.order_sockets),
+            }
+        )
 
     r.add_get("/admin/stats", stats)
     r.add_post("/admin/faults", set_faults)

@@ -9,11 +9,25 @@ from .envelopes import fail, ok
 from .state import INSTRUMENTS, IST
 
 CANDLE_DAYS = {
-    "ONE_MINUTE": 30, "THREE_MINUTE": 60, "FIVE_MINUTE": 100, "TEN_MINUTE": 100,
-    "FIFTEEN_MINUTE": 200, "THIRTY_MINUTE": 200, "ONE_HOUR": 400, "ONE_DAY": 2000,
-}  # fmt: skip
-CANDLE_MINUTES = {"ONE_MINUTE": 1, "THREE_MINUTE": 3, "FIVE_MINUTE": 5, "TEN_MINUTE": 10, "FIFTEEN_MINUTE": 15,
-                  "THIRTY_MINUTE": 30, "ONE_HOUR": 60, "ONE_DAY": 0}  # fmt: skip
+    "ONE_MINUTE": 30,
+    "THREE_MINUTE": 60,
+    "FIVE_MINUTE": 100,
+    "TEN_MINUTE": 100,
+    "FIFTEEN_MINUTE": 200,
+    "THIRTY_MINUTE": 200,
+    "ONE_HOUR": 400,
+    "ONE_DAY": 2000,
+}
+CANDLE_MINUTES = {
+    "ONE_MINUTE": 1,
+    "THREE_MINUTE": 3,
+    "FIVE_MINUTE": 5,
+    "TEN_MINUTE": 10,
+    "FIFTEEN_MINUTE": 15,
+    "THIRTY_MINUTE": 30,
+    "ONE_HOUR": 60,
+    "ONE_DAY": 0,
+}
 
 
 class MarketRoutes:
@@ -25,14 +39,27 @@ class MarketRoutes:
         if key not in self.state.prices:
             return fail("AB1009", "Symbol not found")
         price = f"{self.state.prices[key]}"
-        return ok({"exchange": key[0], "tradingsymbol": body.get("tradingsymbol"), "symboltoken": key[1],
-                   "open": price, "high": price, "low": price, "close": price, "ltp": price})  # fmt: skip
+        return ok(
+            {
+                "exchange": key[0],
+                "tradingsymbol": body.get("tradingsymbol"),
+                "symboltoken": key[1],
+                "open": price,
+                "high": price,
+                "low": price,
+                "close": price,
+                "ltp": price,
+            }
+        )
 
     async def search(self, request, client) -> web.Response:
         body = await request.json()
         text = str(body.get("searchscrip", "")).upper()
-        found = [{"exchange": i[0], "tradingsymbol": i[2], "symboltoken": i[1]}
-                 for i in self.state_instruments() if i[0] == body.get("exchange") and text in i[2]]  # fmt: skip
+        found = [
+            {"exchange": i[0], "tradingsymbol": i[2], "symboltoken": i[1]}
+            for i in self.state_instruments()
+            if i[0] == body.get("exchange") and text in i[2]
+        ]
         return ok(found)
 
     def state_instruments(self):
@@ -50,8 +77,14 @@ class MarketRoutes:
             for token in tokens:
                 instrument = self.state.instrument(exchange, str(token))
                 if instrument is None:
-                    unfetched.append({"exchange": exchange, "symbolToken": token, "message": "Symbol not found",
-                                      "errorCode": "AB1009"})  # fmt: skip
+                    unfetched.append(
+                        {
+                            "exchange": exchange,
+                            "symbolToken": token,
+                            "message": "Symbol not found",
+                            "errorCode": "AB1009",
+                        }
+                    )
                     continue
                 fetched.append(self._quote_row(instrument, self.state.prices[(exchange, str(token))]))
         return ok({"fetched": fetched, "unfetched": unfetched})
@@ -66,13 +99,30 @@ class MarketRoutes:
 
         depth = {"buy": [level(-1, i) for i in range(5)], "sell": [level(1, i) for i in range(5)]}
         return {
-            "exchange": exchange, "tradingSymbol": symbol, "symbolToken": token, "ltp": str(ltp),
-            "open": str(ltp), "high": str(ltp), "low": str(ltp), "close": str(ltp), "lastTradeQty": "5",
-            "exchFeedTime": "", "exchTradeTime": "", "netChange": "0", "percentChange": "0", "avgPrice": str(ltp),
-            "tradeVolume": "1000", "opnInterest": "0", "lowerCircuit": str(ltp * Decimal("0.8")),
-            "upperCircuit": str(ltp * Decimal("1.2")), "totBuyQuan": "1500", "totSellQuan": "1350",
-            "52WeekLow": str(ltp * Decimal("0.7")), "52WeekHigh": str(ltp * Decimal("1.3")), "depth": depth,
-        }  # fmt: skip
+            "exchange": exchange,
+            "tradingSymbol": symbol,
+            "symbolToken": token,
+            "ltp": str(ltp),
+            "open": str(ltp),
+            "high": str(ltp),
+            "low": str(ltp),
+            "close": str(ltp),
+            "lastTradeQty": "5",
+            "exchFeedTime": "",
+            "exchTradeTime": "",
+            "netChange": "0",
+            "percentChange": "0",
+            "avgPrice": str(ltp),
+            "tradeVolume": "1000",
+            "opnInterest": "0",
+            "lowerCircuit": str(ltp * Decimal("0.8")),
+            "upperCircuit": str(ltp * Decimal("1.2")),
+            "totBuyQuan": "1500",
+            "totSellQuan": "1350",
+            "52WeekLow": str(ltp * Decimal("0.7")),
+            "52WeekHigh": str(ltp * Decimal("1.3")),
+            "depth": depth,
+        }
 
     async def candles(self, request, client) -> web.Response:
         body = await request.json()

@@ -21,8 +21,16 @@ from .ticks import EXCHANGE_TYPE, encode
 
 REST = "/rest/"
 ORDER = "/rest/secure/angelbroking/order/v1/"
-WS_CODES = {"open": "AB01", "cancelled": "AB02", "rejected": "AB03", "modified": "AB04", "complete": "AB05",
-            "open pending": "AB09", "trigger pending": "AB10", "modify pending": "AB11"}  # fmt: skip
+WS_CODES = {
+    "open": "AB01",
+    "cancelled": "AB02",
+    "rejected": "AB03",
+    "modified": "AB04",
+    "complete": "AB05",
+    "open pending": "AB09",
+    "trigger pending": "AB10",
+    "modify pending": "AB11",
+}
 RATE_LIMIT_BODY = "Access denied because of exceeding access rate"
 
 
@@ -94,9 +102,10 @@ class FakeAngelOne(MarketRoutes):
                 return web.Response(status=403, text=RATE_LIMIT_BODY, content_type="text/plain")
             if f.error_rate and random.random() < f.error_rate:
                 return web.Response(
-                    status=500, text="<html><body><h1>500 Internal Server Error</h1></body></html>",
+                    status=500,
+                    text="<html><body><h1>500 Internal Server Error</h1></body></html>",
                     content_type="text/html",
-                )  # fmt: skip
+                )
             response = await handler(request)
             if f.slow_rate and random.random() < f.slow_rate:
                 await asyncio.sleep(f.slow_seconds)
@@ -158,20 +167,36 @@ class FakeAngelOne(MarketRoutes):
         return ok("")
 
     async def profile(self, request, client) -> web.Response:
-        return ok({
-            "clientcode": client, "name": "FAKE TRADER", "email": "", "mobileno": "",
-            "exchanges": ["NSE", "BSE", "NFO", "CDS"], "products": ["MARGIN", "MIS", "NRML", "CNC"],
-            "lastlogintime": "", "brokerid": "B2C",
-        })  # fmt: skip
+        return ok(
+            {
+                "clientcode": client,
+                "name": "FAKE TRADER",
+                "email": "",
+                "mobileno": "",
+                "exchanges": ["NSE", "BSE", "NFO", "CDS"],
+                "products": ["MARGIN", "MIS", "NRML", "CNC"],
+                "lastlogintime": "",
+                "brokerid": "B2C",
+            }
+        )
 
     async def rms(self, request, client) -> web.Response:
         used = sum(Decimal(t["tradevalue"]) for t in self.state.trades if t["clientcode"] == client)
-        return ok({
-            "net": f"{Decimal('1000000') - used:.2f}", "availablecash": "1000000.00",
-            "availableintradaypayin": "0.00", "availablelimitmargin": "0.00", "collateral": "0.00",
-            "m2munrealized": "0.00", "m2mrealized": "0.00", "utiliseddebits": f"{used:.2f}",
-            "utilisedspan": None, "utilisedoptionpremium": None, "utilisedholdingsales": None,
-        })  # fmt: skip
+        return ok(
+            {
+                "net": f"{Decimal('1000000') - used:.2f}",
+                "availablecash": "1000000.00",
+                "availableintradaypayin": "0.00",
+                "availablelimitmargin": "0.00",
+                "collateral": "0.00",
+                "m2munrealized": "0.00",
+                "m2mrealized": "0.00",
+                "utiliseddebits": f"{used:.2f}",
+                "utilisedspan": None,
+                "utilisedoptionpremium": None,
+                "utilisedholdingsales": None,
+            }
+        )
 
     # --- orders --------------------------------------------------------------------------
 
@@ -270,13 +295,29 @@ class FakeAngelOne(MarketRoutes):
         return ok(self.state.positions(client) or None)
 
     async def holdings(self, request, client) -> web.Response:
-        return ok([{
-            "tradingsymbol": "INFY-EQ", "exchange": "NSE", "isin": "INE009A01021", "t1quantity": "2",
-            "realisedquantity": "8", "quantity": "8", "authorisedquantity": "0", "product": "DELIVERY",
-            "collateralquantity": None, "collateraltype": None, "haircut": "0.00", "averageprice": "1400.50",
-            "ltp": "1500.00", "symboltoken": "1594", "close": "1490.00", "profitandloss": "999",
-            "pnlpercentage": "7.10",
-        }])  # fmt: skip
+        return ok(
+            [
+                {
+                    "tradingsymbol": "INFY-EQ",
+                    "exchange": "NSE",
+                    "isin": "INE009A01021",
+                    "t1quantity": "2",
+                    "realisedquantity": "8",
+                    "quantity": "8",
+                    "authorisedquantity": "0",
+                    "product": "DELIVERY",
+                    "collateralquantity": None,
+                    "collateraltype": None,
+                    "haircut": "0.00",
+                    "averageprice": "1400.50",
+                    "ltp": "1500.00",
+                    "symboltoken": "1594",
+                    "close": "1490.00",
+                    "profitandloss": "999",
+                    "pnlpercentage": "7.10",
+                }
+            ]
+        )
 
     # --- WebSockets ------------------------------------------------------------------------
 
@@ -291,10 +332,15 @@ class FakeAngelOne(MarketRoutes):
         return await order_socket(self, request)
 
     def publish_order(self, row: dict, status_code: str | None = None) -> None:
-        message = json.dumps({
-            "user-id": row["clientcode"], "status-code": status_code or WS_CODES.get(row["status"], "AB01"),
-            "order-status": row["status"], "error-message": row["text"], "orderData": dict(row),
-        })  # fmt: skip
+        message = json.dumps(
+            {
+                "user-id": row["clientcode"],
+                "status-code": status_code or WS_CODES.get(row["status"], "AB01"),
+                "order-status": row["status"],
+                "error-message": row["text"],
+                "orderData": dict(row),
+            }
+        )
         for ws, client in list(self.order_sockets):
             if client == row["clientcode"] and not ws.closed:
                 task = asyncio.ensure_future(ws.send_str(message))

@@ -53,8 +53,9 @@ async def order_socket(fake, request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     entry = (ws, client)
     fake.order_sockets.append(entry)
-    await ws.send_str(json.dumps({"user-id": client, "status-code": "AB00", "order-status": "", "error-message": "",
-                                  "orderData": {}}))  # fmt: skip
+    await ws.send_str(
+        json.dumps({"user-id": client, "status-code": "AB00", "order-status": "", "error-message": "", "orderData": {}})
+    )
     try:
         async for msg in ws:
             if msg.type == WSMsgType.TEXT and msg.data == "ping":
