@@ -81,7 +81,7 @@ def save_result(name: str, figures: dict, passed: bool, summary: str) -> Path | 
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(record, indent=2, default=str) + "\n")
-    progress(f"result written to {path.relative_to(REPO)}")
+    progress(f"result written to {path}")
     return path
 
 
