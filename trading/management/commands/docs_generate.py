@@ -44,6 +44,8 @@ def render_lifecycle(root: Path) -> str:
     try:
         lifecycle = importlib.import_module("orders.lifecycle")
     except ModuleNotFoundError as exc:
+        if exc.name != "orders.lifecycle":  # the module is there but something it imports is not: a real error
+            raise
         raise SourceMissing(f"orders.lifecycle does not exist yet ({exc})") from exc
     render = getattr(lifecycle, "transitions_markdown", None)
     if render is None:
