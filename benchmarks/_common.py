@@ -28,10 +28,13 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
+# One JSON file per benchmark, committed: docs/performance.md's table is generated from them.
+RESULTS_DIR = REPO / "benchmarks" / "results"
 _T0 = time.monotonic()
 
 
@@ -54,7 +57,43 @@ def run(name: str, main: Callable[[], tuple[dict, bool, str]]) -> None:
         sys.exit(1)
     print(json.dumps({"benchmark": name, **figures, "pass": passed}, indent=2, default=str))
     print(f"{name}: {'PASS' if passed else 'FAIL'}: {summary}")
+    save_result(name, figures, passed, summary)
     sys.exit(0 if passed else 1)
+
+
+def save_result(name: str, figures: dict, passed: bool, summary: str) -> Path | None:
+    """Keep this run as benchmarks/results/<name>.json, the file docs/performance.md is generated from.
+
+    A traced or profiled run (its summary says "timings inflated") is never a verdict, so it keeps the
+    last real result. The date and a note on the machine go with the figures: they differ between runs.
+    """
+    if "timings inflated" in summary:
+        return None
+    machine = figures.get("machine") or machine_info()
+    record = {
+        "benchmark": name,
+        "date": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+        "pass": passed,
+        "summary": summary,
+        "machine_note": _machine_note(machine, figures.get("backend")),
+        "figures": figures,
+    }
+    RESULTS_DIR.mkdir(exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    progress(f"result written to {path}")
+    return path
+
+
+def _machine_note(machine: dict, backend: dict | None) -> str:
+    """One line a reader of the table needs: CPU, cores, database, commit."""
+    git = machine.get("git") or {}
+    parts = [f"{machine.get('cpu_model') or 'unknown CPU'}, {machine.get('cpu_count')} cores"]
+    if isinstance(backend, dict) and backend.get("database"):
+        parts.append(f"{backend['database']}{' + Redis' if backend.get('redis') is True else ''}")
+    if git.get("commit"):
+        parts.append(f"commit {git['commit']}{' (uncommitted changes)' if git.get('dirty') else ''}")
+    return "; ".join(parts)
 
 
 # --- Numbers --------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Login limits: how often a password may be tried, and when an account is locked.
 
 A stranger's failures must not stop the owner, so the limits are drawn around where
-the attempts come from (README "Rate limits and account lockout"):
+the attempts come from (docs/security.md, "Login limits and lockout"):
 
 - Every attempt counts before the password is checked (django-ratelimit, the shared
   cache): LOGIN_ADDRESS_RATE_LIMIT per address whatever the username, and

@@ -39,7 +39,7 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
     {
         "checks": {
             "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422", "429"]},
-            # DRF reads "5" as the integer 5 and "true" as true: lenient on input, as documented in the README.
+            # DRF reads "5" as the integer 5 and "true" as true: lenient on input, as docs/api.md says.
             "negative_data_rejection": {"enabled": False},
         },
         "generation": {"max-examples": EXAMPLES, "mode": "all"},
