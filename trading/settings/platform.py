@@ -125,7 +125,7 @@ def _weekday_crontab(hhmm_ist: str):
     return crontab(hour=hour, minute=minute, day_of_week="mon-fri")
 
 
-# --- Alerts for operators and notifications for traders (monitoring/, README "Alerting and notifications") ---
+# --- Alerts for operators and notifications for traders (monitoring/) ---
 ALERT_EVALUATE_SECONDS = env_float("ALERT_EVALUATE_SECONDS", 15)
 ALERT_BACKLOG_QUEUES = env_list("ALERT_BACKLOG_QUEUES", ["default", "broker", "research"])
 ALERT_WEBHOOK_SECRET = env("ALERT_WEBHOOK_SECRET", "")  # signs operator alert webhooks (X-Signature) when set
