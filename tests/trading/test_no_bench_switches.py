@@ -1,5 +1,6 @@
 """The product has no switch or branch for the benchmarks: they set up what they need in their own harness."""
 
+import ast
 from decimal import Decimal as D
 
 import pytest
@@ -13,8 +14,25 @@ from tests.orders.conftest import market, trader  # noqa: F401 - fixtures
 from tests.trading.test_configuration_doc import ROOT, product_modules
 
 
-def test_no_product_module_knows_of_the_benchmarks():
-    mentions = [str(path.relative_to(ROOT)) for path in product_modules() if "bench" in path.read_text().lower()]
+def _imports(path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    return names | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+
+
+def test_no_product_module_imports_the_benchmarks():
+    importing = [
+        str(path.relative_to(ROOT))
+        for path in product_modules()
+        if any(name == "benchmarks" or name.startswith("benchmarks.") for name in _imports(path))
+    ]
+    assert importing == []
+
+
+def test_the_settings_hold_nothing_for_the_benchmarks():
+    mentions = [
+        path.name for path in (ROOT / "trading" / "settings").glob("*.py") if "bench" in path.read_text().lower()
+    ]
     assert mentions == []
 
 
