@@ -13,14 +13,16 @@ exist only in the benchmark's server (benchmarks._bench_settings).
   judges against.
 - `POST bench/floor/insert-sql/` does the same with a hand-written INSERT on a
   raw cursor, below the ORM: reported beside it for information.
+- `POST bench/risk-checks/` turns the pre-trade checks off or on in the
+  server (benchmarks/_risk_switch.py).
 """
 
-from django.conf import settings
 from django.db import connection, models
 from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from benchmarks._risk_switch import RiskChecksApi
 from trading.urls import handler400, handler404, handler500  # noqa: F401 (error views, as in the product)
 from trading.urls import urlpatterns as product_urlpatterns
 
@@ -85,15 +87,6 @@ class FloorInsertSqlApi(APIView):
             )
             row_id = cursor.fetchone()[0]
         return Response({"ok": True, "id": row_id}, status=201)
-
-
-class RiskChecksApi(APIView):
-    """Bench only: the pre-trade checks off or on in this web process (they run in its placement
-    transaction), so orders.py prices them in the same run, against the same processes."""
-
-    def post(self, request):
-        settings.RISK_CHECKS_ENABLED = request.data.get("enabled") is True
-        return Response({"enabled": settings.RISK_CHECKS_ENABLED})
 
 
 urlpatterns = [

@@ -180,8 +180,8 @@ def _check_stop(p: OrderParams, ltp: Decimal) -> None:
 def margin_rate(product: str) -> Decimal:
     return {
         Product.CNC: Decimal(1),
-        Product.MIS: Decimal(str(settings.MIS_MARGIN_RATE)),
-        Product.NRML: Decimal(str(settings.NRML_MARGIN_RATE)),
+        Product.MIS: settings.MIS_MARGIN_RATE,
+        Product.NRML: settings.NRML_MARGIN_RATE,
     }[product]
 
 
@@ -239,4 +239,4 @@ def reference_price(p: OrderParams, quote: CachedQuote | None) -> Decimal:
         return p.price
     touch = (quote.ask if p.side == Side.BUY else quote.bid) if quote else None
     candidates = [v for v in (quote.ltp if quote else None, touch, p.trigger_price) if v is not None]
-    return max(candidates) * (1 + Decimal(str(settings.MARKET_ORDER_PRICE_BUFFER)))
+    return max(candidates) * (1 + settings.MARKET_ORDER_PRICE_BUFFER)

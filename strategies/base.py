@@ -150,6 +150,9 @@ class Strategy:
     title: ClassVar[str] = ""
     description: ClassVar[str] = ""
     params: ClassVar[dict[str, Param]] = {}
+    # Closed bars a live run replays into the strategy (orders off) when it is loaded, at the least: enough
+    # for most indicators to settle and for the strategy's own state to be rebuilt.
+    warmup_floor: ClassVar[int] = 500
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -176,6 +179,14 @@ class Strategy:
     @classmethod
     def schema(cls) -> dict[str, Any]:
         return params_schema(cls.params)
+
+    def lookback_bars(self) -> int:
+        """The most bars back this strategy reads with its parameters (its longest indicator period)."""
+        return 0
+
+    def warmup_bars(self) -> int:
+        """Closed bars to replay before trading live: the floor, or more when the lookback is longer."""
+        return max(self.warmup_floor, self.lookback_bars() + 1)
 
     def on_start(self) -> None:
         pass

@@ -55,11 +55,6 @@ def progress_every() -> float:
     return _get("BACKTEST_PROGRESS_EVERY", 0.5)
 
 
-def run_warmup_bars() -> int:
-    """Closed bars replayed (orders off) into a strategy run when it is loaded, to warm its indicators."""
-    return _get("STRATEGY_RUN_WARMUP_BARS", 500)
-
-
 def run_stale_after() -> int:
     """Seconds without a heartbeat after which a RUNNING strategy run is shown as LOST (no runner)."""
     return _get("STRATEGY_RUN_STALE_AFTER", 120)

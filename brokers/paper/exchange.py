@@ -49,7 +49,7 @@ LIVE = [PaperOrder.Status.OPEN, PaperOrder.Status.TRIGGER_PENDING]
 
 
 def _slippage() -> Decimal:
-    return Decimal(str(settings.PAPER_SLIPPAGE_BPS))
+    return settings.PAPER_SLIPPAGE_BPS
 
 
 def to_broker_order(po: PaperOrder) -> BrokerOrder:

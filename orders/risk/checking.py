@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 
 from accounts.models import TradingAccount
@@ -42,7 +41,7 @@ def risk_refusal(
     A refusal that changes the account's state (the daily loss limit) is applied
     here; recording the refused order is the caller's (it knows the order).
     """
-    if not settings.RISK_CHECKS_ENABLED or (reducing and source == SQUARE_OFF_SOURCE):
+    if reducing and source == SQUARE_OFF_SOURCE:
         return None
     order = checks.OrderUnderCheck(
         instrument=instrument,

@@ -29,7 +29,7 @@ def account_open(*, user, starting_funds: Decimal | None = None, always_open: bo
     halted = PlatformRisk.objects.filter(pk=1, halted=True).exists()  # an account opened while the platform is halted
     _, created = Funds.objects.get_or_create(account=account, defaults={"platform_halted": halted})
     if created:
-        amount = Decimal(settings.PAPER_STARTING_FUNDS if starting_funds is None else starting_funds)
+        amount = settings.PAPER_STARTING_FUNDS if starting_funds is None else Decimal(starting_funds)
         if amount:
             with locked(account.id) as books:
                 ledger(books.funds, LedgerEntry.Kind.DEPOSIT, amount, note="Starting paper capital")

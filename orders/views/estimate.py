@@ -56,7 +56,7 @@ class Estimate:
 
 
 def _buffer() -> Decimal:
-    return Decimal(str(settings.MARKET_ORDER_PRICE_BUFFER))
+    return settings.MARKET_ORDER_PRICE_BUFFER
 
 
 def _market_price(params, at: Decimal) -> Decimal:

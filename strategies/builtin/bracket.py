@@ -14,6 +14,9 @@ class TrendBracket(Strategy):
     stop_loss_pct = FloatParam(2.0, min=0.1, max=50, help="Stop-loss, percent below the entry price.")
     target_pct = FloatParam(4.0, min=0.1, max=500, help="Target, percent above the entry price.")
 
+    def lookback_bars(self):
+        return self.period
+
     def on_start(self):
         self.average = self.ctx.sma(self.period)
         self.was_above = None

@@ -19,6 +19,9 @@ class DonchianBreakout(Strategy):
     exit = IntParam(10, min=2, max=1000, help="Bars whose lowest low (highest high) ends the trade.")
     allow_short = BoolParam(False, help="Sell short on a break below the entry channel.")
 
+    def lookback_bars(self):
+        return max(self.entry, self.exit)
+
     def on_start(self):
         ctx = self.ctx
         self.upper = ctx.highest(self.entry)

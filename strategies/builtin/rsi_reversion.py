@@ -20,6 +20,9 @@ class RsiReversion(Strategy):
         if values["oversold"] >= values["overbought"]:
             raise param_error("oversold", "must be below overbought.", code="param_out_of_range")
 
+    def lookback_bars(self):
+        return self.period
+
     def on_start(self):
         self.rsi = self.ctx.rsi(self.period)
 

@@ -19,6 +19,9 @@ class SmaCrossover(Strategy):
         if values["fast"] >= values["slow"]:
             raise param_error("fast", f"must be less than slow ({values['slow']}).", code="param_out_of_range")
 
+    def lookback_bars(self):
+        return self.slow
+
     def on_start(self):
         self.fast_ma = self.ctx.sma(self.fast)
         self.slow_ma = self.ctx.sma(self.slow)

@@ -72,7 +72,7 @@ class LiveRun:
         seen = self.bars.get(ctx.symbol)
         closed = self._closed(ctx, now)
         until = closed.filter(start__lte=from_epoch(seen)) if seen is not None else closed
-        for candle in list(until.order_by("-start")[: conf.run_warmup_bars()])[::-1]:
+        for candle in list(until.order_by("-start")[: ctx.strategy.warmup_bars()])[::-1]:
             self._bar(ctx, candle)
         if seen is None:  # a new run trades from the first bar that closes after it was loaded
             self.bars[ctx.symbol] = int(self._closed_until(now).timestamp())

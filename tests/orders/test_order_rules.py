@@ -141,6 +141,6 @@ def test_funds_are_reserved_at_the_worst_price_plus_buffer(market, trader):
 
 
 def test_mis_blocks_only_the_margin_share(market, trader, settings):
-    settings.MIS_MARGIN_RATE = 0.2
+    settings.MIS_MARGIN_RATE = Decimal("0.2")
     response = jwt_client(trader).post(URL, body(product="MIS", order_type="LIMIT", price="790"), format="json")
     assert Decimal(response.json()["reserved_amount"]) == Decimal("1580.0000")  # 10 * 790 * 0.2

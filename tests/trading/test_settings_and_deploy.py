@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The production environment documented in docs/operations.md ("Deploying").
+# The production environment documented in docs/configuration.md ("Production").
 PRODUCTION_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": "k3V9x-q2Lr8pZ7mW4tN1bY6cH0sJ5dF3gA9eU2iO8vQ7wE4rT1yXzC6nM5bB0",

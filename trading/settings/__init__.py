@@ -1,7 +1,7 @@
 """Settings for the trading platform, read from the environment.
 
 The defaults are the embedded setup (SQLite, no Redis, no other server);
-production differs only through the environment (README.md, "Configuration").
+production differs only through the environment (every variable: docs/configuration.md).
 By area: core (Django, database, caches, auth, static files, security),
 api_and_workers (REST API, Celery), platform (market data, logs and
 monitoring, orders, alerts and notifications, brokers).

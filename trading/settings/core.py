@@ -1,6 +1,8 @@
 """Core settings: the environment helpers, Django itself, database, caches, auth, static files, security."""
 
+import math
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
@@ -39,9 +41,47 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _refuse(name: str, value: str, wanted: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"{name}={value!r} is not {wanted}.")
+
+
 def env_int(name: str, default: int) -> int:
     value = env(name)
-    return default if value is None else int(value)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise _refuse(name, value, "a whole number") from None
+
+
+def env_float(name: str, default: float) -> float:
+    """A duration or a ratio that is not money (seconds, a sample rate)."""
+    value = env(name)
+    if value is None:
+        return float(default)
+    try:
+        number = float(value)
+    except ValueError:
+        raise _refuse(name, value, "a number") from None
+    if not math.isfinite(number):
+        raise _refuse(name, value, "a finite number")
+    return number
+
+
+def env_decimal(name: str, default: str, *, minimum: str = "0", maximum: str | None = None) -> Decimal:
+    """Money or a money rate: read once, as Decimal, so no caller converts (or rounds through float) again."""
+    value = env(name, default)
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        raise _refuse(name, value, "a decimal number") from None
+    if not number.is_finite():
+        raise _refuse(name, value, "a finite decimal number")
+    if number < Decimal(minimum) or (maximum is not None and number > Decimal(maximum)):
+        bounds = f"at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise _refuse(name, value, f"a decimal number {bounds}")
+    return number
 
 
 def env_list(name: str, default: list[str]) -> list[str]:

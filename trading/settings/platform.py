@@ -1,16 +1,14 @@
 """The platform's own parts: market data, logs and monitoring, orders, alerts and notifications, brokers."""
 
-from decimal import Decimal
-
 from django.core.exceptions import ImproperlyConfigured
 
-from .core import DEBUG, REDIS_URL, env, env_bool, env_int, env_list
+from .core import DEBUG, REDIS_URL, env, env_bool, env_decimal, env_float, env_int, env_list
 
 # --- Market data --------------------------------------------------------------
 
-QUOTES_L1_TTL_SECONDS = float(env("QUOTES_L1_TTL_SECONDS", "0.5"))
-QUOTES_STALE_AFTER_SECONDS = float(env("QUOTES_STALE_AFTER_SECONDS", "10"))
-FEED_FLUSH_INTERVAL_SECONDS = float(env("FEED_FLUSH_INTERVAL_SECONDS", "0.25"))
+QUOTES_L1_TTL_SECONDS = env_float("QUOTES_L1_TTL_SECONDS", 0.5)
+QUOTES_STALE_AFTER_SECONDS = env_float("QUOTES_STALE_AFTER_SECONDS", 10)
+FEED_FLUSH_INTERVAL_SECONDS = env_float("FEED_FLUSH_INTERVAL_SECONDS", 0.25)
 
 # --- Logging, errors, tracing -------------------------------------------------
 
@@ -47,8 +45,8 @@ LOGGING = {
 # The embedded default also serves tests and one-off commands with no worker, so there they only report.
 _HEALTH_REQUIRED_DEFAULT = ["database", "cache", "celery_broker"] + (["worker", "beat"] if REDIS_URL else [])
 HEALTH_REQUIRED_CHECKS = env_list("HEALTH_REQUIRED_CHECKS", _HEALTH_REQUIRED_DEFAULT)
-HEALTH_HEARTBEAT_INTERVAL_SECONDS = float(env("HEALTH_HEARTBEAT_INTERVAL_SECONDS", "10"))
-HEALTH_HEARTBEAT_STALE_SECONDS = float(env("HEALTH_HEARTBEAT_STALE_SECONDS", "60"))
+HEALTH_HEARTBEAT_INTERVAL_SECONDS = env_float("HEALTH_HEARTBEAT_INTERVAL_SECONDS", 10)
+HEALTH_HEARTBEAT_STALE_SECONDS = env_float("HEALTH_HEARTBEAT_STALE_SECONDS", 60)
 
 # /metrics: open to METRICS_ALLOWED_IPS (addresses or networks); when METRICS_TOKEN is set, it needs
 # `Authorization: Bearer <token>` instead, from anywhere. REMOTE_ADDR is what counts (not X-Forwarded-For).
@@ -58,7 +56,7 @@ METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
 # Errors and traces to Sentry (or any server speaking its protocol) when a DSN is given; monitoring/sentry.py.
 SENTRY_DSN = env("SENTRY_DSN")
 SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
-SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0.0"))
+SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
 if SENTRY_DSN:
     from monitoring.sentry import sentry_init
 
@@ -66,46 +64,46 @@ if SENTRY_DSN:
 
 # --- Orders and the paper exchange -----------------------------------------------
 
-PAPER_STARTING_FUNDS = env("PAPER_STARTING_FUNDS", "1000000")  # 10,00,000 rupees
-PAPER_SLIPPAGE_BPS = float(env("PAPER_SLIPPAGE_BPS", "0"))
-MIS_MARGIN_RATE = float(env("MIS_MARGIN_RATE", "0.20"))
-NRML_MARGIN_RATE = float(env("NRML_MARGIN_RATE", "0.15"))
+# Money and money rates are Decimal here, parsed once: a bad value stops every process at start-up.
+PAPER_STARTING_FUNDS = env_decimal("PAPER_STARTING_FUNDS", "1000000")  # 10,00,000 rupees
+PAPER_SLIPPAGE_BPS = env_decimal("PAPER_SLIPPAGE_BPS", "0")
+# The share of an order's value blocked as margin (CNC always blocks the whole value).
+MIS_MARGIN_RATE = env_decimal("MIS_MARGIN_RATE", "0.20", maximum="1")
+NRML_MARGIN_RATE = env_decimal("NRML_MARGIN_RATE", "0.15", maximum="1")
 # Market and stop-market orders block funds at the worst current price plus this share.
-MARKET_ORDER_PRICE_BUFFER = float(env("MARKET_ORDER_PRICE_BUFFER", "0.01"))
+MARKET_ORDER_PRICE_BUFFER = env_decimal("MARKET_ORDER_PRICE_BUFFER", "0.01", maximum="1")
 ORDER_MAX_QUANTITY = env_int("ORDER_MAX_QUANTITY", 1_000_000)
 MARKET_HOLIDAYS = env_list("MARKET_HOLIDAYS", [])
 # Outbox: NEW orders older than this are queued again; SUBMITTED/UNKNOWN orders older
 # than the grace period are looked up at the broker by their tag.
-OUTBOX_RESEND_AFTER_SECONDS = float(env("OUTBOX_RESEND_AFTER_SECONDS", "3"))
-ORDER_SUBMIT_GRACE_SECONDS = float(env("ORDER_SUBMIT_GRACE_SECONDS", "90"))
+OUTBOX_RESEND_AFTER_SECONDS = env_float("OUTBOX_RESEND_AFTER_SECONDS", 3)
+ORDER_SUBMIT_GRACE_SECONDS = env_float("ORDER_SUBMIT_GRACE_SECONDS", 90)
 # Reconciliation with the brokers (one order-book read per live account per run).
-RECONCILE_INTERVAL_SECONDS = float(env("RECONCILE_INTERVAL_SECONDS", "5"))
+RECONCILE_INTERVAL_SECONDS = env_float("RECONCILE_INTERVAL_SECONDS", 5)
 FAULTS = set(env_list("TRADING_FAULTS", []))
 # Pre-trade risk: the limits a new account starts with (admins tune them per account), sensible for a
 # retail trader with a few lakh rupees. Order values: equity and options at the order's price, futures notional.
 RISK_DEFAULTS = {
-    "max_order_value_equity": Decimal(env("RISK_MAX_ORDER_VALUE_EQUITY", "500000")),
-    "max_order_value_futures": Decimal(env("RISK_MAX_ORDER_VALUE_FUTURES", "3000000")),
-    "max_order_value_options": Decimal(env("RISK_MAX_ORDER_VALUE_OPTIONS", "200000")),
+    "max_order_value_equity": env_decimal("RISK_MAX_ORDER_VALUE_EQUITY", "500000"),
+    "max_order_value_futures": env_decimal("RISK_MAX_ORDER_VALUE_FUTURES", "3000000"),
+    "max_order_value_options": env_decimal("RISK_MAX_ORDER_VALUE_OPTIONS", "200000"),
     "max_quantity_equity": env_int("RISK_MAX_QUANTITY_EQUITY", 10_000),
     "max_quantity_futures": env_int("RISK_MAX_QUANTITY_FUTURES", 1_800),
     "max_quantity_options": env_int("RISK_MAX_QUANTITY_OPTIONS", 1_800),
-    "price_band_pct_equity": Decimal(env("RISK_PRICE_BAND_PCT_EQUITY", "5")),
-    "price_band_pct_futures": Decimal(env("RISK_PRICE_BAND_PCT_FUTURES", "3")),
-    "price_band_pct_options": Decimal(env("RISK_PRICE_BAND_PCT_OPTIONS", "40")),
+    "price_band_pct_equity": env_decimal("RISK_PRICE_BAND_PCT_EQUITY", "5"),
+    "price_band_pct_futures": env_decimal("RISK_PRICE_BAND_PCT_FUTURES", "3"),
+    "price_band_pct_options": env_decimal("RISK_PRICE_BAND_PCT_OPTIONS", "40"),
     "max_open_orders": env_int("RISK_MAX_OPEN_ORDERS", 50),
-    "max_position_value": Decimal(env("RISK_MAX_POSITION_VALUE", "5000000")),
-    "max_gross_exposure": Decimal(env("RISK_MAX_GROSS_EXPOSURE", "10000000")),
+    "max_position_value": env_decimal("RISK_MAX_POSITION_VALUE", "5000000"),
+    "max_gross_exposure": env_decimal("RISK_MAX_GROSS_EXPOSURE", "10000000"),
     "max_orders_per_second": env_int("RISK_MAX_ORDERS_PER_SECOND", 10),
     "max_orders_per_minute": env_int("RISK_MAX_ORDERS_PER_MINUTE", 200),
     "max_orders_per_day": env_int("RISK_MAX_ORDERS_PER_DAY", 2_000),
-    "daily_loss_limit": Decimal(env("RISK_DAILY_LOSS_LIMIT", "50000")),
+    "daily_loss_limit": env_decimal("RISK_DAILY_LOSS_LIMIT", "50000"),
     "allowed_exchanges": env_list("RISK_ALLOWED_EXCHANGES", ["NSE", "BSE", "NFO", "BFO"]),
     "allowed_products": env_list("RISK_ALLOWED_PRODUCTS", ["CNC", "MIS", "NRML"]),
     "allowed_instrument_classes": env_list("RISK_ALLOWED_INSTRUMENT_CLASSES", ["equity", "futures", "options"]),
 }
-# Off only to measure what the checks cost (benchmarks/orders.py); never in production.
-RISK_CHECKS_ENABLED = env_bool("RISK_CHECKS_ENABLED", True)
 
 # End of day, IST: MIS square-off and DAY order expiry (Celery beat, weekdays).
 MIS_SQUARE_OFF_IST = env("MIS_SQUARE_OFF_IST", "15:20")
@@ -127,12 +125,12 @@ def _weekday_crontab(hhmm_ist: str):
     return crontab(hour=hour, minute=minute, day_of_week="mon-fri")
 
 
-# --- Alerts for operators and notifications for traders (monitoring/, README "Alerting and notifications") ---
-ALERT_EVALUATE_SECONDS = float(env("ALERT_EVALUATE_SECONDS", "15"))
+# --- Alerts for operators and notifications for traders (monitoring/) ---
+ALERT_EVALUATE_SECONDS = env_float("ALERT_EVALUATE_SECONDS", 15)
 ALERT_BACKLOG_QUEUES = env_list("ALERT_BACKLOG_QUEUES", ["default", "broker", "research"])
 ALERT_WEBHOOK_SECRET = env("ALERT_WEBHOOK_SECRET", "")  # signs operator alert webhooks (X-Signature) when set
-ALERT_BANNER_CACHE_SECONDS = float(env("ALERT_BANNER_CACHE_SECONDS", "15"))
-NOTIFY_HTTP_TIMEOUT_SECONDS = float(env("NOTIFY_HTTP_TIMEOUT_SECONDS", "5"))
+ALERT_BANNER_CACHE_SECONDS = env_float("ALERT_BANNER_CACHE_SECONDS", 15)
+NOTIFY_HTTP_TIMEOUT_SECONDS = env_float("NOTIFY_HTTP_TIMEOUT_SECONDS", 5)
 # Traders' webhooks may point at private or loopback addresses only when allowed (local development, tests).
 NOTIFY_WEBHOOK_ALLOW_PRIVATE = env_bool("NOTIFY_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 TELEGRAM_API_URL = env("TELEGRAM_API_URL", "https://api.telegram.org")
@@ -164,45 +162,42 @@ CELERY_BEAT_SCHEDULE = {
 ANGELONE_ROOT_URL = env("ANGELONE_ROOT_URL", "https://apiconnect.angelone.in")
 ANGELONE_FEED_WS_URL = env("ANGELONE_FEED_WS_URL", "wss://smartapisocket.angelone.in/smart-stream")
 ANGELONE_ORDER_WS_URL = env("ANGELONE_ORDER_WS_URL", "wss://tns.angelone.in/smart-order-update")
-ANGELONE_CONNECT_TIMEOUT_SECONDS = float(env("ANGELONE_CONNECT_TIMEOUT_SECONDS", "3"))
-ANGELONE_READ_TIMEOUT_SECONDS = float(env("ANGELONE_READ_TIMEOUT_SECONDS", "7"))
+ANGELONE_CONNECT_TIMEOUT_SECONDS = env_float("ANGELONE_CONNECT_TIMEOUT_SECONDS", 3)
+ANGELONE_READ_TIMEOUT_SECONDS = env_float("ANGELONE_READ_TIMEOUT_SECONDS", 7)
 # Which connected account's feed token `run_feed --source angelone` uses (client code; default: the first connected).
 ANGELONE_FEED_CLIENT_CODE = env("ANGELONE_FEED_CLIENT_CODE")
-ANGELONE_WS_PING_SECONDS = float(env("ANGELONE_WS_PING_SECONDS", "10"))
+ANGELONE_WS_PING_SECONDS = env_float("ANGELONE_WS_PING_SECONDS", 10)
 ANGELONE_WS_TOKENS_PER_CONNECTION = env_int("ANGELONE_WS_TOKENS_PER_CONNECTION", 1000)
 # Per client code, from the published limits ("N/s,N/m,N/h"); order requests are also capped by the regulation.
-_ANGELONE_RATE_LIMIT_DEFAULTS = {
-    "orders": "9/s,500/m,1000/h",  # placeOrder + modifyOrder + cancelOrder together
-    "login": "1/s",
-    "tokens": "1/s,1000/h",
-    "profile": "3/s",
-    "rms": "2/s",
-    "orderbook": "1/s",
-    "tradebook": "1/s",
-    "positions": "1/s",
-    "holdings": "1/s",
-    "search": "1/s",
-    "ltp": "10/s,500/m,5000/h",
-    "quote": "10/s,500/m,5000/h",
-    "details": "10/s,500/m,5000/h",
-    "candles": "3/s,180/m,5000/h",
-}
+# Each name is written out so that docs/configuration.md (and its test) can find it.
 ANGELONE_RATE_LIMITS = {
-    bucket: env(f"ANGELONE_RATE_LIMIT_{bucket.upper()}", default)
-    for bucket, default in _ANGELONE_RATE_LIMIT_DEFAULTS.items()
+    "orders": env("ANGELONE_RATE_LIMIT_ORDERS", "9/s,500/m,1000/h"),  # placeOrder + modifyOrder + cancelOrder together
+    "login": env("ANGELONE_RATE_LIMIT_LOGIN", "1/s"),
+    "tokens": env("ANGELONE_RATE_LIMIT_TOKENS", "1/s,1000/h"),
+    "profile": env("ANGELONE_RATE_LIMIT_PROFILE", "3/s"),
+    "rms": env("ANGELONE_RATE_LIMIT_RMS", "2/s"),
+    "orderbook": env("ANGELONE_RATE_LIMIT_ORDERBOOK", "1/s"),
+    "tradebook": env("ANGELONE_RATE_LIMIT_TRADEBOOK", "1/s"),
+    "positions": env("ANGELONE_RATE_LIMIT_POSITIONS", "1/s"),
+    "holdings": env("ANGELONE_RATE_LIMIT_HOLDINGS", "1/s"),
+    "search": env("ANGELONE_RATE_LIMIT_SEARCH", "1/s"),
+    "ltp": env("ANGELONE_RATE_LIMIT_LTP", "10/s,500/m,5000/h"),
+    "quote": env("ANGELONE_RATE_LIMIT_QUOTE", "10/s,500/m,5000/h"),
+    "details": env("ANGELONE_RATE_LIMIT_DETAILS", "10/s,500/m,5000/h"),
+    "candles": env("ANGELONE_RATE_LIMIT_CANDLES", "3/s,180/m,5000/h"),
 }
 # Algorithmic orders above this many per second per exchange need a registered algo (SEBI).
 ORDER_RATE_REGULATORY_PER_SECOND = env_int("ORDER_RATE_REGULATORY_PER_SECOND", 10)
 # A request over the limit waits at most this long for a slot, then is refused with `rate_limited`.
-BROKER_RATE_LIMIT_MAX_WAIT_SECONDS = float(env("BROKER_RATE_LIMIT_MAX_WAIT_SECONDS", "2"))
+BROKER_RATE_LIMIT_MAX_WAIT_SECONDS = env_float("BROKER_RATE_LIMIT_MAX_WAIT_SECONDS", 2)
 # Windows are this much longer than their nominal second/minute/hour, so that network jitter
 # cannot squeeze one request too many into a window as the broker counts it.
-BROKER_RATE_LIMIT_MARGIN_SECONDS = float(env("BROKER_RATE_LIMIT_MARGIN_SECONDS", "0.1"))
+BROKER_RATE_LIMIT_MARGIN_SECONDS = env_float("BROKER_RATE_LIMIT_MARGIN_SECONDS", 0.1)
 BROKER_BREAKER_FAIL_MAX = env_int("BROKER_BREAKER_FAIL_MAX", 5)
-BROKER_BREAKER_RESET_SECONDS = float(env("BROKER_BREAKER_RESET_SECONDS", "30"))
+BROKER_BREAKER_RESET_SECONDS = env_float("BROKER_BREAKER_RESET_SECONDS", 30)
 BROKER_READ_RETRIES = env_int("BROKER_READ_RETRIES", 2)
-BROKER_RETRY_BASE_SECONDS = float(env("BROKER_RETRY_BASE_SECONDS", "0.2"))
-BROKER_RETRY_MAX_SECONDS = float(env("BROKER_RETRY_MAX_SECONDS", "2"))
+BROKER_RETRY_BASE_SECONDS = env_float("BROKER_RETRY_BASE_SECONDS", 0.2)
+BROKER_RETRY_MAX_SECONDS = env_float("BROKER_RETRY_MAX_SECONDS", 2)
 # The exchange's identifier for the algorithm behind an order; unregistered algorithms use the generic one.
 BROKER_ALGO_ID = env("BROKER_ALGO_ID", "GENERIC")
 # How the machine learns its outgoing address (compared with the registered static IP):
