@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from core.api import OwnerAction, StrictSerializer, validated
 from core.schema import ERRORS
 
-from .notifications import CHANNELS, EVENTS, preferences_get, preferences_update
+from .services import CHANNELS, EVENTS, preferences_get, preferences_update
 
 
 class PreferencesOutput(serializers.Serializer):

@@ -10,13 +10,14 @@ import socket
 from urllib.parse import urlsplit
 
 import httpx
+from celery import current_app
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 
-from core import clock
+from core import clock, crypto
 
-from .models import Delivery
+from .models import Delivery, NotificationPreference
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +30,17 @@ class WebhookRefused(DeliveryFailed):
     """A trader's webhook host that must not be reached (private, local, or no address): final, never retried."""
 
 
-def deliveries_queue(targets, *, event: str, subject: str, payload: dict, user=None, alert=None) -> list[int]:
+def deliveries_queue(targets, *, event: str, subject: str, payload: dict, user=None, alert_id=None) -> list[int]:
     """One Delivery row per (channel, target); each is sent by its own task once the transaction commits."""
     rows = Delivery.objects.bulk_create(
         Delivery(
-            channel=channel, target=target, event=event, subject=subject[:200], payload=payload, user=user, alert=alert
+            channel=channel,
+            target=target,
+            event=event,
+            subject=subject[:200],
+            payload=payload,
+            user=user,
+            alert_id=alert_id,
         )
         for channel, target in targets
     )
@@ -44,8 +51,8 @@ def deliveries_queue(targets, *, event: str, subject: str, payload: dict, user=N
 
 
 def _enqueue(ids: list[int]) -> None:
-    from .tasks import deliver
-
+    # By name: notifications.tasks calls this module (NotificationsConfig.ready imports it, registering the task).
+    deliver = current_app.tasks["monitoring.deliver"]
     for delivery_id in ids:
         try:
             deliver.delay(delivery_id)
@@ -135,8 +142,6 @@ def _post_pinned(url: str, **kwargs) -> None:
 def _webhook_secret(delivery: Delivery) -> str:
     if delivery.user_id is None:
         return settings.ALERT_WEBHOOK_SECRET
-    from .notifications import webhook_secret_for
-
     return webhook_secret_for(delivery.user_id)
 
 
@@ -165,3 +170,17 @@ SENDERS = {
     Delivery.Channel.WEBHOOK: send_webhook,
     Delivery.Channel.TELEGRAM: send_telegram,
 }
+
+
+# --- the per-user webhook secret (encrypted at rest with FIELD_ENCRYPTION_KEY) -------------------
+
+
+def webhook_secret_for(user_id: int) -> str:
+    token = NotificationPreference.objects.filter(user_id=user_id).values_list("webhook_secret", flat=True).first()
+    if not token:
+        return ""
+    try:
+        return crypto.decrypt(token)
+    except crypto.DecryptionFailed:
+        logger.error("the webhook secret of user %s cannot be decrypted with FIELD_ENCRYPTION_KEY", user_id)
+        return ""

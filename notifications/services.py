@@ -1,22 +1,23 @@
-"""Trader notifications: which events a trader hears about and where, and the event handler that queues them.
+"""Trader notifications: which events a trader hears about and where, and the event handlers that queue them.
 
-Monitoring imports no domain app: it subscribes to events by name, and learns who owns
-a trading account through a resolver the accounts app registers (register_account_owner).
+Notifications imports no app that publishes these events (orders, risk, strategies, brokers): it subscribes
+to them by name. The operator alerts' messages come the same way, from monitoring's AlertNotice.
 """
 
 import logging
 import secrets
-from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
+from accounts.models import TradingAccount
 from core import crypto
 from core.cache import TimedCache
 from core.errors import RuleViolation
 from core.events import Event, subscribe
+from monitoring.events import AlertNotice
 
 from .deliveries import WebhookRefused, deliveries_queue, webhook_addresses
 from .models import Delivery, NotificationPreference
@@ -47,15 +48,9 @@ EVENT_LABELS = {
 SECURITY_NOTICES = {"security.account_locked": "Logins to your account are locked"}
 CHANNELS = [c.value for c in Delivery.Channel]
 _KEY_OF = {name: key for key, names in EVENTS.items() for name in names}
-_owner_of: list[Callable[[int], int | None]] = []
 # Every fill reads its trader's preferences; they change rarely, and a change (or a deactivated user)
 # reaches every worker within these seconds (at once in the process that saved it).
 _preferences = TimedCache(ttl=10.0)
-
-
-def register_account_owner(resolver: Callable[[int], int | None]) -> None:
-    """The accounts app tells monitoring how to find the user of a trading account id."""
-    _owner_of[:] = [resolver]
 
 
 def subscribe_events() -> None:
@@ -63,6 +58,16 @@ def subscribe_events() -> None:
         subscribe(name, on_event)
     for name in SECURITY_NOTICES:
         subscribe(name, on_security_notice)
+    subscribe(AlertNotice.name, on_alert_notice)
+
+
+def on_alert_notice(notice: AlertNotice) -> None:
+    """An operator alert's message, to the rule's addresses (not a trader's: no preferences apply)."""
+    targets = [(Delivery.Channel.EMAIL, address) for address in notice.emails]
+    if notice.webhook_url:
+        targets.append((Delivery.Channel.WEBHOOK, notice.webhook_url))
+    event = f"alert.{notice.details['state'].replace(' ', '_')}"
+    deliveries_queue(targets, event=event, subject=notice.subject, payload=notice.details, alert_id=notice.alert_id)
 
 
 # --- the event handler -----------------------------------------------------------------------
@@ -101,8 +106,8 @@ def on_security_notice(event: Event) -> None:
 
 def _preferences_for(event: Event, key: str):
     user_id = getattr(event, "user_id", None)
-    if user_id is None and event.account_id is not None and _owner_of:
-        user_id = _owner_of[0](event.account_id)
+    if user_id is None and event.account_id is not None:
+        user_id = _owner_of(event.account_id)
     if user_id is not None:
         prefs = [p for p in _preferences_of(user_id) if p.channels]
     elif getattr(event, "platform", False):
@@ -110,6 +115,10 @@ def _preferences_for(event: Event, key: str):
     else:
         return []  # nobody to tell (an account without an owner); only platform-wide events go to everyone
     return [p for p in prefs if key in p.events and p.user.is_active]
+
+
+def _owner_of(account_id: int) -> int | None:
+    return TradingAccount.objects.filter(id=account_id).values_list("user_id", flat=True).first()
 
 
 def _preferences_of(user_id: int) -> list[NotificationPreference]:
@@ -237,17 +246,3 @@ def notification_test_send(*, user) -> int:
     pref = preferences_get(user=user)
     payload = {"message": "This is a test notification from the trading platform."}
     return len(deliveries_queue(_targets(pref), event="test", subject="Test notification", payload=payload, user=user))
-
-
-# --- the per-user webhook secret (encrypted at rest with FIELD_ENCRYPTION_KEY) -------------------
-
-
-def webhook_secret_for(user_id: int) -> str:
-    token = NotificationPreference.objects.filter(user_id=user_id).values_list("webhook_secret", flat=True).first()
-    if not token:
-        return ""
-    try:
-        return crypto.decrypt(token)
-    except crypto.DecryptionFailed:
-        logger.error("the webhook secret of user %s cannot be decrypted with FIELD_ENCRYPTION_KEY", user_id)
-        return ""

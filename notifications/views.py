@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 
 from .models import Delivery
-from .notifications import EVENT_LABELS, notification_test_send, preferences_get, preferences_update
+from .services import EVENT_LABELS, notification_test_send, preferences_get, preferences_update
 
 
 class PreferencesForm(forms.Form):
@@ -28,7 +28,7 @@ class PreferencesForm(forms.Form):
 
 def _page(request, form, *, secret: str | None = None, status: int = 200):
     context = {"form": form, "secret": secret, "pref": preferences_get(user=request.user)}
-    return render(request, "accounts/notifications.html", context, status=status)
+    return render(request, "notifications/preferences.html", context, status=status)
 
 
 @login_required
@@ -60,4 +60,4 @@ def notifications_test(request):
         messages.success(request, f"Test sent on {count} channel(s); it arrives in a few seconds.")
     else:
         messages.warning(request, "Choose at least one channel (and save) first.")
-    return redirect("accounts:notifications")
+    return redirect("notifications:preferences")

@@ -1,17 +1,15 @@
-"""Admins tune risk profiles (with history), halt and reactivate accounts, and hold the platform-wide switch."""
+"""Admins tune risk profiles (with history), halt and reactivate accounts, and hold the platform-wide switch.
+
+Registered by orders, not risk: the admin's kill switch cancels orders and squares off, and the platform switch
+is copied onto every account's books; those are orders' services. The pages are under /admin/risk/."""
 
 from django.contrib import admin, messages
 
 from core.errors import DomainError
+from risk.models import PlatformRisk, RiskEvent, RiskProfile
+from risk.services import trading_state_reactivate
 
-from .models import PlatformRisk, RiskEvent, RiskProfile
-from .services import (
-    kill_switch_activate,
-    platform_halt,
-    platform_resume,
-    risk_limits_update,
-    trading_state_reactivate,
-)
+from .services.risk_actions import kill_switch_activate, platform_halt, platform_resume, risk_limits_update
 
 
 @admin.register(RiskProfile)

@@ -20,9 +20,8 @@ from core import clock
 from core.cache import TimedCache
 from marketdata import market_hours
 from marketdata.models import FeedStatus
-
-from .risk.models import TradingState
-from .risk.profiles import trading_state_shown
+from risk.models import TradingState
+from risk.profiles import trading_state_shown
 
 SHOWN_EXCHANGES = ("NSE", "NFO")
 FEED_OFF_AFTER_SECONDS = 600  # no heartbeat for this long: no feed is running

@@ -3,17 +3,39 @@ and the value that broke it. They run inside the placement transaction, under th
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
+from brokers.base import OrderType, Side
 from core.errors import RuleViolation
 from core.formatting import inr, price
 from marketdata import limits
 from marketdata.models import Instrument
 from marketdata.quotes import CachedQuote
 
-from ..models import OrderType, Side
-from ..validation import OrderParams
 from .models import PlatformRisk, RiskProfile, TradingState
-from .usage import Usage
+
+
+class OrderTerms(Protocol):
+    """What the checks read of an order's terms (orders' OrderParams has them)."""
+
+    side: str
+    quantity: int
+    product: str
+    order_type: str
+
+
+class Usage(Protocol):
+    """What an account uses of its limits. Orders keeps the running totals and hands them in: risk says what
+    it needs, not how it is counted."""
+
+    orders_this_second: int
+    orders_this_minute: int
+    orders_today: int
+    open_orders: int
+    day_pnl: Decimal
+    gross_exposure: Decimal
+
+    def position_value(self, instrument_id: int, extra_signed_quantity: int, price: Decimal) -> Decimal: ...
 
 
 class RiskViolation(RuleViolation):
@@ -39,7 +61,7 @@ class RiskViolation(RuleViolation):
 @dataclass(frozen=True, kw_only=True)
 class OrderUnderCheck:
     instrument: Instrument
-    params: OrderParams
+    params: OrderTerms
     quote: CachedQuote | None
     reducing: bool  # it only closes (part of) a position the account holds
     value: Decimal  # quantity x the price funds are reserved at

@@ -56,6 +56,9 @@ class RiskProfile(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        db_table = "orders_riskprofile"  # made by orders before risk was an app of its own; the rows stayed
+
     def __str__(self) -> str:
         return f"risk of {self.account}"
 
@@ -81,6 +84,7 @@ class RiskEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        db_table = "orders_riskevent"
 
     def __str__(self) -> str:
         return f"{self.kind} {self.code}"
@@ -97,6 +101,7 @@ class PlatformRisk(models.Model):
     class Meta:
         verbose_name = "platform kill switch"
         verbose_name_plural = "platform kill switch"
+        db_table = "orders_platformrisk"
 
     def __str__(self) -> str:
         return "HALTED" if self.halted else "trading"

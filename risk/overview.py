@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .checks import Usage
 from .models import PlatformRisk, RiskProfile
 from .profiles import platform_risk, risk_profile_for
-from .usage import usage_of_account
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,9 @@ class RiskOverview:
     usage: list[LimitUse]
 
 
-def risk_overview_for(account_id: int) -> RiskOverview:
+def risk_overview_for(account_id: int, *, usage: Usage, largest_position: Decimal) -> RiskOverview:
+    """`usage`: what the account uses (orders counts it); `largest_position`: its largest position's value."""
     profile = risk_profile_for(account_id)
-    usage = usage_of_account(account_id)
-    largest_position = max((abs(q) * p for q, p in usage.positions.values()), default=Decimal(0))
     uses = [
         LimitUse("open_orders", "Open orders", Decimal(profile.max_open_orders), Decimal(usage.open_orders), False),
         LimitUse(

@@ -1,88 +1,72 @@
-"""The kill switch, reactivation, the platform-wide halt and the daily-loss sweep."""
+"""The risk side of the kill switch, reactivation, the platform-wide switch, limit changes and the daily loss
+limit: states and their history. What they do to orders (cancelling, squaring off, the books' copy of the
+platform switch) is orders' (orders/services/risk_actions.py), which calls these."""
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
 
 from django.db import transaction
 
 from accounts.models import TradingAccount
-from core import clock, events
+from core import clock
 from core.errors import RuleViolation
 from core.formatting import inr
 from marketdata.market_hours import next_trading_day
 
-from ..models import Funds, Order, Position
-from ..services import orders_cancel_all, positions_close
-from ..services.books import locked, mark
-from ..services.notices import notification_create
-from .events import DailyLossLimitReached, KillSwitchActivated, RiskLimitsChanged, RiskUsageCorrected
 from .models import PlatformRisk, RiskEvent, RiskProfile, TradingState
 from .profiles import risk_profile_for, trading_state_set
-from .usage import day_start, usage_of_account, usage_recount, usage_running
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class KillSwitchResult:
-    cancelled: list[Order]
-    closing: list[Order]
-
-
-def kill_switch_activate(*, account: TradingAccount, actor: str, square_off: bool, by_admin: bool = False):
-    """HALT the account (cancels only), cancel every open order and, if asked, square everything off.
+def kill_switch_engage(*, account_id: int, actor: str, square_off: bool, by_admin: bool = False) -> RiskProfile:
+    """HALT the account (cancels only), with its history. Call under the account's lock, so no order slips in
+    between; cancelling its open orders is the caller's.
 
     The trader's own switch can be undone by the trader: on a live account from the next trading day, on a
     paper account at once; an admin's only by an admin.
     """
-    with locked(account.id):  # under the account's lock: no order slips in between
-        profile = risk_profile_for(account.id, lock=True, with_account=True)  # its mode as it is now
-        reactivate_after = None if by_admin else _trader_may_reactivate_from(profile.account)
-        reason = f"Kill switch ({actor})"
-        trading_state_set(
-            profile,
-            state=TradingState.HALTED,
-            code="risk_kill_switch",
-            reason=reason,
-            actor=actor,
-            reactivate_after=reactivate_after,
-        )
-        RiskEvent.objects.create(
-            account_id=account.id,
-            kind=RiskEvent.Kind.KILL_SWITCH,
-            code="risk_kill_switch",
-            message=reason,
-            actor=actor,
-            data={"square_off": square_off, "by_admin": by_admin},
-        )
-    cancelled = orders_cancel_all(user=account.user)
-    closing = positions_close(user=account.user) if square_off else []
-    events.publish(KillSwitchActivated(account_id=account.id, actor=actor, square_off=square_off))
-    return KillSwitchResult(cancelled, closing)
-
-
-def risk_limits_update(*, account: TradingAccount, limits: dict, actor: str) -> RiskProfile:
-    """An administrator's new limits for the account: written under the account's lock (placement reads them
-    under it), only the fields that changed (a halt that landed meanwhile stays), and the trader is told
-    (a dashboard notice, and the `risk.limits_changed` event for the channels they chose)."""
-    with locked(account.id):
-        profile = risk_profile_for(account.id, lock=True)
-        changes = {name: (getattr(profile, name), value) for name, value in limits.items()}
-        changes = {name: pair for name, pair in changes.items() if pair[0] != pair[1]}
-        if not changes:
-            return profile
-        for name, (_, value) in changes.items():
-            setattr(profile, name, value)
-        profile.save(update_fields=[*changes, "updated_at"])
-        message = _limits_message(changes)
-        notification_create(user_id=account.user_id, code="risk_limits_changed", message=message)
-    described = {name: [_limit_text(before), _limit_text(after)] for name, (before, after) in changes.items()}
-    log.info("risk limits of account %s changed by %s: %s", account.id, actor, described)
-    changed = RiskLimitsChanged(account_id=account.id, message=message, changes=described)
-    transaction.on_commit(lambda: events.publish(changed))  # the admin's save is one transaction
+    profile = risk_profile_for(account_id, lock=True, with_account=True)  # its mode as it is now
+    reactivate_after = None if by_admin else _trader_may_reactivate_from(profile.account)
+    reason = f"Kill switch ({actor})"
+    trading_state_set(
+        profile,
+        state=TradingState.HALTED,
+        code="risk_kill_switch",
+        reason=reason,
+        actor=actor,
+        reactivate_after=reactivate_after,
+    )
+    RiskEvent.objects.create(
+        account_id=account_id,
+        kind=RiskEvent.Kind.KILL_SWITCH,
+        code="risk_kill_switch",
+        message=reason,
+        actor=actor,
+        data={"square_off": square_off, "by_admin": by_admin},
+    )
     return profile
+
+
+def risk_limits_set(*, account_id: int, limits: dict) -> tuple[RiskProfile, dict, str]:
+    """Write an administrator's new limits, only the fields that changed (a halt that landed meanwhile stays).
+    Call under the account's lock (placement reads the limits under it). Returns the profile, the changes
+    (field -> (before, after)) and the message that tells the trader; no changes: ({}, "")."""
+    profile = risk_profile_for(account_id, lock=True)
+    changes = {name: (getattr(profile, name), value) for name, value in limits.items()}
+    changes = {name: pair for name, pair in changes.items() if pair[0] != pair[1]}
+    if not changes:
+        return profile, {}, ""
+    for name, (_, value) in changes.items():
+        setattr(profile, name, value)
+    profile.save(update_fields=[*changes, "updated_at"])
+    return profile, changes, _limits_message(changes)
+
+
+def limits_described(changes: dict) -> dict:
+    """field -> [before, after] as text (the log line and the `risk.limits_changed` event)."""
+    return {name: [_limit_text(before), _limit_text(after)] for name, (before, after) in changes.items()}
 
 
 def _limits_message(changes: dict) -> str:
@@ -142,106 +126,40 @@ def _check_trader_may_reactivate(profile: RiskProfile) -> None:
         )
 
 
-def platform_halt(*, actor: str, reason: str, square_off: bool = False) -> int:
-    """The platform-wide kill switch: no account takes new orders, every account is halted. Returns accounts halted."""
-    _platform_switch(halted=True, reason=reason, actor=actor)
-    accounts = TradingAccount.objects.select_related("user")
-    for account in accounts:
-        kill_switch_activate(account=account, actor=actor, square_off=square_off, by_admin=True)
-    events.publish(KillSwitchActivated(account_id=None, actor=actor, square_off=square_off, platform=True))
-    return len(accounts)
-
-
-def platform_resume(*, actor: str) -> None:
-    """Lift the platform-wide halt (accounts stay halted until reactivated one by one)."""
-    _platform_switch(halted=False, reason="", actor=actor)
-
-
-@transaction.atomic
-def _platform_switch(*, halted: bool, reason: str, actor: str) -> None:
-    """The switch, and its copy on every account's Funds row in one statement: the UPDATE waits for placements
-    holding an account's lock, and every placement after it sees the switch in the row it locks."""
+def platform_switch_set(*, halted: bool, reason: str, actor: str) -> None:
+    """The platform-wide switch's row. The books' copy of it on every account is orders' to write, in the same
+    transaction (orders/services/risk_actions.py)."""
     PlatformRisk.objects.update_or_create(
         pk=1, defaults={"halted": halted, "reason": reason[:200], "changed_at": clock.now(), "changed_by": actor}
     )
-    Funds.objects.update(platform_halted=halted)
 
 
-def risk_daily_loss_sweep() -> dict[str, int]:
-    """Without waiting for an order: accounts whose day's loss reached the limit move to REDUCING (and square
-    off if configured); accounts held REDUCING by yesterday's loss start the new day ACTIVE."""
-    counts = {"reducing": 0, "reset": 0}
-    today = day_start()
+def daily_loss_states_reset(*, day_start: datetime) -> int:
+    """Accounts held REDUCING by an earlier day's loss start the new day ACTIVE. Returns how many."""
     stale = RiskProfile.objects.filter(
-        state=TradingState.REDUCING, state_code="risk_daily_loss_limit", state_changed_at__lt=today
+        state=TradingState.REDUCING, state_code="risk_daily_loss_limit", state_changed_at__lt=day_start
     )
+    count = 0
     for profile in stale:
         trading_state_set(
             profile, state=TradingState.ACTIVE, code="risk_new_day", reason="A new trading day", actor="risk"
         )
-        counts["reset"] += 1
-    exposed = set(Position.objects.exclude(net_quantity=0).values_list("account_id", flat=True))
-    for profile in RiskProfile.objects.filter(account_id__in=exposed, state=TradingState.ACTIVE):
-        if _loss_limit_reached(profile):
-            counts["reducing"] += 1
-    return counts
+        count += 1
+    return count
 
 
-def _loss_limit_reached(profile: RiskProfile) -> bool:
-    usage = usage_of_account(profile.account_id)
-    if usage.day_pnl > -profile.daily_loss_limit:
-        return False
+def daily_loss_limit_apply(*, account_id: int, day_pnl: Decimal) -> bool:
+    """Move an ACTIVE account to REDUCING because the day's loss reached its limit; False if it was not ACTIVE
+    by the time its profile was locked."""
     with transaction.atomic():
-        locked_profile = risk_profile_for(profile.account_id, lock=True)
-        if locked_profile.state != TradingState.ACTIVE:
+        profile = risk_profile_for(account_id, lock=True)
+        if profile.state != TradingState.ACTIVE:
             return False
         trading_state_set(
-            locked_profile,
+            profile,
             state=TradingState.REDUCING,
             code="risk_daily_loss_limit",
-            reason=f"Daily loss limit reached (P&L {usage.day_pnl:.2f})",
+            reason=f"Daily loss limit reached (P&L {day_pnl:.2f})",
             actor="risk",
         )
-    reached = DailyLossLimitReached(
-        account_id=profile.account_id, day_pnl=usage.day_pnl, limit=profile.daily_loss_limit
-    )
-    events.publish(reached)
-    if profile.square_off_on_daily_loss:
-        account = TradingAccount.objects.select_related("user").get(id=profile.account_id)
-        positions_close(user=account.user)
     return True
-
-
-def risk_usage_verify(account_ids: list[int] | None = None) -> list[int]:
-    """Hold each account's running usage (orders/risk/usage.py) to its rows; where they differ, set it from
-    the rows, log it and tell monitoring. Daily after the day's orders expire, and on demand. Returns the
-    accounts corrected."""
-    if account_ids is None:
-        account_ids = list(TradingAccount.objects.values_list("id", flat=True))
-    corrected = []
-    for account_id in account_ids:
-        with locked(account_id) as books:
-            funds, now = books.funds, clock.now()
-            running, counted = usage_running(funds, now=now), usage_recount(account_id, now=now)
-            if running == counted:
-                continue
-            funds.open_orders, funds.open_order_value = counted.open_orders, counted.open_order_value
-            funds.orders_today, funds.realised_today = counted.orders_today, counted.realised_today
-            funds.usage_day, funds.positions_held = clock.ist_date(now), counted.positions_held
-            mark(
-                funds,
-                "open_orders",
-                "open_order_value",
-                "orders_today",
-                "realised_today",
-                "usage_day",
-                "positions_held",
-            )
-        log.warning("Risk usage of account %s corrected: %s -> %s", account_id, running, counted)
-        events.publish(RiskUsageCorrected(account_id=account_id, running=_plain(running), counted=_plain(counted)))
-        corrected.append(account_id)
-    return corrected
-
-
-def _plain(usage) -> dict:
-    return {name: str(value) for name, value in vars(usage).items()}

@@ -16,7 +16,7 @@ api_v1 = [
     path("", include("brokers.api_urls")),
     path("", include("orders.api_urls")),
     path("", include("strategies.api_urls")),
-    path("", include("monitoring.api_urls")),
+    path("", include("notifications.api_urls")),
 ]
 
 # The split view serves its start-up script as a file: the page needs no inline script (CSP). Its
@@ -29,6 +29,7 @@ _api_docs = csp_update(
 urlpatterns = [
     path("", orders_views.dashboard, name="dashboard"),
     path("favicon.ico", core_views.favicon),
+    path("accounts/notifications/", include("notifications.urls")),
     path("accounts/", include("accounts.urls")),
     path("market/", include("marketdata.urls")),
     path("trading/", include("orders.urls")),

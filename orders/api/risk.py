@@ -1,4 +1,5 @@
-"""Risk under /api/v1/risk/: limits and usage, the kill switch, reactivation."""
+"""Risk under /api/v1/risk/: limits and usage, the kill switch, reactivation. Orders' API, not risk's: what
+the account uses is counted by orders, and the kill switch's answer is the orders it cancelled."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -9,10 +10,11 @@ from accounts.selectors import trading_account_for
 from core.api import OwnerAction, StrictSerializer, validated
 from core.errors import NotFound
 from core.schema import ERRORS
+from risk.services import trading_state_reactivate
 
-from ..api.serializers import OrderOutputSerializer
-from .overview import risk_overview_for
-from .services import kill_switch_activate, trading_state_reactivate
+from ..selectors import risk_overview_of
+from ..services.risk_actions import kill_switch_activate
+from .serializers import OrderOutputSerializer
 
 
 def _account(request):
@@ -73,7 +75,7 @@ class RiskApi(APIView):
         description="Your limits, what you use of each, and your trading state. Limits are set by admins.",
     )
     def get(self, request):
-        overview = risk_overview_for(_account(request).id)
+        overview = risk_overview_of(_account(request).id)
         body = {
             "profile": overview.profile,
             "platform_halted": bool(overview.platform and overview.platform.halted),
@@ -106,7 +108,7 @@ class KillSwitchApi(APIView):
         done = kill_switch_activate(
             account=account, actor=f"user:{request.user.username}", square_off=data["square_off"]
         )
-        profile = risk_overview_for(account.id).profile
+        profile = risk_overview_of(account.id).profile
         body = {
             "state": profile.state,
             "reactivate_after": profile.reactivate_after,

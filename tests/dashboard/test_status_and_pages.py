@@ -18,8 +18,8 @@ from marketdata.ticks import QuoteRow
 from orders import services
 from orders.context_processors import feed_badge, feed_cache_clear
 from orders.models import LedgerEntry, Order, OrderStatus
-from orders.risk.services import risk_usage_verify
 from orders.services.books import locked
+from orders.services.risk_actions import risk_usage_verify
 from orders.validation import OrderParams
 
 pytestmark = pytest.mark.django_db

@@ -11,13 +11,13 @@ from brokers.base import BrokerOrder, BrokerStatus, OrderUpdate
 from brokers.events import BrokerSessionExpired
 from core import events
 from core.events import Event
-from monitoring import deliveries
-from monitoring.models import Delivery
-from monitoring.notifications import preferences_update
+from notifications import deliveries
+from notifications.models import Delivery
+from notifications.services import preferences_update
 from orders import services
 from orders.models import OrderStatus
-from orders.risk.events import DailyLossLimitReached, KillSwitchActivated
 from orders.services import account_open
+from risk.events import DailyLossLimitReached, KillSwitchActivated
 from tests.accounts.factories import UserFactory
 from tests.monitoring.conftest import BOT_TOKEN
 from tests.monitoring.servers import HttpReceiver

@@ -2,8 +2,8 @@
 
 import pytest
 
-from monitoring.models import Delivery, NotificationPreference
-from monitoring.notifications import webhook_secret_for
+from notifications.deliveries import webhook_secret_for
+from notifications.models import Delivery, NotificationPreference
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/notifications/preferences/"

@@ -9,11 +9,11 @@ import pytest
 from django.db import OperationalError, connection, connections, transaction
 
 from core.formatting import inr
-from monitoring.models import Delivery
-from monitoring.notifications import preferences_update
+from notifications.models import Delivery
+from notifications.services import preferences_update
 from orders.models import Funds, Notification
-from orders.risk.models import RiskProfile, TradingState
-from orders.risk.profiles import risk_profile_for
+from risk.models import RiskProfile, TradingState
+from risk.profiles import risk_profile_for
 from tests.conftest import requires_postgres
 from tests.monitoring.conftest import commit, webhook  # noqa: F401 - fixtures
 
@@ -50,7 +50,7 @@ def form_of(profile: RiskProfile, **changes) -> dict:
 
 
 def admin_edit(admin_client, profile: RiskProfile, **changes):
-    return admin_client.post(f"/admin/orders/riskprofile/{profile.pk}/change/", form_of(profile, **changes))
+    return admin_client.post(f"/admin/risk/riskprofile/{profile.pk}/change/", form_of(profile, **changes))
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_an_admin_edit_keeps_the_trading_state_it_did_not_touch(admin_client, tr
     """Only the limits that changed are written: a halt that landed meanwhile is not written back to ACTIVE."""
     form = form_of(profile, daily_loss_limit="20000")
     RiskProfile.objects.filter(pk=profile.pk).update(state=TradingState.HALTED, state_code="risk_kill_switch")
-    assert admin_client.post(f"/admin/orders/riskprofile/{profile.pk}/change/", form).status_code == 302
+    assert admin_client.post(f"/admin/risk/riskprofile/{profile.pk}/change/", form).status_code == 302
     profile.refresh_from_db()
     assert profile.state == TradingState.HALTED and profile.daily_loss_limit == Decimal("20000")
 

@@ -8,8 +8,8 @@ import pytest
 from core import clock
 from orders import services
 from orders.models import Order, OrderStatus
-from orders.risk.models import RiskEvent
-from orders.risk.profiles import risk_profile_for
+from risk.models import RiskEvent
+from risk.profiles import risk_profile_for
 from tests.conftest import jwt_client
 from tests.orders.conftest import params, set_quote
 

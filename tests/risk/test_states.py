@@ -9,15 +9,10 @@ from accounts.models import TradingAccount
 from core import clock, events
 from orders import services
 from orders.models import Order, OrderStatus, Position
-from orders.risk.models import RiskEvent, TradingState
-from orders.risk.profiles import risk_profile_for
-from orders.risk.services import (
-    kill_switch_activate,
-    platform_halt,
-    platform_resume,
-    risk_daily_loss_sweep,
-    trading_state_reactivate,
-)
+from orders.services.risk_actions import kill_switch_activate, platform_halt, platform_resume, risk_daily_loss_sweep
+from risk.models import RiskEvent, TradingState
+from risk.profiles import risk_profile_for
+from risk.services import trading_state_reactivate
 from tests.conftest import jwt_client
 from tests.orders.conftest import params, set_quote
 

@@ -134,6 +134,8 @@ INSTALLED_APPS = [
     "accounts",
     "marketdata",
     "brokers",
+    "notifications",
+    "risk",
     "orders",
     "strategies",
     "trading",
