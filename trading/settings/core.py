@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "risk",
     "orders",
     "strategies",
+    "dashboard",
     "trading",
 ]
 
@@ -175,7 +176,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "orders.context_processors.trading_status",
+                "dashboard.context_processors.trading_status",
             ],
         },
     },

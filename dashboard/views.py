@@ -1,12 +1,11 @@
-"""The home page, and the top bar's live status (account, feed, market)."""
+"""The home page, and the top bar's live status (account, feed, market): the shell's own pages."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from marketdata.selectors import watchlist_for_user
-
-from .common import funds_or_none
+from orders.views.common import funds_or_none
 
 
 @login_required
@@ -21,4 +20,4 @@ def dashboard(request):
 @require_GET
 def status_partial(request):
     """The top bar's status strip, polled every few seconds (its data comes from the context processor)."""
-    return render(request, "core/_statusbar.html")
+    return render(request, "dashboard/_statusbar.html")
