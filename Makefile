@@ -46,10 +46,12 @@ run: setup
 test: setup
 	TRADING_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest $(PYTEST_ARGS)
 
-# ruff (pyflakes, bugbear, aware datetimes, Django, ...), formatting, and no model change without its migration.
+# ruff (pyflakes, bugbear, aware datetimes, Django, ...), formatting, the layers (import-linter's contracts in
+# pyproject.toml), and no model change without its migration.
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	DEBUG=1 TRADING_VAR_DIR=$(CURDIR)/var/lint $(PY) manage.py makemigrations --check --dry-run
 
 # Every benchmark runs even if an earlier one misses its target; the exit status says if any did.

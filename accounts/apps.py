@@ -15,11 +15,6 @@ class AccountsConfig(AppConfig):
         auditlog.register(TradingAccount)
         # Creation and revocation are recorded; the digest and the per-minute last-use stamps are not.
         auditlog.register(ApiKey, exclude_fields=["key_hash", "last_used_at", "last_used_ip"])
-        from monitoring.notifications import register_account_owner
-
-        register_account_owner(
-            lambda account_id: TradingAccount.objects.filter(id=account_id).values_list("user_id", flat=True).first()
-        )
         receivers.subscribe_all()  # security events from brokers, orders and risk, by event name
         from .services.audit_seal import audit_trail_guard
 

@@ -1,7 +1,5 @@
 from django.urls import path
 
-from monitoring import notification_views
-
 from . import views
 
 app_name = "accounts"
@@ -14,7 +12,5 @@ urlpatterns = [
     path("api-keys/", views.api_keys_page, name="api-keys"),
     path("api-keys/new/", views.api_key_create_view, name="api-key-create"),
     path("api-keys/<int:key_id>/revoke/", views.api_key_revoke_view, name="api-key-revoke"),
-    path("notifications/", notification_views.notifications_page, name="notifications"),
-    path("notifications/test/", notification_views.notifications_test, name="notifications-test"),
     path("security/", views.security_events_page, name="security"),
 ]

@@ -25,9 +25,9 @@ def traders_seed(*, symbols: list[str], exchange: str, clients: int, orders_per_
     from marketdata.demo import demo_instruments_import
     from marketdata.feeds import demo_reference_prices
     from marketdata.models import Instrument
-    from orders.risk.models import RiskProfile
-    from orders.risk.profiles import risk_profile_for
     from orders.services import account_open
+    from risk.models import RiskProfile
+    from risk.profiles import risk_profile_for
 
     report = demo_instruments_import()
     instruments = dict(

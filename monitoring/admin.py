@@ -1,4 +1,4 @@
-"""Alert rules (editable), their history with an acknowledge action, and every delivery (read-only)."""
+"""Alert rules (editable) and their history with an acknowledge action. (Deliveries: the notifications admin.)"""
 
 from django import forms
 from django.contrib import admin, messages
@@ -6,7 +6,7 @@ from django.db import models
 
 from .alerting import alert_acknowledge
 from .conditions import condition_choices
-from .models import Alert, AlertRule, Delivery, NotificationPreference
+from .models import Alert, AlertRule
 
 
 class AlertRuleForm(forms.ModelForm):
@@ -71,26 +71,3 @@ class AlertAdmin(admin.ModelAdmin):
     def acknowledge(self, request, queryset) -> None:
         count = alert_acknowledge(alert_ids=list(queryset.values_list("id", flat=True)), user=request.user)
         self.message_user(request, f"{count} alert(s) acknowledged.", messages.SUCCESS)
-
-
-@admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "channel", "event", "target", "status", "attempts", "last_error", "sent_at")
-    list_filter = ("status", "channel", "event")
-    search_fields = ("target", "event", "user__username")
-    readonly_fields = [f.name for f in Delivery._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-
-@admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
-    list_display = ("user", "events", "channels", "updated_at")
-    search_fields = ("user__username",)
-    exclude = ("webhook_secret",)  # never shown; the trader makes a new one on their page
-    readonly_fields = ("user", "updated_at")
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-
-    def has_add_permission(self, request) -> bool:
-        return False

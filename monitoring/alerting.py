@@ -11,9 +11,8 @@ from django.db import transaction
 from core import clock, events
 
 from .conditions import condition_value
-from .deliveries import deliveries_queue
-from .events import AlertAcknowledged
-from .models import Alert, AlertRule, Delivery
+from .events import AlertAcknowledged, AlertNotice
+from .models import Alert, AlertRule
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +89,15 @@ def _notify(rule: AlertRule, alert: Alert, what: str) -> None:
         "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
         "alert_id": alert.id,
     }
-    targets = [(Delivery.Channel.EMAIL, address) for address in rule.email_list()]
-    if rule.webhook_url:
-        targets.append((Delivery.Channel.WEBHOOK, rule.webhook_url))
-    deliveries_queue(targets, event=f"alert.{what.replace(' ', '_')}", subject=subject, payload=payload, alert=alert)
+    # Sending is notifications' (which imports monitoring, never the other way): it queues the messages.
+    notice = AlertNotice(
+        alert_id=alert.id,
+        subject=subject,
+        details=payload,
+        emails=tuple(rule.email_list()),
+        webhook_url=rule.webhook_url,
+    )
+    events.publish(notice)
 
 
 def alert_acknowledge(*, alert_ids: list[int], user) -> int:

@@ -28,11 +28,9 @@ class MonitoringConfig(AppConfig):
         register_check("beat", beat_check)
 
         from .conditions import heartbeat_age, queue_backlog, register_condition
-        from .notifications import subscribe_events
 
         register_condition(
             "worker_heartbeat_age", partial(heartbeat_age, "worker"), "seconds since a worker's heartbeat"
         )
         register_condition("beat_heartbeat_age", partial(heartbeat_age, "beat"), "seconds since beat's heartbeat")
         register_condition("queue_backlog", queue_backlog, "messages waiting in the largest Celery queue")
-        subscribe_events()  # trader notifications: fills, rejections, loss limit, kill switch, ...

@@ -239,4 +239,4 @@ class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ("user",)
 
 
-from .risk import admin as risk_admin  # noqa: E402, F401 - registers the risk models
+from . import admin_risk  # noqa: E402, F401 - registers the risk models (their actions are orders' services)

@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 from core import clock
+from risk.models import RiskProfile, TradingState
 
 from .models import OrderEvent, OrderStatus, PositionMismatch
-from .risk.models import RiskProfile, TradingState
 
 REJECTION_WINDOW = timedelta(minutes=5)
 

@@ -2,8 +2,7 @@ from django.urls import path
 
 from core.routing import route
 
-from .api import funds, live, orders, positions
-from .risk import api as risk
+from .api import funds, live, orders, positions, risk
 
 urlpatterns = [
     path("orders/", route(get=orders.OrderListApi, post=orders.OrderCreateApi), name="orders"),

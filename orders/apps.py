@@ -9,6 +9,7 @@ class OrdersConfig(AppConfig):
         from brokers.base import order_updates
         from marketdata.bus import register_subscription_provider
 
+        from . import tasks  # noqa: F401 - registers the Celery tasks, which the services queue by name
         from .selectors import instruments_in_play
         from .services import on_broker_update
 
@@ -25,14 +26,8 @@ class OrdersConfig(AppConfig):
         worker_ready.connect(_reconcile_on_start, weak=False, dispatch_uid="orders-reconcile-on-start")
         # The feed must tick whatever has open orders or positions, watched or not.
         register_subscription_provider("orders-and-positions", instruments_in_play)
-        # Orders and money keep their own complete history (OrderEvent, the ledger);
-        # auditlog covers what people edit by hand (accounts, instruments, risk limits).
-        from auditlog.registry import auditlog
-
-        from .risk.models import PlatformRisk, RiskProfile
-
-        auditlog.register(RiskProfile, exclude_fields=["updated_at"])
-        auditlog.register(PlatformRisk)
+        # Orders and money keep their own complete history (OrderEvent, the ledger); auditlog covers what
+        # people edit by hand (accounts, instruments, risk limits: risk registers its own).
 
 
 def _reconcile_on_start(sender=None, **kwargs) -> None:

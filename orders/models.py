@@ -216,7 +216,7 @@ class Funds(models.Model):
     # Position rows): {"<instrument id>:<product>": [net quantity, "average price", "updated at"]}.
     positions_held = models.JSONField(default=dict, blank=True, editable=False)
     # The platform kill switch (PlatformRisk), set on every account's row in the same statement that halts the
-    # platform: each order sees it in the row it locks, with no read of its own (orders/risk/services.py).
+    # platform: each order sees it in the row it locks, with no read of its own (orders/services/risk_actions.py).
     platform_halted = models.BooleanField(default=False, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -344,6 +344,3 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.code}: {self.message[:40]}"
-
-
-from .risk.models import PlatformRisk, RiskEvent, RiskProfile  # noqa: E402, F401 - the app's models, registered here

@@ -9,8 +9,10 @@ from django.db.models import QuerySet
 from core.clock import IST, ist_date
 from core.errors import NotFound
 from marketdata.quotes import is_stale, quotes_get
+from risk.overview import RiskOverview, risk_overview_for
 
 from .models import TERMINAL, Funds, LedgerEntry, Order, OrderEvent, Position, Trade
+from .risk.usage import usage_of_account
 
 
 def order_get_for_user(*, user, order_id: int) -> Order:
@@ -207,3 +209,10 @@ def notifications_unread_for_user(*, user):
     from .models import Notification
 
     return Notification.objects.filter(user=user, read_at=None)
+
+
+def risk_overview_of(account_id: int) -> RiskOverview:
+    """The account's limits beside what it uses of each (the risk panel, GET /api/v1/risk/)."""
+    usage = usage_of_account(account_id)
+    largest_position = max((abs(q) * p for q, p in usage.positions.values()), default=Decimal(0))
+    return risk_overview_for(account_id, usage=usage, largest_position=largest_position)

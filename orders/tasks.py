@@ -4,6 +4,7 @@ from celery import shared_task
 from django.core.cache import cache
 
 from . import services
+from .services import risk_actions
 
 _RECONCILE_LOCK = "orders:reconcile:running"
 
@@ -60,13 +61,9 @@ def square_off_mis_close() -> int:
 
 @shared_task(name="orders.tasks.risk_daily_loss_sweep")
 def risk_daily_loss_sweep() -> dict:
-    from .risk.services import risk_daily_loss_sweep as sweep
-
-    return sweep()
+    return risk_actions.risk_daily_loss_sweep()
 
 
 @shared_task(name="orders.tasks.risk_usage_verify")
 def risk_usage_verify() -> list[int]:
-    from .risk.services import risk_usage_verify as verify
-
-    return verify()
+    return risk_actions.risk_usage_verify()

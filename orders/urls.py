@@ -38,5 +38,4 @@ urlpatterns = [
     path("funds/", views.funds_page, name="funds"),
     path("funds/move/", views.funds_move_view, name="funds-move"),
     path("chart/<int:instrument_id>/lines/", views.chart_lines, name="chart-lines"),
-    path("status/", views.status_partial, name="status"),
 ]

@@ -7,6 +7,10 @@ class StrategiesConfig(AppConfig):
     def ready(self) -> None:
         from marketdata.bus import register_subscription_provider
 
+        from . import (
+            builtin,  # noqa: F401 - the built-in strategies register themselves
+            tasks,  # noqa: F401 - registers the Celery tasks, which the services queue by name
+        )
         from .selectors import run_instrument_ids
 
         # The feed builds the candles the runs trade on only for instruments someone asked for.

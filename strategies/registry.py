@@ -1,4 +1,6 @@
-"""The strategies a backtest (or run) can name: the built-ins, and any registered in an AppConfig.ready."""
+"""The strategies a backtest (or run) can name: the built-ins, and any registered in an AppConfig.ready.
+
+The registry knows no strategy: each registers itself (the built-ins from StrategiesConfig.ready)."""
 
 from strategies.errors import SpecInvalid
 
@@ -14,17 +16,11 @@ def register(cls: type[Strategy]) -> type[Strategy]:
     return cls
 
 
-def _load_builtins() -> None:
-    from . import builtin  # noqa: F401 - registers on first import
-
-
 def strategies_all() -> list[type[Strategy]]:
-    _load_builtins()
     return sorted(_registry.values(), key=lambda cls: cls.name)
 
 
 def strategy_get(name: str, *, field: str = "strategy") -> type[Strategy]:
-    _load_builtins()
     cls = _registry.get(name) if isinstance(name, str) else None
     if cls is None:
         known = ", ".join(sorted(_registry))

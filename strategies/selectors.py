@@ -12,8 +12,8 @@ from marketdata.selectors import instrument_refs_resolve
 from orders.models import Order, Trade
 
 from . import conf
-from .live.positions import VirtualPosition, positions_from_fills
 from .models import ACTIVE, Backtest, LiveStatus, RunStatus, StrategyRun, Sweep, SweepResult
+from .positions import VirtualPosition, positions_from_fills
 
 HEAVY = ("trades", "open_trades", "equity", "logs")
 MAX_COMPARE = 6

@@ -215,7 +215,7 @@ def _fresh_process_caches():
     from marketdata.quotes import l1_clear
     from marketdata.selectors import instrument_cache_clear
     from marketdata.services.interest import _interest_noted
-    from monitoring.notifications import preferences_cache_clear
+    from notifications.services import preferences_cache_clear
 
     l1_clear()
     instrument_cache_clear()

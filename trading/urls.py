@@ -8,7 +8,6 @@ from accounts.forms import AdminLoginForm
 from core import views as core_views
 from monitoring import performance as monitoring_performance
 from monitoring import views as monitoring_views
-from orders import views as orders_views
 
 api_v1 = [
     path("", include("accounts.api_urls")),
@@ -16,7 +15,7 @@ api_v1 = [
     path("", include("brokers.api_urls")),
     path("", include("orders.api_urls")),
     path("", include("strategies.api_urls")),
-    path("", include("monitoring.api_urls")),
+    path("", include("notifications.api_urls")),
 ]
 
 # The split view serves its start-up script as a file: the page needs no inline script (CSP). Its
@@ -27,8 +26,9 @@ _api_docs = csp_update(
 )(SpectacularSwaggerSplitView.as_view(url_name="api-schema"))
 
 urlpatterns = [
-    path("", orders_views.dashboard, name="dashboard"),
+    path("", include("dashboard.urls")),
     path("favicon.ico", core_views.favicon),
+    path("accounts/notifications/", include("notifications.urls")),
     path("accounts/", include("accounts.urls")),
     path("market/", include("marketdata.urls")),
     path("trading/", include("orders.urls")),

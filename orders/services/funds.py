@@ -10,9 +10,9 @@ from django.db.models import Sum
 from accounts.models import TradingAccount
 from core.errors import InvalidInput, RuleViolation
 from core.formatting import inr
+from risk.models import PlatformRisk
 
 from ..models import Funds, LedgerEntry
-from ..risk.models import PlatformRisk
 from .books import ZERO, ledger, locked, money
 
 PAISA = Decimal("0.01")

@@ -5,13 +5,16 @@ queues a task that asks the broker; the broker's answer settles it
 (broker_updates.py). An order no broker has seen yet is cancelled at once.
 """
 
+from functools import partial
+
 from django.db.models import Q
 
 from core.errors import Conflict, InvalidInput, RuleViolation
 from marketdata.quotes import is_stale, quotes_get
+from risk.checking import risk_refusal
 
 from ..models import TERMINAL, Order, OrderStatus, OrderType
-from ..risk.checking import risk_refusal
+from ..risk.usage import usage_for
 from ..validation import OrderParams, blocked_amount, check_against_market, check_shape, reference_price
 from .books import ZERO, end, event, insufficient_funds_message, locked, mark, money, move, reserve
 from .dispatch import enqueue_on_commit
@@ -87,7 +90,8 @@ def _risk_refusal(order: Order, funds, params: OrderParams):
     quote = found.get(order.instrument_id)
     return risk_refusal(
         account=order.account,
-        funds=funds,
+        platform_halted=funds.platform_halted,
+        usage=partial(usage_for, funds),
         instrument=order.instrument,
         params=params,
         quote=quote,

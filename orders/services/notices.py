@@ -4,7 +4,7 @@ from django.db import transaction
 
 from core import clock, events
 from core.formatting import price, quantity
-from monitoring.notifications import in_app_fills_wanted
+from notifications.services import in_app_fills_wanted
 
 from ..events import OrderFilled, OrderRejectedByBroker
 from ..models import Notification, Order, Side, Trade

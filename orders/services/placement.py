@@ -7,6 +7,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.db import IntegrityError
 from django.db.models import F, Sum
@@ -20,13 +21,13 @@ from core.formatting import inr, quantity
 from marketdata import market_hours
 from marketdata.models import Instrument
 from marketdata.quotes import CachedQuote, is_stale, quotes_get
+from risk.checking import SQUARE_OFF_SOURCE, risk_refusal, risk_rejection_record
+from risk.checks import RiskViolation
+from risk.profiles import risk_profile_for
 
 from .. import metrics as order_metrics
 from ..models import TERMINAL, Order, OrderStatus, OrderType, Position, Product, Side, Validity
-from ..risk.checking import SQUARE_OFF_SOURCE, risk_refusal, risk_rejection_record
-from ..risk.checks import RiskViolation
-from ..risk.profiles import risk_profile_for
-from ..risk.usage import order_counted
+from ..risk.usage import order_counted, usage_for
 from ..validation import (
     OrderParams,
     blocked_amount,
@@ -143,7 +144,8 @@ def _reserve_and_store(
         need = order_funds_required(account=account, instrument=instrument, params=params, quote=quote)
         refused = risk_refusal(
             account=account,
-            funds=books.funds,
+            platform_halted=books.funds.platform_halted,
+            usage=partial(usage_for, books.funds),
             instrument=instrument,
             params=params,
             quote=quote,

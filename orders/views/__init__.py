@@ -4,7 +4,7 @@
 - book: the Orders page, cancelling, and notices that follow a request to its end
 - detail: one order's page and its modify form
 - positions, holdings, funds: the account's positions and trades, delivery holdings, money
-- home: the dashboard home and the top bar's status strip; chart: the trader's lines on the chart
+- chart: the trader's lines on the chart (the home page and the top bar: the dashboard app)
 
 Each parses the input, calls the same services and selectors as the API and
 answers through core.htmx (a partial for htmx, a message and a redirect otherwise).
@@ -16,7 +16,6 @@ from .detail import order_detail, order_modify_view
 from .estimate import ticket_estimate
 from .funds import funds_move_view, funds_page
 from .holdings import holdings_page, holdings_partial
-from .home import dashboard, status_partial
 from .positions import position_close_view, positions_close_all_view, positions_page, positions_partial, trades_partial
 from .ticket import order_place_view, ticket_partial
 from .ticket_state import TicketState, ticket_context
@@ -24,7 +23,6 @@ from .ticket_state import TicketState, ticket_context
 __all__ = [
     "TicketState",
     "chart_lines",
-    "dashboard",
     "funds_move_view",
     "funds_page",
     "holdings_page",
@@ -41,7 +39,6 @@ __all__ = [
     "positions_close_all_view",
     "positions_page",
     "positions_partial",
-    "status_partial",
     "ticket_context",
     "ticket_estimate",
     "ticket_partial",

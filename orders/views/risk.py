@@ -7,10 +7,11 @@ from django.views.decorators.http import require_GET, require_POST
 from core import clock
 from core.errors import DomainError
 from core.htmx import answer
+from risk.models import RiskEvent
+from risk.services import trading_state_reactivate
 
-from ..risk.models import RiskEvent
-from ..risk.overview import risk_overview_for
-from ..risk.services import kill_switch_activate, trading_state_reactivate
+from ..selectors import risk_overview_of
+from ..services.risk_actions import kill_switch_activate
 from .common import ORDERS_CHANGED, trading_account_for
 
 PANEL_TEMPLATE = "orders/_risk_panel.html"
@@ -21,7 +22,7 @@ def _context(request, **extra) -> dict:
     account = trading_account_for(request.user)
     if account is None:
         return {"account": None, **extra}
-    overview = risk_overview_for(account.id)
+    overview = risk_overview_of(account.id)
     history = RiskEvent.objects.filter(account=account).exclude(kind=RiskEvent.Kind.REJECTED)[:HISTORY_SHOWN]
     rejections = RiskEvent.objects.filter(account=account, kind=RiskEvent.Kind.REJECTED)[:HISTORY_SHOWN]
     return {

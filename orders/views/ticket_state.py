@@ -14,10 +14,10 @@ from core.clock import ist_date
 from core.errors import DomainError
 from marketdata.models import Instrument
 from marketdata.quotes import quotes_get
+from risk.models import TradingState
+from risk.profiles import trading_state_shown
 
 from ..models import Order, OrderType, Product, Side, Validity
-from ..risk.models import TradingState
-from ..risk.profiles import trading_state_shown
 from ..validation import OrderParams, check_instrument, check_product, margin_rate
 from .estimate import ESTIMATE_FIELDS, Estimate, estimate_for
 

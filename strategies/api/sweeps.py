@@ -8,7 +8,7 @@ from core.api import IntegerInputField, StrictSerializer, iso_utc
 from core.schema import ERRORS
 from strategies import selectors, services
 from strategies.models import RunStatus, Sweep, SweepMode
-from strategies.services.sweeps import RANKABLE
+from strategies.services.sweep_rows import RANKABLE
 
 from .common import LabelInput, RunInput, inputs_json
 

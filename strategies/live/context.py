@@ -18,8 +18,7 @@ from strategies.base import Context, LookaheadError
 from strategies.engine.context import Bar, _round_to_tick
 from strategies.engine.data import FIELDS
 from strategies.indicators import INDICATORS, Indicator, to_micro
-
-from .positions import VirtualPosition
+from strategies.positions import VirtualPosition
 
 HISTORY = 2000  # bars kept for history() and bar_ago()
 

@@ -29,11 +29,11 @@ from strategies.base import Fill
 from strategies.engine.sizing import sizing_from
 from strategies.indicators import to_micro
 from strategies.models import StrategyRun, StrategyRunOrder
+from strategies.positions import VirtualPosition
 from strategies.registry import strategy_get
 from strategies.services import runs as run_services
 
 from .context import LiveContext, order_for_key
-from .positions import VirtualPosition
 
 logger = logging.getLogger(__name__)
 MAX_LOG_LINES = 200

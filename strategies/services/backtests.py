@@ -14,6 +14,7 @@ from strategies.models import Backtest, RunStatus
 from strategies.selectors import backtest_get_for_user
 from strategies.spec import spec_build, spec_from_row
 
+from .dispatch import task_queue, tasks_queue_on_commit
 from .research_cap import research_cap_check
 from .running import ProgressWriter, error_text, run_and_report
 
@@ -32,9 +33,7 @@ def backtest_create(*, user, label: str = "", **inputs) -> Backtest:
 
 
 def _enqueue(backtest_id: int) -> None:
-    from strategies import tasks
-
-    transaction.on_commit(lambda: tasks.backtest_run.delay(backtest_id))
+    tasks_queue_on_commit("backtest_run", [(backtest_id,)])
 
 
 def _label(label) -> str:
@@ -109,10 +108,8 @@ def _finish(backtest_id: int, **fields) -> None:
 
 def backtests_recover() -> int:
     """Queue again every RUNNING backtest whose worker went silent (died mid-run); returns how many."""
-    from strategies import tasks
-
     stale = clock.now() - timedelta(seconds=conf.stale_after())
     ids = list(Backtest.objects.filter(status=RunStatus.RUNNING, heartbeat_at__lt=stale).values_list("id", flat=True))
     for backtest_id in ids:
-        tasks.backtest_run.delay(backtest_id)
+        task_queue("backtest_run", backtest_id)
     return len(ids)

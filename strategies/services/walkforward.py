@@ -13,8 +13,6 @@ import logging
 import math
 from datetime import timedelta
 
-from django.db import transaction
-
 from core.errors import RuleViolation
 from strategies.data import series_load
 from strategies.engine.curves import downsample
@@ -22,8 +20,9 @@ from strategies.errors import SpecInvalid
 from strategies.models import Sweep, SweepMode, SweepResult
 from strategies.spec import BacktestSpec, spec_from_row
 
+from .dispatch import tasks_queue_on_commit
 from .running import run_and_report
-from .sweeps import (
+from .sweep_rows import (
     _check_work,
     _save_result,
     _store,
@@ -81,9 +80,7 @@ def walkforward_create(*, user, spec: BacktestSpec, combos, grid, metric, label,
     total = len(plan["windows"])
     sweep = _store(user, spec, combos, grid, metric, label, SweepMode.WALK_FORWARD, total, walk_forward=plan)
     SweepResult.objects.bulk_create(SweepResult(sweep=sweep, index=i) for i in range(total))
-    from strategies import tasks
-
-    transaction.on_commit(lambda: [tasks.walkforward_run_window.delay(sweep.id, i) for i in range(total)])
+    tasks_queue_on_commit("walkforward_run_window", [(sweep.id, i) for i in range(total)])
     return sweep
 
 
@@ -93,7 +90,7 @@ def walkforward_run_window(*, sweep_id: int, index: int) -> None:
         return
     row = sweep.results.filter(index=index, metrics__isnull=True, error="").first()
     if row is None:
-        sweep_finish_if_complete(sweep_id)
+        sweep_finish_if_complete(sweep_id, summary=walkforward_summary)
         return
     window = sweep.walk_forward["windows"][index]
     try:
@@ -103,7 +100,7 @@ def walkforward_run_window(*, sweep_id: int, index: int) -> None:
         log.exception("walk-forward %s window %s failed", sweep_id, index)
         params, metrics, detail, score, error = {}, None, None, None, f"{type(exc).__name__}: {exc}"[:500]
     _save_result(sweep, row, metrics, error, detail=detail, score=score, params=params)
-    sweep_finish_if_complete(sweep_id)
+    sweep_finish_if_complete(sweep_id, summary=walkforward_summary)
 
 
 def _optimise_and_test(sweep: Sweep, window: dict):

@@ -13,7 +13,7 @@ from strategies.engine.costs import PRODUCTS
 from strategies.engine.sizing import MODES
 from strategies.params import BoolParam, ChoiceParam, FloatParam, IntParam
 from strategies.registry import strategies_all, strategy_get
-from strategies.services.sweeps import RANKABLE
+from strategies.services.sweep_rows import RANKABLE
 
 DEFAULT_STRATEGY = "sma_crossover"
 DEFAULTS = {

@@ -13,7 +13,7 @@ from brokers.events import BrokerConnected
 from core import events
 from monitoring.tracing import set_request_id
 from orders.events import AccountModeSwitched
-from orders.risk.events import KillSwitchActivated
+from risk.events import KillSwitchActivated
 from tests.accounts.factories import UserFactory
 from tests.conftest import jwt_client
 

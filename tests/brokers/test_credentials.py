@@ -12,8 +12,9 @@ from brokers.angelone.adapter import AngelOneBroker
 from brokers.base import BrokerError
 from brokers.models import BrokerAccount
 from core.crypto import DecryptionFailed
-from monitoring.models import NotificationPreference
-from monitoring.notifications import preferences_update, webhook_secret_for
+from notifications.deliveries import webhook_secret_for
+from notifications.models import NotificationPreference
+from notifications.services import preferences_update
 from tests.conftest import jwt_client
 
 from .conftest import make_live_account

@@ -10,16 +10,16 @@ from django.test import override_settings
 
 from accounts.models import TradingAccount
 from core.clock import IST
+from dashboard.context_processors import feed_badge, feed_cache_clear
 from marketdata.demo import demo_instruments_import
 from marketdata.market_hours import session_state
 from marketdata.models import FeedStatus, Instrument
 from marketdata.services import market_state_flush
 from marketdata.ticks import QuoteRow
 from orders import services
-from orders.context_processors import feed_badge, feed_cache_clear
 from orders.models import LedgerEntry, Order, OrderStatus
-from orders.risk.services import risk_usage_verify
 from orders.services.books import locked
+from orders.services.risk_actions import risk_usage_verify
 from orders.validation import OrderParams
 
 pytestmark = pytest.mark.django_db

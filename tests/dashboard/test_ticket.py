@@ -6,9 +6,10 @@ import re
 import pytest
 
 from orders.models import Order, OrderStatus
-from orders.risk.models import TradingState
-from orders.risk.profiles import risk_profile_for
-from orders.risk.services import kill_switch_activate, trading_state_reactivate
+from orders.services.risk_actions import kill_switch_activate
+from risk.models import TradingState
+from risk.profiles import risk_profile_for
+from risk.services import trading_state_reactivate
 from tests.dashboard.conftest import HTMX, ticket
 
 pytestmark = pytest.mark.django_db

@@ -110,7 +110,7 @@ def page_width(page) -> tuple[int, int]:
 @pytest.fixture(autouse=True)
 def _fresh_status_cache():
     """The top bar remembers the feed's heartbeat for two seconds; tests must not see another's."""
-    from orders.context_processors import feed_cache_clear
+    from dashboard.context_processors import feed_cache_clear
 
     feed_cache_clear()
     yield

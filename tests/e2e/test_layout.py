@@ -27,9 +27,9 @@ from playwright.sync_api import expect
 
 from marketdata.selectors import instrument_get_by_key
 from orders.models import Order, OrderStatus
-from orders.risk.services import risk_usage_verify
 from orders.services import order_place, position_apply_fill
 from orders.services.books import locked
+from orders.services.risk_actions import risk_usage_verify
 from tests.e2e.conftest import DESK, PHONE, login, screenshot
 from tests.orders.conftest import params
 
@@ -205,7 +205,7 @@ def main_actions(name: str, phone: bool) -> tuple[str, ...]:
         "strategies:home": ("run-form",),
         "strategies:backtests": ("backtest-form",),
         "accounts:api-keys": ("api-key-form",),
-        "accounts:notifications": ("notifications-form",),
+        "notifications:preferences": ("notifications-form",),
         "accounts:security": ("tab-security", "security-event"),
     }.get(name, ())
 

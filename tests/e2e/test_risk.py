@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.models import Order, OrderStatus
-from orders.risk.models import TradingState
-from orders.risk.profiles import risk_profile_for
+from risk.models import TradingState
+from risk.profiles import risk_profile_for
 from tests.e2e.conftest import DESK, PHONE, login, page_width, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from orders import services
 from orders.models import Order, OrderStatus
-from orders.risk.profiles import risk_profile_for
-from orders.risk.services import kill_switch_activate
+from orders.services.risk_actions import kill_switch_activate
+from risk.profiles import risk_profile_for
 from tests.e2e.conftest import DESK, PHONE, login, screenshot
 from tests.orders.conftest import params
 

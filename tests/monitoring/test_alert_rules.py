@@ -8,7 +8,8 @@ from django.core.cache import cache
 from monitoring import conditions
 from monitoring.alerting import BANNER_CACHE_KEY, alert_rules_evaluate
 from monitoring.conditions import register_condition
-from monitoring.models import Alert, AlertRule, Delivery
+from monitoring.models import Alert, AlertRule
+from notifications.models import Delivery
 
 pytestmark = pytest.mark.django_db
 LEVEL = {"value": 0}

@@ -15,9 +15,9 @@ from monitoring.alerting import alert_rules_evaluate
 from monitoring.heartbeats import WORKER, heartbeat_write
 from monitoring.models import Alert, AlertRule
 from orders.models import OrderEvent, OrderStatus, PositionMismatch
-from orders.risk.models import TradingState
-from orders.risk.profiles import risk_profile_for
 from orders.services import order_place
+from risk.models import TradingState
+from risk.profiles import risk_profile_for
 from tests.orders.conftest import params
 
 pytestmark = pytest.mark.django_db

@@ -105,7 +105,7 @@ def test_concurrent_submissions_of_one_order_reach_the_broker_once(market, trade
 
 
 def test_50_concurrent_orders_that_fit_alone_never_take_the_exposure_past_its_limit(market, trader):
-    from orders.risk.profiles import risk_profile_for
+    from risk.profiles import risk_profile_for
 
     profile = risk_profile_for(trader.trading_account.id)
     profile.max_gross_exposure = D("80000.00")  # room for 10 of the orders below (8,000 each at 800.00)
@@ -132,8 +132,8 @@ def test_50_concurrent_orders_that_fit_alone_never_take_the_exposure_past_its_li
 
 
 def test_50_concurrent_orders_against_a_daily_cap_of_20_accept_exactly_20_and_keep_the_running_usage(market, trader):
-    from orders.risk.profiles import risk_profile_for
     from orders.risk.usage import usage_recount, usage_running
+    from risk.profiles import risk_profile_for
 
     profile = risk_profile_for(trader.trading_account.id)
     profile.max_orders_per_day = 20

@@ -6,8 +6,8 @@ import pytest
 
 from brokers.paper.engine import MatchingEngine
 from marketdata.bus import Tick
-from monitoring.models import NotificationPreference
-from monitoring.notifications import preferences_cache_clear, preferences_get, preferences_update
+from notifications.models import NotificationPreference
+from notifications.services import preferences_cache_clear, preferences_get, preferences_update
 from orders import services
 from orders.models import Notification, OrderStatus
 from tests.orders.conftest import params

@@ -10,7 +10,7 @@ import pytest
 from orders import services
 from orders.latency import order_latency
 from orders.models import Order, OrderEvent, OrderStatus
-from orders.risk.services import risk_usage_verify
+from orders.services.risk_actions import risk_usage_verify
 from tests.accounts.factories import UserFactory
 from tests.orders.conftest import params
 

@@ -13,8 +13,8 @@ from brokers.base import BrokerOrder, BrokerStatus, BrokerTrade, OrderUpdate
 from core import clock, events
 from orders import services
 from orders.models import Funds, Order, OrderStatus
-from orders.risk.services import risk_usage_verify
 from orders.risk.usage import usage_for, usage_recount, usage_running
+from orders.services.risk_actions import risk_usage_verify
 from tests.orders.conftest import params, set_quote
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import LoginLockout
 from core import clock, events
-from monitoring.models import Delivery
+from notifications.models import Delivery
 
 pytestmark = pytest.mark.django_db
 TOKEN_URL = "/api/v1/auth/token/"

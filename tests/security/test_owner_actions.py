@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiKey, TradingAccount
 from accounts.services import api_key_create
 from brokers.models import BrokerAccount
-from monitoring.models import NotificationPreference
+from notifications.models import NotificationPreference
 from tests.conftest import jwt_client
 
 pytestmark = pytest.mark.django_db

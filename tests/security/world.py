@@ -15,7 +15,7 @@ from accounts.services import api_key_create
 from brokers.models import BrokerAccount
 from core import clock
 from marketdata.models import Instrument, WatchlistItem
-from monitoring.models import Delivery, NotificationPreference
+from notifications.models import Delivery, NotificationPreference
 from orders.models import (
     ExternalOrder,
     Funds,
@@ -28,10 +28,10 @@ from orders.models import (
     PositionMismatch,
     Trade,
 )
-from orders.risk.models import RiskEvent, RiskProfile
-from orders.risk.services import risk_usage_verify
 from orders.services import account_open, order_place, position_apply_fill
 from orders.services.books import locked
+from orders.services.risk_actions import risk_usage_verify
+from risk.models import RiskEvent, RiskProfile
 from strategies import services as strategy_services
 from strategies.models import Backtest, StrategyRun, StrategyRunOrder, Sweep, SweepResult
 from tests.accounts.factories import UserFactory

@@ -174,8 +174,11 @@ INSTALLED_APPS = [
     "accounts",
     "marketdata",
     "brokers",
+    "notifications",
+    "risk",
     "orders",
     "strategies",
+    "dashboard",
     "trading",
 ]
 
@@ -213,7 +216,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "orders.context_processors.trading_status",
+                "dashboard.context_processors.trading_status",
             ],
         },
     },

@@ -5,7 +5,7 @@ from django.db import transaction
 
 from brokers.models import BrokerAccount
 from core.crypto import DecryptionFailed, decrypt, encrypt, fernet
-from monitoring.models import NotificationPreference
+from notifications.models import NotificationPreference
 
 
 class Command(BaseCommand):

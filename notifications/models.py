@@ -1,0 +1,65 @@
+"""Trader notifications: what each trader hears about and where, and every message sent (also the operator
+alerts' messages, which monitoring hands over as events)."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from monitoring.models import Alert
+
+
+class NotificationPreference(models.Model):
+    """Which events a trader hears about, and where."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    events = models.JSONField(default=list, blank=True)
+    channels = models.JSONField(default=list, blank=True)
+    email = models.EmailField(blank=True, help_text="Empty: the account's address.")
+    webhook_url = models.URLField(blank=True, max_length=500)
+    webhook_secret = models.TextField(blank=True, editable=False)  # Fernet ciphertext (FIELD_ENCRYPTION_KEY)
+    telegram_chat_id = models.CharField(max_length=32, blank=True)
+    # The dashboard's own notice (a toast on whichever page is open), not a delivery: on until the trader says not.
+    in_app_fills = models.BooleanField(default=True, help_text="A notice on the dashboard when an order fills.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "monitoring_notificationpreference"  # made by monitoring before notifications was an app
+
+    def __str__(self) -> str:
+        return f"notification preferences of user {self.user_id}"
+
+
+class Delivery(models.Model):
+    """One message to one place, sent by a Celery task; failures are recorded, never raised to the sender."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook"
+        TELEGRAM = "telegram", "Telegram"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=64)
+    target = models.CharField(max_length=500, help_text="Address, URL or chat id.")
+    subject = models.CharField(max_length=200)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0, validators=[MinValueValidator(0)])
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        db_table = "monitoring_delivery"
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.event} to {self.target[:40]}"

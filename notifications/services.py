@@ -1,0 +1,248 @@
+"""Trader notifications: which events a trader hears about and where, and the event handlers that queue them.
+
+Notifications imports no app that publishes these events (orders, risk, strategies, brokers): it subscribes
+to them by name. The operator alerts' messages come the same way, from monitoring's AlertNotice.
+"""
+
+import logging
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+
+from accounts.models import TradingAccount
+from core import crypto
+from core.cache import TimedCache
+from core.errors import RuleViolation
+from core.events import Event, subscribe
+from monitoring.events import AlertNotice
+
+from .deliveries import WebhookRefused, deliveries_queue, webhook_addresses
+from .models import Delivery, NotificationPreference
+
+logger = logging.getLogger(__name__)
+
+# Preference key -> the event names it covers (strategies.run_failed: published by live strategy runs).
+EVENTS: dict[str, tuple[str, ...]] = {
+    "fills": ("orders.filled",),
+    "rejections": ("orders.broker_rejected",),
+    "daily_loss_limit": ("risk.daily_loss_limit",),
+    "kill_switch": ("risk.kill_switch",),
+    "strategy_failed": ("strategies.run_failed",),
+    "broker_session_expired": ("brokers.session_expired",),
+    "risk_limits": ("risk.limits_changed",),
+}
+EVENT_LABELS = {
+    "fills": "Fills",
+    "rejections": "Rejections by the broker (also after it accepted the order)",
+    "daily_loss_limit": "Daily loss limit reached",
+    "kill_switch": "Kill switch",
+    "strategy_failed": "Strategy run stopped by an error",
+    "broker_session_expired": "Broker session expired",
+    "risk_limits": "Risk limits changed by an administrator",
+}
+# Security notices reach the owner whatever they chose to hear about (event name -> subject): on every channel
+# they set up, or by email to the account's address when they set up none.
+SECURITY_NOTICES = {"security.account_locked": "Logins to your account are locked"}
+CHANNELS = [c.value for c in Delivery.Channel]
+_KEY_OF = {name: key for key, names in EVENTS.items() for name in names}
+# Every fill reads its trader's preferences; they change rarely, and a change (or a deactivated user)
+# reaches every worker within these seconds (at once in the process that saved it).
+_preferences = TimedCache(ttl=10.0)
+
+
+def subscribe_events() -> None:
+    for name in _KEY_OF:
+        subscribe(name, on_event)
+    for name in SECURITY_NOTICES:
+        subscribe(name, on_security_notice)
+    subscribe(AlertNotice.name, on_alert_notice)
+
+
+def on_alert_notice(notice: AlertNotice) -> None:
+    """An operator alert's message, to the rule's addresses (not a trader's: no preferences apply)."""
+    targets = [(Delivery.Channel.EMAIL, address) for address in notice.emails]
+    if notice.webhook_url:
+        targets.append((Delivery.Channel.WEBHOOK, notice.webhook_url))
+    event = f"alert.{notice.details['state'].replace(' ', '_')}"
+    deliveries_queue(targets, event=event, subject=notice.subject, payload=notice.details, alert_id=notice.alert_id)
+
+
+# --- the event handler -----------------------------------------------------------------------
+
+
+def on_event(event: Event) -> None:
+    key = _KEY_OF.get(event.name)
+    if key is None:
+        return
+    payload = _plain(event)
+    subject = f"{EVENT_LABELS[key]}: {_summary(event)}"
+    for pref in _preferences_for(event, key):
+        deliveries_queue(_targets(pref), event=event.name, subject=subject, payload=payload, user=pref.user)
+
+
+def _plain(event: Event) -> dict:
+    payload = {k: str(v) if v is not None else None for k, v in event.payload().items()}
+    payload["at"] = event.at.isoformat()
+    return payload
+
+
+def on_security_notice(event: Event) -> None:
+    user_id = getattr(event, "user_id", None)
+    if user_id is None:
+        return  # nobody to tell (a username nobody has)
+    pref = NotificationPreference.objects.select_related("user").filter(user_id=user_id).first()
+    user = pref.user if pref is not None else get_user_model().objects.filter(pk=user_id).first()
+    if user is None or not user.is_active:
+        return
+    targets = _targets(pref) if pref is not None else []
+    if not targets and user.email:
+        targets = [(Delivery.Channel.EMAIL, user.email)]
+    subject = f"{SECURITY_NOTICES[event.name]}: {_summary(event)}"
+    deliveries_queue(targets, event=event.name, subject=subject, payload=_plain(event), user=user)
+
+
+def _preferences_for(event: Event, key: str):
+    user_id = getattr(event, "user_id", None)
+    if user_id is None and event.account_id is not None:
+        user_id = _owner_of(event.account_id)
+    if user_id is not None:
+        prefs = [p for p in _preferences_of(user_id) if p.channels]
+    elif getattr(event, "platform", False):
+        prefs = _with_channels()
+    else:
+        return []  # nobody to tell (an account without an owner); only platform-wide events go to everyone
+    return [p for p in prefs if key in p.events and p.user.is_active]
+
+
+def _owner_of(account_id: int) -> int | None:
+    return TradingAccount.objects.filter(id=account_id).values_list("user_id", flat=True).first()
+
+
+def _preferences_of(user_id: int) -> list[NotificationPreference]:
+    """The user's preferences (no row, or one), remembered: a fill reads them for the dashboard's notice in its
+    transaction and again for the other channels after it commits."""
+    return _preferences.get_or_set(
+        user_id, lambda: list(NotificationPreference.objects.select_related("user").filter(user_id=user_id))
+    )
+
+
+def _with_channels():
+    return NotificationPreference.objects.select_related("user").exclude(channels=[])
+
+
+def preferences_cache_clear() -> None:
+    _preferences.clear()
+
+
+def in_app_fills_wanted(user_id: int) -> bool:
+    """Whether a fill should leave a notice on the trader's dashboard: yes unless they turned it off
+    (a trader who never saved preferences has no row, and hears of fills)."""
+    prefs = _preferences_of(user_id)
+    return not prefs or prefs[0].in_app_fills
+
+
+def _summary(event: Event) -> str:
+    data = event.payload()
+    for field in ("message", "reason", "error"):
+        if data.get(field):
+            return str(data[field])[:150]
+    if "order_id" in data:
+        return f"order #{data['order_id']}"
+    return event.name
+
+
+def _targets(pref: NotificationPreference) -> list[tuple[str, str]]:
+    where = {
+        Delivery.Channel.EMAIL: pref.email or pref.user.email,
+        Delivery.Channel.WEBHOOK: pref.webhook_url,
+        Delivery.Channel.TELEGRAM: pref.telegram_chat_id,
+    }
+    return [(channel, where[channel]) for channel in pref.channels if where.get(channel)]
+
+
+# --- preferences -----------------------------------------------------------------------------
+
+
+def preferences_get(*, user) -> NotificationPreference:
+    pref, _ = NotificationPreference.objects.get_or_create(user=user)
+    return pref
+
+
+def preferences_update(
+    *,
+    user,
+    events: list[str],
+    channels: list[str],
+    email: str = "",
+    webhook_url: str = "",
+    telegram_chat_id: str = "",
+    new_webhook_secret: bool = False,
+    in_app_fills: bool = True,
+) -> tuple[NotificationPreference, str | None]:
+    """Save the choices; returns the preferences and a new webhook secret (shown once) when one was made."""
+    _check(user=user, events=events, channels=channels, addresses=(email, webhook_url, telegram_chat_id))
+    pref = preferences_get(user=user)
+    if webhook_url and webhook_url != pref.webhook_url:
+        _check_webhook_reachable(webhook_url)
+    pref.events, pref.channels = sorted(set(events)), sorted(set(channels))
+    pref.email, pref.webhook_url, pref.telegram_chat_id = email, webhook_url, telegram_chat_id
+    pref.in_app_fills = in_app_fills
+    secret = None
+    if webhook_url and (new_webhook_secret or not pref.webhook_secret):
+        secret = secrets.token_urlsafe(32)
+        pref.webhook_secret = crypto.encrypt(secret)
+    pref.save()
+    _preferences.discard(user.pk)
+    return pref, secret
+
+
+def _check(*, user, events, channels, addresses: tuple[str, str, str]) -> None:
+    email, webhook_url, telegram_chat_id = addresses
+    fields = {}
+    if unknown := set(events) - set(EVENTS):
+        fields["events"] = [f"Unknown events: {', '.join(sorted(unknown))}. Choose from {', '.join(EVENTS)}."]
+    if unknown := set(channels) - set(CHANNELS):
+        fields["channels"] = [f"Unknown channels: {', '.join(sorted(unknown))}. Choose from {', '.join(CHANNELS)}."]
+    if "webhook" in channels and not webhook_url:
+        fields["webhook_url"] = ["Needed for the webhook channel."]
+    if "telegram" in channels and not telegram_chat_id:
+        fields["telegram_chat_id"] = ["Needed for the Telegram channel."]
+    if "email" in channels and not (email or user.email):
+        fields["email"] = ["Needed for the email channel (your account has no address)."]
+    fields.update(_address_errors(email=email, webhook_url=webhook_url))
+    if fields:
+        raise RuleViolation("Some notification settings cannot be used.", code="invalid_preferences", fields=fields)
+
+
+def _check_webhook_reachable(url: str) -> None:
+    """Refuse, when it is saved, a webhook that every delivery would refuse (a private or local address, or a
+    host that does not resolve): the trader hears why at once, not six failed retries later."""
+    if settings.NOTIFY_WEBHOOK_ALLOW_PRIVATE:
+        return
+    try:
+        webhook_addresses(url)
+    except WebhookRefused as exc:
+        reason = f"Notifications cannot be sent there: {exc.args[0]}; use a public http(s) address."
+        raise RuleViolation(reason, code="webhook_url_refused", fields={"webhook_url": [reason]}) from None
+
+
+def _address_errors(*, email: str, webhook_url: str) -> dict[str, list[str]]:
+    checks = {"email": (email, validate_email), "webhook_url": (webhook_url, URLValidator(schemes=["http", "https"]))}
+    errors = {}
+    for field, (value, validate) in checks.items():
+        try:
+            if value:
+                validate(value)
+        except ValidationError:
+            errors[field] = ["Not an address that can be delivered to."]
+    return errors
+
+
+def notification_test_send(*, user) -> int:
+    """One test message on every chosen channel; returns how many were queued."""
+    pref = preferences_get(user=user)
+    payload = {"message": "This is a test notification from the trading platform."}
+    return len(deliveries_queue(_targets(pref), event="test", subject="Test notification", payload=payload, user=user))
