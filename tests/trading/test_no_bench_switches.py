@@ -8,7 +8,7 @@ from rest_framework.test import APIRequestFactory, force_authenticate
 
 from benchmarks._risk_switch import RiskChecksApi
 from orders.models import OrderStatus
-from orders.risk.profiles import risk_profile_for
+from risk.profiles import risk_profile_for
 from tests.conftest import jwt_client
 from tests.orders.conftest import market, trader  # noqa: F401 - fixtures
 from tests.trading.test_configuration_doc import ROOT, product_modules
