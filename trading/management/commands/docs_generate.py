@@ -64,9 +64,11 @@ def render_layers(root: Path) -> str:
         if kind == "layers":
             parts.append(_layers_block(contract))
         elif kind == "forbidden":
-            sources = ", ".join(f"`{m}`" for m in contract.get("source_modules", []))
+            source_modules = contract.get("source_modules", [])
+            sources = ", ".join(f"`{m}`" for m in source_modules)
             forbidden = ", ".join(f"`{m}`" for m in contract.get("forbidden_modules", []))
-            parts.append(f"- {contract.get('name', 'forbidden')}: {sources} never import {forbidden}.\n")
+            verb = "imports" if len(source_modules) == 1 else "import"
+            parts.append(f"- {contract.get('name', 'forbidden')}: {sources} never {verb} {forbidden}.\n")
         elif kind == "independence":
             modules = ", ".join(f"`{m}`" for m in contract.get("modules", []))
             parts.append(f"- {contract.get('name', 'independence')}: {modules} import none of each other.\n")
