@@ -67,6 +67,6 @@ def risk_daily_loss_sweep() -> dict:
 
 @shared_task(name="orders.tasks.risk_usage_verify")
 def risk_usage_verify() -> list[int]:
-    from .risk.services import risk_usage_verify as verify
+    from .books import risk_usage_verify as verify
 
     return verify()

@@ -109,15 +109,15 @@ def _own_audit_anchor(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _risk_usage_holds(request):
     """After every test on the test's own database transaction, each account's running risk usage (on its
-    Funds row) equals what its orders and ledger say (orders/risk/usage.py): any path that moved an order
+    Funds row) equals what its orders and ledger say (orders/books/): any path that moved an order
     or realised P&L without keeping the totals fails the test that took it."""
     yield
     marker = request.node.get_closest_marker("django_db")
     if marker is None or marker.kwargs.get("transaction"):
         return  # no database, or other processes' transactions
     from core import clock
+    from orders.books import usage_recount, usage_running
     from orders.models import Funds
-    from orders.risk.usage import usage_recount, usage_running
 
     now = clock.now()
     try:

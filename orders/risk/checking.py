@@ -10,13 +10,12 @@ from core import clock, events
 from marketdata.models import Instrument
 from marketdata.quotes import CachedQuote
 
-from ..models import Funds
 from ..validation import OrderParams
 from . import checks
 from .events import DailyLossLimitReached, RiskRejected
 from .models import RiskEvent, RiskProfile, TradingState
 from .profiles import risk_profile_for, trading_state_set
-from .usage import usage_for
+from .usage import BooksView
 
 # Orders the platform sends to close positions (square-off, the kill switch's own): never refused by the
 # limits they help enforce, as long as they only reduce.
@@ -26,7 +25,7 @@ SQUARE_OFF_SOURCE = "square_off"
 def risk_refusal(
     *,
     account: TradingAccount,
-    funds: Funds,
+    books: BooksView,
     instrument: Instrument,
     params: OrderParams,
     quote: CachedQuote | None,
@@ -36,7 +35,7 @@ def risk_refusal(
     placing: bool = True,
     profile: RiskProfile | None = None,
 ) -> checks.RiskViolation | None:
-    """The first limit this order breaks, or None. Call under the account's lock (`funds`: its locked row;
+    """The first limit this order breaks, or None. Call under the account's lock (`books`: the account's, as locked;
     `profile`: the account's, when the caller has read it under that lock).
 
     A refusal that changes the account's state (the daily loss limit) is applied
@@ -54,7 +53,7 @@ def risk_refusal(
     )
     profile = profile or risk_profile_for(account.id)
     try:
-        _run(profile, funds, order, placing=placing)
+        _run(profile, books, order, placing=placing)
     except checks.RiskViolation as refused:
         if refused.moves_to and refused.moves_to != profile.state:
             _daily_loss_reached(profile, refused)
@@ -62,9 +61,9 @@ def risk_refusal(
     return None
 
 
-def _run(profile, funds: Funds, order: checks.OrderUnderCheck, *, placing: bool) -> None:
-    checks.check_state(profile, order, platform_halted=funds.platform_halted)
-    usage = usage_for(funds)
+def _run(profile, books: BooksView, order: checks.OrderUnderCheck, *, placing: bool) -> None:
+    checks.check_state(profile, order, platform_halted=books.platform_halted)
+    usage = books.usage()
     if placing:
         checks.check_rates(profile, usage)
     checks.check_daily_loss(profile, order, usage)

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..books import usage_of_account
 from .models import PlatformRisk, RiskProfile
 from .profiles import platform_risk, risk_profile_for
-from .usage import usage_of_account
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,14 @@ from core.errors import RuleViolation
 from core.formatting import inr
 from marketdata.market_hours import next_trading_day
 
-from ..models import Funds, Order, Position
+from ..books import AccountBooks, usage_of_account
+from ..models import Order, Position
 from ..services import orders_cancel_all, positions_close
-from ..services.books import locked, mark
 from ..services.notices import notification_create
-from .events import DailyLossLimitReached, KillSwitchActivated, RiskLimitsChanged, RiskUsageCorrected
+from .events import DailyLossLimitReached, KillSwitchActivated, RiskLimitsChanged
 from .models import PlatformRisk, RiskEvent, RiskProfile, TradingState
 from .profiles import risk_profile_for, trading_state_set
-from .usage import day_start, usage_of_account, usage_recount, usage_running
+from .usage import day_start
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def kill_switch_activate(*, account: TradingAccount, actor: str, square_off: boo
     The trader's own switch can be undone by the trader: on a live account from the next trading day, on a
     paper account at once; an admin's only by an admin.
     """
-    with locked(account.id):  # under the account's lock: no order slips in between
+    with AccountBooks.locked(account.id):  # under the account's lock: no order slips in between
         profile = risk_profile_for(account.id, lock=True, with_account=True)  # its mode as it is now
         reactivate_after = None if by_admin else _trader_may_reactivate_from(profile.account)
         reason = f"Kill switch ({actor})"
@@ -67,7 +67,7 @@ def risk_limits_update(*, account: TradingAccount, limits: dict, actor: str) -> 
     """An administrator's new limits for the account: written under the account's lock (placement reads them
     under it), only the fields that changed (a halt that landed meanwhile stays), and the trader is told
     (a dashboard notice, and the `risk.limits_changed` event for the channels they chose)."""
-    with locked(account.id):
+    with AccountBooks.locked(account.id):
         profile = risk_profile_for(account.id, lock=True)
         changes = {name: (getattr(profile, name), value) for name, value in limits.items()}
         changes = {name: pair for name, pair in changes.items() if pair[0] != pair[1]}
@@ -159,12 +159,11 @@ def platform_resume(*, actor: str) -> None:
 
 @transaction.atomic
 def _platform_switch(*, halted: bool, reason: str, actor: str) -> None:
-    """The switch, and its copy on every account's Funds row in one statement: the UPDATE waits for placements
-    holding an account's lock, and every placement after it sees the switch in the row it locks."""
+    """The switch, and its copy in every account's books in one statement (AccountBooks.platform_switch_copy)."""
     PlatformRisk.objects.update_or_create(
         pk=1, defaults={"halted": halted, "reason": reason[:200], "changed_at": clock.now(), "changed_by": actor}
     )
-    Funds.objects.update(platform_halted=halted)
+    AccountBooks.platform_switch_copy(halted=halted)
 
 
 def risk_daily_loss_sweep() -> dict[str, int]:
@@ -210,38 +209,3 @@ def _loss_limit_reached(profile: RiskProfile) -> bool:
         account = TradingAccount.objects.select_related("user").get(id=profile.account_id)
         positions_close(user=account.user)
     return True
-
-
-def risk_usage_verify(account_ids: list[int] | None = None) -> list[int]:
-    """Hold each account's running usage (orders/risk/usage.py) to its rows; where they differ, set it from
-    the rows, log it and tell monitoring. Daily after the day's orders expire, and on demand. Returns the
-    accounts corrected."""
-    if account_ids is None:
-        account_ids = list(TradingAccount.objects.values_list("id", flat=True))
-    corrected = []
-    for account_id in account_ids:
-        with locked(account_id) as books:
-            funds, now = books.funds, clock.now()
-            running, counted = usage_running(funds, now=now), usage_recount(account_id, now=now)
-            if running == counted:
-                continue
-            funds.open_orders, funds.open_order_value = counted.open_orders, counted.open_order_value
-            funds.orders_today, funds.realised_today = counted.orders_today, counted.realised_today
-            funds.usage_day, funds.positions_held = clock.ist_date(now), counted.positions_held
-            mark(
-                funds,
-                "open_orders",
-                "open_order_value",
-                "orders_today",
-                "realised_today",
-                "usage_day",
-                "positions_held",
-            )
-        log.warning("Risk usage of account %s corrected: %s -> %s", account_id, running, counted)
-        events.publish(RiskUsageCorrected(account_id=account_id, running=_plain(running), counted=_plain(counted)))
-        corrected.append(account_id)
-    return corrected
-
-
-def _plain(usage) -> dict:
-    return {name: str(value) for name, value in vars(usage).items()}

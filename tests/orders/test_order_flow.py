@@ -325,7 +325,7 @@ def test_positions_list_open_ones_and_those_closed_today_only(market, trader):
 
     from django.utils import timezone
 
-    from orders.risk.services import risk_usage_verify
+    from orders.books import risk_usage_verify
     from orders.selectors import positions_for_user
 
     account = trader.trading_account
