@@ -7,7 +7,8 @@ else writes `Order.status` (tests/orders/test_lifecycle.py walks the project to 
 - `begin` stores a new order with its first status;
 - `move` changes an order held under its account's lock (orders.books.AccountBooks.locked), `end` moves
   it to a terminal status and releases what it still reserves;
-- `claim` moves an order nobody holds by one conditional UPDATE (of two workers, one wins).
+- `claim` moves an order nobody holds by one conditional UPDATE (of two workers, one wins);
+- `move_simulated` moves a backtest's simulated order (no row) by the same table.
 
 Each appends an OrderEvent (who, when, from, to, why) and refuses a change not in the table with
 `IllegalTransition` (code `illegal_transition`). States that later features add (an AMO order waiting
@@ -182,6 +183,13 @@ def claim(
     order = load(order_id)
     _record(order, from_status, to_status, reason, actor)
     return order
+
+
+def move_simulated(order, to_status: str) -> None:
+    """A backtest's simulated order (strategies/engine: no row, no lock, no history) follows the same table,
+    so a backtest cannot do with an order what the platform would refuse."""
+    check(order.status, to_status)
+    order.status = to_status
 
 
 def note(order: Order, reason: str, actor: str, data=None) -> OrderEvent:

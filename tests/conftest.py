@@ -132,6 +132,28 @@ def _risk_usage_holds(request):
         assert running == counted, f"account {funds.account_id}: running {running} != counted {counted}"
 
 
+@pytest.fixture(autouse=True)
+def _order_moves_in_the_table(request):
+    """After every test on the test's own database transaction, every status change its orders' histories
+    record is one the lifecycle table declares (orders/lifecycle.py): a move made around the table fails
+    the test that made it."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or marker.kwargs.get("transaction"):
+        return
+    from django.db.models import F
+
+    from orders.lifecycle import allowed
+    from orders.models import OrderEvent
+
+    try:
+        moves = set(OrderEvent.objects.exclude(from_status=F("to_status")).values_list("from_status", "to_status"))
+    except DatabaseError:
+        return  # the test ran a management command, which closes the connection when it ends
+    undeclared = sorted(move for move in moves if not allowed(*move))
+    assert undeclared == [], f"status changes not in orders.lifecycle.TRANSITIONS: {undeclared}"
+
+
 @pytest.fixture
 def password() -> str:
     return "correct-horse-battery-9"
