@@ -267,11 +267,11 @@ class AccountBooks:
         funds = self._funds
         self._new_day(now)
         second, minute = now.replace(microsecond=0), now.replace(second=0, microsecond=0)
-        self._change("orders_today", funds.orders_today + 1)
-        self._change("orders_in_second", funds.orders_in_second + 1 if funds.second_window == second else 1)
-        self._change("orders_in_minute", funds.orders_in_minute + 1 if funds.minute_window == minute else 1)
-        self._change("second_window", second)
-        self._change("minute_window", minute)
+        funds.orders_today += 1
+        funds.orders_in_second = funds.orders_in_second + 1 if funds.second_window == second else 1
+        funds.orders_in_minute = funds.orders_in_minute + 1 if funds.minute_window == minute else 1
+        funds.second_window, funds.minute_window = second, minute
+        mark(funds, "orders_today", "orders_in_second", "orders_in_minute", "second_window", "minute_window")
 
     def _count_realised(self, amount: Decimal, now: datetime) -> None:
         self._new_day(now)
