@@ -153,3 +153,21 @@ Order.objects.filter(status="OPEN").count()
         "Order Order.status",
         "update orders.status",
     ]
+
+
+@pytest.mark.django_db
+def test_a_fill_reported_for_a_finished_order_books_the_money_and_leaves_its_status(market, trader, caplog):  # noqa: F811
+    """Cancelled here before it was sent, then the broker reports it filled (an attempt thought lost had
+    arrived): the trade, position and money follow the broker's word; a terminal status moves nowhere."""
+    from orders.services import order_cancel
+    from tests.orders.test_risk_usage import fill
+
+    order, _ = order_place(user=trader, instrument=market["SBIN-EQ"], params=params(quantity=2))
+    order = order_cancel(user=trader, order=order)
+    assert order.status == OrderStatus.CANCELLED
+    fill(order, 2, "801.00", status="complete")
+    order.refresh_from_db()
+    assert (order.status, order.filled_quantity) == (OrderStatus.CANCELLED, 2)
+    position = order.account.positions.get(instrument=market["SBIN-EQ"])
+    assert position.net_quantity == 2
+    assert "is CANCELLED and the broker reports fills" in caplog.text
