@@ -94,8 +94,8 @@ def verify(account_ids: list[int], accepted: int) -> dict:
     from django.db.models import Count, Sum
 
     from brokers.models import PaperOrder
+    from orders.books import usage_recount, usage_running
     from orders.models import Funds, LedgerEntry, Order, Position, Trade
-    from orders.risk.usage import usage_recount, usage_running
     from orders.services import position_margin
 
     problems: list[str] = []

@@ -1,7 +1,7 @@
 """The order path's metrics (served at /metrics by monitoring).
 
 Counted where the fact is written: placement (accepted or refused, with the
-refusal's stable code) and every status transition (`books.event`, the one
+refusal's stable code) and every status transition (`orders.lifecycle`, the one
 place an order's history is appended), so nothing that changes an order can
 bypass them. Latencies run from the order's creation (the POST) to the broker's
 first answer (ack) and to its last fill.

@@ -201,7 +201,8 @@ class Funds(models.Model):
     reserved = models.DecimalField(**MONEY, default=Decimal(0), help_text="Blocked for open orders.")
     margin_used = models.DecimalField(**MONEY, default=Decimal(0), help_text="Blocked for open positions.")
     # What the account uses of its risk limits, as running totals kept under this row's lock by every
-    # transaction that moves its orders or money (orders/risk/usage.py): the checks read them, not count them.
+    # transaction that moves its orders or money: the checks read them, not count them. Every field of this
+    # row is written by the account's books only, and what each means is written there (orders/books/).
     open_orders = models.PositiveIntegerField(default=0, help_text="Orders not yet filled, cancelled or rejected.")
     open_order_value = models.DecimalField(**MONEY, default=Decimal(0), help_text="Their unfilled value.")
     usage_day = models.DateField(null=True, blank=True, help_text="The IST trading day the day's counts are for.")
@@ -212,8 +213,7 @@ class Funds(models.Model):
     orders_in_second = models.PositiveIntegerField(default=0)
     minute_window = models.DateTimeField(null=True, blank=True)
     orders_in_minute = models.PositiveIntegerField(default=0)
-    # The account's open positions as the checks value them, kept by position_apply_fill (the one writer of
-    # Position rows): {"<instrument id>:<product>": [net quantity, "average price", "updated at"]}.
+    # The account's open positions as the checks value them, kept with the Position rows by the books.
     positions_held = models.JSONField(default=dict, blank=True, editable=False)
     # The platform kill switch (PlatformRisk), set on every account's row in the same statement that halts the
     # platform: each order sees it in the row it locks, with no read of its own (orders/services/risk_actions.py).

@@ -11,8 +11,8 @@ from core.errors import NotFound
 from marketdata.quotes import is_stale, quotes_get
 from risk.overview import RiskOverview, risk_overview_for
 
+from .books import usage_of_account
 from .models import TERMINAL, Funds, LedgerEntry, Order, OrderEvent, Position, Trade
-from .risk.usage import usage_of_account
 
 
 def order_get_for_user(*, user, order_id: int) -> Order:

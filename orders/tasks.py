@@ -4,6 +4,7 @@ from celery import shared_task
 from django.core.cache import cache
 
 from . import services
+from .books import risk_usage_verify as risk_usage_verify_books
 from .services import risk_actions
 
 _RECONCILE_LOCK = "orders:reconcile:running"
@@ -66,4 +67,4 @@ def risk_daily_loss_sweep() -> dict:
 
 @shared_task(name="orders.tasks.risk_usage_verify")
 def risk_usage_verify() -> list[int]:
-    return risk_actions.risk_usage_verify()
+    return risk_usage_verify_books()

@@ -109,15 +109,15 @@ def _own_audit_anchor(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _risk_usage_holds(request):
     """After every test on the test's own database transaction, each account's running risk usage (on its
-    Funds row) equals what its orders and ledger say (orders/risk/usage.py): any path that moved an order
+    Funds row) equals what its orders and ledger say (orders/books/): any path that moved an order
     or realised P&L without keeping the totals fails the test that took it."""
     yield
     marker = request.node.get_closest_marker("django_db")
     if marker is None or marker.kwargs.get("transaction"):
         return  # no database, or other processes' transactions
     from core import clock
+    from orders.books import usage_recount, usage_running
     from orders.models import Funds
-    from orders.risk.usage import usage_recount, usage_running
 
     now = clock.now()
     try:
@@ -130,6 +130,28 @@ def _risk_usage_holds(request):
             # the test's clock was on another day: its day counts are that day's
             running, counted = running.open_totals, counted.open_totals
         assert running == counted, f"account {funds.account_id}: running {running} != counted {counted}"
+
+
+@pytest.fixture(autouse=True)
+def _order_moves_in_the_table(request):
+    """After every test on the test's own database transaction, every status change its orders' histories
+    record is one the lifecycle table declares (orders/lifecycle.py): a move made around the table fails
+    the test that made it."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or marker.kwargs.get("transaction"):
+        return
+    from django.db.models import F
+
+    from orders.lifecycle import allowed
+    from orders.models import OrderEvent
+
+    try:
+        moves = set(OrderEvent.objects.exclude(from_status=F("to_status")).values_list("from_status", "to_status"))
+    except DatabaseError:
+        return  # the test ran a management command, which closes the connection when it ends
+    undeclared = sorted(move for move in moves if not allowed(*move))
+    assert undeclared == [], f"status changes not in orders.lifecycle.TRANSITIONS: {undeclared}"
 
 
 @pytest.fixture

@@ -4,15 +4,16 @@
 - modification: order_modify, order_cancel, orders_cancel_all (the trader's requests)
 - submission: order_submit, order_modify_submit, order_cancel_submit (the worker's broker calls)
 - broker_updates: order_apply_update, the one path fills and status changes take
-- positions: position_apply_fill, position_margin
+- position_margin: what an open position blocks (positions move with fills, in the books: orders/books/)
 - funds: account_open, funds_set_capital, funds_deposit, funds_withdraw
 - sweeps: orders_outbox_sweep, orders_reconcile (broker_books: external orders, position mismatches)
 - account_mode: broker_ready (the live gate at placement), trading_account_switch_mode
 - notices: notifications for the trader, typed events for monitoring
 - end_of_day: orders_expire_day, mis_orders_cancel, mis_positions_close
-- books: the locked unit of work and the ledger; dispatch: queueing tasks
+- dispatch: queueing tasks (the books, orders/books/, and the lifecycle, orders/lifecycle.py, sit beside)
 """
 
+from ..books import position_margin
 from .account_mode import broker_ready, trading_account_switch_mode
 from .broker_updates import on_broker_update, order_apply_update, order_id_from_tag
 from .end_of_day import mis_orders_cancel, mis_positions_close, orders_expire_day
@@ -20,7 +21,6 @@ from .funds import account_open, funds_deposit, funds_set_capital, funds_withdra
 from .modification import MODIFIABLE, order_cancel, order_modify, orders_cancel_all
 from .notices import notification_create, notifications_mark_read
 from .placement import FundsRequired, order_funds_required, order_place, positions_close
-from .positions import position_apply_fill, position_margin
 from .submission import order_cancel_submit, order_modify_submit, order_submit
 from .sweeps import orders_outbox_sweep, orders_reconcile
 
@@ -50,7 +50,6 @@ __all__ = [
     "orders_expire_day",
     "orders_outbox_sweep",
     "orders_reconcile",
-    "position_apply_fill",
     "position_margin",
     "positions_close",
     "trading_account_switch_mode",

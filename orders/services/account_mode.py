@@ -15,9 +15,9 @@ from brokers.models import BrokerAccount
 from core import events
 from core.errors import Conflict, RuleViolation, ServiceUnavailable
 
+from ..books import AccountBooks
 from ..events import AccountModeSwitched
 from ..models import TERMINAL, Order, Position
-from .books import locked
 
 
 def broker_ready(account: TradingAccount, *, current: TradingAccount) -> None:
@@ -42,7 +42,7 @@ def trading_account_switch_mode(*, user, account: TradingAccount, mode: str) -> 
     """Switch between paper and live. Refused (409) while orders are open or positions held."""
     if mode not in TradingAccount.Mode.values:
         raise RuleViolation(f"Mode must be one of {', '.join(TradingAccount.Mode.values)}.", code="invalid_mode")
-    with locked(account.id):  # placement takes this lock too: no order slips in meanwhile
+    with AccountBooks.locked(account.id):  # placement takes this lock too: no order slips in meanwhile
         row = TradingAccount.objects.select_for_update().get(pk=account.pk)
         if row.mode == mode:
             return row

@@ -11,14 +11,13 @@ from decimal import Decimal
 from accounts.models import TradingAccount
 from brokers.base import BrokerOrder, BrokerStatus, BrokerTrade, OrderUpdate
 from core.formatting import price as format_price
-from core.formatting import quantity as format_quantity
 
-from ..models import TERMINAL, Funds, LedgerEntry, Order, OrderStatus, Trade, Validity
+from ..books import AccountBooks, mark, money
+from ..lifecycle import end, move, note
+from ..models import TERMINAL, Order, OrderStatus, Trade, Validity
 from ..validation import blocked_amount
-from .books import PRICE_PLACES, ZERO, end, event, ledger, locked, mark, money, move, release
 from .modification import send_queued_cancel
 from .notices import order_fill_notify, order_rejection_notify
-from .positions import position_apply_fill
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +48,7 @@ def order_apply_update(*, update: OrderUpdate, actor: str = "broker") -> Order |
     if order_id is None:
         logger.warning("broker update for an order we did not tag: %s", update.order.tag)
         return None
-    with locked(update.account_id) as books:
-        funds = books.funds
+    with AccountBooks.locked(update.account_id) as books:
         order = books.lock_order(order_id, account_id=update.account_id)
         if order is None:
             logger.warning("broker update for unknown order %s", update.order.tag)
@@ -59,12 +57,12 @@ def order_apply_update(*, update: OrderUpdate, actor: str = "broker") -> Order |
             order.broker_order_id = update.order.broker_order_id
             mark(order, "broker_order_id")
         if order.status == OrderStatus.MODIFY_PENDING and _modification_confirmed(order, update.order):
-            _apply_modification(order, funds, update.order)
-        filled_now = [t for t in (_apply_trade(order, funds, trade) for trade in update.trades) if t]
-        _settle_status(order, funds, update.order, actor, fills=filled_now)
+            _apply_modification(books, order, update.order)
+        filled_now = [t for t in (_apply_trade(books, order, trade) for trade in update.trades) if t]
+        _settle_status(books, order, update.order, actor, fills=filled_now)
         if filled_now:
             order_fill_notify(order, filled_now)
-        send_queued_cancel(order, funds)
+        send_queued_cancel(books, order)
     return order
 
 
@@ -107,7 +105,7 @@ def _modification_confirmed(order: Order, bo: BrokerOrder) -> bool:
     )
 
 
-def _apply_modification(order: Order, funds: Funds, bo: BrokerOrder) -> None:
+def _apply_modification(books: AccountBooks, order: Order, bo: BrokerOrder) -> None:
     changes = order.pending_changes
     order.quantity = changes["quantity"]
     order.order_type = changes["order_type"]
@@ -117,10 +115,10 @@ def _apply_modification(order: Order, funds: Funds, bo: BrokerOrder) -> None:
     order.pending_changes = None  # confirmed: _settle_status moves it on to the broker's status
     mark(order, "quantity", "order_type", "price", "trigger_price", "pending_changes")
     if order.reserved_amount > required:
-        release(order, funds, order.reserved_amount - required)
+        books.release(order, order.reserved_amount - required)
 
 
-def trim_reservation(order: Order, funds: Funds) -> None:
+def trim_reservation(books: AccountBooks, order: Order) -> None:
     """After a refused modification, keep only what the order as it stands needs."""
     if order.price is None:
         return  # market-type orders keep their reservation until they end
@@ -134,13 +132,13 @@ def trim_reservation(order: Order, funds: Funds) -> None:
         )
     )
     if order.reserved_amount > required:
-        release(order, funds, order.reserved_amount - required)
+        books.release(order, order.reserved_amount - required)
 
 
 # --- Fills --------------------------------------------------------------------------------------
 
 
-def _apply_trade(order: Order, funds: Funds, bt: BrokerTrade) -> Trade | None:
+def _apply_trade(books: AccountBooks, order: Order, bt: BrokerTrade) -> Trade | None:
     """Book one fill: the trade, the order's filled quantity and average, the position and the money."""
     if _reported_before(order, bt):
         return None
@@ -159,8 +157,7 @@ def _apply_trade(order: Order, funds: Funds, bt: BrokerTrade) -> Trade | None:
         broker_trade_id=bt.trade_id,
         executed_at=bt.executed_at,
     )
-    _fill_order(order, funds, quantity, bt.price)
-    _fill_position(order, funds, trade)
+    books.fill(order, trade)
     return trade
 
 
@@ -173,46 +170,21 @@ def _reported_before(order: Order, bt: BrokerTrade) -> bool:
     )
 
 
-def _fill_order(order: Order, funds: Funds, quantity: int, price: Decimal) -> None:
-    pending_before = order.pending_quantity
-    previous_value = (order.average_price or ZERO) * order.filled_quantity
-    order.filled_quantity += quantity
-    order.average_price = ((previous_value + price * quantity) / order.filled_quantity).quantize(PRICE_PLACES)
-    mark(order, "filled_quantity", "average_price")
-    release(order, funds, money(order.reserved_amount * quantity / pending_before))
-
-
-def _fill_position(order: Order, funds: Funds, trade: Trade) -> None:
-    realised, margin_change = position_apply_fill(
-        funds=funds,
-        instrument_id=order.instrument_id,
-        product=order.product,
-        side=order.side,
-        quantity=trade.quantity,
-        price=trade.price,
-    )
-    if margin_change:
-        funds.margin_used = max(ZERO, funds.margin_used + margin_change)
-        mark(funds, "margin_used")
-    if realised:  # in the trader's words, with no internal id: "Sold 10 SBIN at ₹812.50"
-        verb = "Sold" if order.side == "SELL" else "Bought"
-        what = f"{format_quantity(trade.quantity)} {order.instrument.display_name}"
-        note = f"{verb} {what} at ₹{format_price(trade.price)}"
-        ledger(funds, LedgerEntry.Kind.REALISED_PNL, realised, trade=trade, note=note)
-
-
 # --- Status --------------------------------------------------------------------------------------
 
 
-def _settle_status(order: Order, funds: Funds, bo: BrokerOrder, actor: str, fills: list[Trade]) -> None:
+def _settle_status(books: AccountBooks, order: Order, bo: BrokerOrder, actor: str, fills: list[Trade]) -> None:
+    if order.status in TERMINAL:
+        if fills:  # the broker's word on the money is booked; a finished order does not move again
+            logger.error("order %s is %s and the broker reports fills for it", order.id, order.status)
+        return
     if order.filled_quantity == order.quantity:
-        if order.status != OrderStatus.FILLED:
-            move(order, OrderStatus.FILLED, f"Filled {_fill_note(fills)}".strip(), actor, data=_fill_data(fills))
-            release(order, funds)
-    elif order.status in TERMINAL or bo.status == BrokerStatus.COMPLETE:
-        return  # finished here; or complete there and its fills have not reached us yet (they will)
+        move(order, OrderStatus.FILLED, f"Filled {_fill_note(fills)}".strip(), actor, data=_fill_data(fills))
+        books.release(order)
+    elif bo.status == BrokerStatus.COMPLETE:
+        return  # complete there and its fills have not reached us yet (they will)
     elif bo.status in (BrokerStatus.CANCELLED, BrokerStatus.REJECTED):
-        _settle_ended(order, funds, bo, actor)
+        _settle_ended(books, order, bo, actor)
     else:
         _settle_working(order, bo, actor, fills)
 
@@ -225,7 +197,7 @@ def _fill_data(fills: list[Trade]) -> dict:
     return {"fills": [{"trade": t.broker_trade_id, "quantity": t.quantity, "price": str(t.price)} for t in fills]}
 
 
-def _settle_ended(order: Order, funds: Funds, bo: BrokerOrder, actor: str) -> None:
+def _settle_ended(books: AccountBooks, order: Order, bo: BrokerOrder, actor: str) -> None:
     """The broker ended the order before it filled completely: say why, release the rest."""
     pending = order.pending_changes or {}
     if bo.status == BrokerStatus.REJECTED:
@@ -233,14 +205,14 @@ def _settle_ended(order: Order, funds: Funds, bo: BrokerOrder, actor: str) -> No
         # the trader must hear of it at once, it was never done.
         late = order.status not in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN)
         message = bo.message or "no reason given"
-        end(order, funds, OrderStatus.REJECTED, f"Rejected by the broker: {message}", actor, code="broker_rejected")
+        end(books, order, OrderStatus.REJECTED, f"Rejected by the broker: {message}", actor, code="broker_rejected")
         order_rejection_notify(order, code="broker_rejected", message=message, late=late)
     elif order.validity == Validity.IOC and order.status != OrderStatus.CANCEL_PENDING:
-        end(order, funds, OrderStatus.EXPIRED, bo.message or "IOC remainder cancelled", actor)
+        end(books, order, OrderStatus.EXPIRED, bo.message or "IOC remainder cancelled", actor)
     elif pending.get("expire"):
-        end(order, funds, OrderStatus.EXPIRED, "Expired at the end of the day", actor)
+        end(books, order, OrderStatus.EXPIRED, "Expired at the end of the day", actor)
     else:
-        end(order, funds, OrderStatus.CANCELLED, pending.get("cancel_reason", bo.message or "Cancelled"), actor)
+        end(books, order, OrderStatus.CANCELLED, pending.get("cancel_reason", bo.message or "Cancelled"), actor)
 
 
 def _settle_working(order: Order, bo: BrokerOrder, actor: str, fills: list[Trade]) -> None:
@@ -252,14 +224,7 @@ def _settle_working(order: Order, bo: BrokerOrder, actor: str, fills: list[Trade
     if awaiting or target == order.status:
         if fills:  # the pending request's own answer moves it on
             suffix = " while pending" if awaiting else ""
-            event(
-                order,
-                order.status,
-                order.status,
-                f"Partly filled {_fill_note(fills)}{suffix}",
-                actor,
-                _fill_data(fills),
-            )
+            note(order, f"Partly filled {_fill_note(fills)}{suffix}", actor, _fill_data(fills))
         return
     if fills:
         reason, data = f"Partly filled {_fill_note(fills)}", _fill_data(fills)

@@ -7,8 +7,9 @@ from accounts.models import TradingAccount
 from core import clock
 from core.errors import Conflict, InvalidInput, RuleViolation
 
+from ..books import AccountBooks
+from ..lifecycle import end, move
 from ..models import TERMINAL, Order, OrderStatus, Position, Product, Validity
-from .books import end, locked, move
 from .dispatch import enqueue_on_commit
 from .modification import MODIFIABLE, order_cancel
 from .placement import positions_close
@@ -24,7 +25,7 @@ def orders_expire_day(*, now: datetime | None = None) -> int:
     day_orders = Order.objects.filter(validity=Validity.DAY, created_at__lte=now or clock.now())
     expired = 0
     for order_id, account_id in day_orders.exclude(status__in=TERMINAL).values_list("id", "account_id"):
-        with locked(account_id) as books:
+        with AccountBooks.locked(account_id) as books:
             expired += _expire(books, order_id)
     return expired
 
@@ -32,7 +33,7 @@ def orders_expire_day(*, now: datetime | None = None) -> int:
 def _expire(books, order_id: int) -> int:
     order = books.lock_order(order_id)
     if order.status == OrderStatus.NEW:
-        end(order, books.funds, OrderStatus.EXPIRED, "Expired at the end of the day before it was sent", "system")
+        end(books, order, OrderStatus.EXPIRED, "Expired at the end of the day before it was sent", "system")
     elif order.status in MODIFIABLE:
         order.pending_changes = {"expire": True, "from_status": order.status}
         move(order, OrderStatus.CANCEL_PENDING, "End of day", "system", fields=("pending_changes",))

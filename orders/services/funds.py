@@ -10,10 +10,9 @@ from django.db.models import Sum
 from accounts.models import TradingAccount
 from core.errors import InvalidInput, RuleViolation
 from core.formatting import inr
-from risk.models import PlatformRisk
 
-from ..models import Funds, LedgerEntry
-from .books import ZERO, ledger, locked, money
+from ..books import ZERO, AccountBooks, money
+from ..models import LedgerEntry
 
 PAISA = Decimal("0.01")
 CAPITAL_KINDS = [LedgerEntry.Kind.DEPOSIT, LedgerEntry.Kind.WITHDRAWAL, LedgerEntry.Kind.ADJUSTMENT]
@@ -26,13 +25,11 @@ def account_open(*, user, starting_funds: Decimal | None = None, always_open: bo
     if always_open is not None and account.always_open != always_open:
         account.always_open = always_open
         account.save(update_fields=["always_open"])
-    halted = PlatformRisk.objects.filter(pk=1, halted=True).exists()  # an account opened while the platform is halted
-    _, created = Funds.objects.get_or_create(account=account, defaults={"platform_halted": halted})
-    if created:
-        amount = settings.PAPER_STARTING_FUNDS if starting_funds is None else Decimal(starting_funds)
+    if AccountBooks.open(account):
+        amount = Decimal(settings.PAPER_STARTING_FUNDS if starting_funds is None else starting_funds)
         if amount:
-            with locked(account.id) as books:
-                ledger(books.funds, LedgerEntry.Kind.DEPOSIT, amount, note="Starting paper capital")
+            with AccountBooks.locked(account.id) as books:
+                books.deposit(amount, note="Starting paper capital")
     elif starting_funds is not None:
         funds_set_capital(account=account, amount=Decimal(starting_funds))
     return account
@@ -42,14 +39,14 @@ def funds_set_capital(*, account: TradingAccount, amount: Decimal) -> Decimal:
     """Bring deposits minus withdrawals to `amount` with one adjustment (idempotent). Returns the change."""
     if amount < 0:
         raise InvalidInput("Capital cannot be negative.", code="invalid_amount", field="funds")
-    with locked(account.id) as books:
+    with AccountBooks.locked(account.id) as books:
         deposited = (
             LedgerEntry.objects.filter(account=account, kind__in=CAPITAL_KINDS).aggregate(total=Sum("amount"))["total"]
             or ZERO
         )
         change = money(amount - deposited)
         if change:
-            ledger(books.funds, LedgerEntry.Kind.ADJUSTMENT, change, note=f"Paper capital set to ₹{inr(amount)}")
+            books.adjust(change, note=f"Paper capital set to ₹{inr(amount)}")
     return change
 
 
@@ -61,8 +58,8 @@ MAX_FUNDS_MOVE = Decimal("100000000")  # ₹10 crore in one go: beyond it, a typ
 def funds_deposit(*, user, account: TradingAccount, amount: Decimal) -> LedgerEntry:
     """Add paper money: one DEPOSIT ledger entry, recorded in the audit trail."""
     _check_funds_move(account, amount)
-    with locked(account.id) as books:
-        entry = ledger(books.funds, LedgerEntry.Kind.DEPOSIT, amount, note=_note("Paper money added", user, account))
+    with AccountBooks.locked(account.id) as books:
+        entry = books.deposit(amount, note=_note("Paper money added", user, account))
         _audit(entry, user)
     return entry
 
@@ -70,8 +67,8 @@ def funds_deposit(*, user, account: TradingAccount, amount: Decimal) -> LedgerEn
 def funds_withdraw(*, user, account: TradingAccount, amount: Decimal) -> LedgerEntry:
     """Take paper money out, never more than is available (cash not blocked by orders or positions)."""
     _check_funds_move(account, amount)
-    with locked(account.id) as books:
-        available = books.funds.available
+    with AccountBooks.locked(account.id) as books:
+        available = books.available
         if amount > available:
             raise RuleViolation(
                 f"You can withdraw at most ₹{inr(max(available, ZERO))}: the rest is blocked by orders "
@@ -80,7 +77,7 @@ def funds_withdraw(*, user, account: TradingAccount, amount: Decimal) -> LedgerE
                 field="amount",
             )
         note = _note("Paper money withdrawn", user, account)
-        entry = ledger(books.funds, LedgerEntry.Kind.WITHDRAWAL, -amount, note=note)
+        entry = books.withdraw(amount, note=note)
         _audit(entry, user)
     return entry
 

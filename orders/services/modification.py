@@ -5,18 +5,16 @@ queues a task that asks the broker; the broker's answer settles it
 (broker_updates.py). An order no broker has seen yet is cancelled at once.
 """
 
-from functools import partial
-
 from django.db.models import Q
 
 from core.errors import Conflict, InvalidInput, RuleViolation
 from marketdata.quotes import is_stale, quotes_get
 from risk.checking import risk_refusal
 
+from ..books import ZERO, AccountBooks, insufficient_funds_message, mark, money
+from ..lifecycle import end, move, note
 from ..models import TERMINAL, Order, OrderStatus, OrderType
-from ..risk.usage import usage_for
 from ..validation import OrderParams, blocked_amount, check_against_market, check_shape, reference_price
-from .books import ZERO, end, event, insufficient_funds_message, locked, mark, money, move, reserve
 from .dispatch import enqueue_on_commit
 
 MODIFIABLE = {OrderStatus.OPEN, OrderStatus.TRIGGER_PENDING, OrderStatus.PARTIALLY_FILLED}
@@ -33,7 +31,7 @@ def order_modify(*, user, order: Order, changes: dict) -> Order:
     """Ask the broker to change quantity, price, trigger or type of a working order."""
     if not changes or not set(changes) <= MODIFIABLE_FIELDS:
         raise InvalidInput("Change at least one of quantity, price, trigger_price, order_type.", code="no_changes")
-    with locked(order.account_id) as books:
+    with AccountBooks.locked(order.account_id) as books:
         order = books.lock_order(order.id)
         if order.status not in MODIFIABLE:
             raise Conflict(
@@ -42,13 +40,13 @@ def order_modify(*, user, order: Order, changes: dict) -> Order:
         params = _modified_params(order, changes)
         required = _required_after_change(order, params)
         extra = max(ZERO, required - order.reserved_amount)
-        if refused := _risk_refusal(order, books.funds, params):
+        if refused := _risk_refusal(order, books, params):
             raise refused
-        if extra > books.funds.available:
-            message = insufficient_funds_message(extra, books.funds.available, extra=True)
+        if extra > books.available:
+            message = insufficient_funds_message(extra, books.available, extra=True)
             raise RuleViolation(message, code="insufficient_funds", field="quantity")
         if extra:
-            reserve(order, books.funds, extra)
+            books.reserve(order, extra)
         order.pending_changes = _pending_changes(order, params, required)
         # The event keeps the values before the change too, so the order's history reads "old -> new".
         history = {**order.pending_changes, "previous": _current_values(order)}
@@ -84,14 +82,14 @@ def _modified_params(order: Order, changes: dict) -> OrderParams:
     return params
 
 
-def _risk_refusal(order: Order, funds, params: OrderParams):
+def _risk_refusal(order: Order, books: AccountBooks, params: OrderParams):
     """The same limits a new order meets (not the rate limits: a modification is not a new order)."""
     found, _ = quotes_get([order.instrument_id])
     quote = found.get(order.instrument_id)
     return risk_refusal(
         account=order.account,
-        platform_halted=funds.platform_halted,
-        usage=partial(usage_for, funds),
+        platform_halted=books.platform_halted,
+        usage=books.usage,
         instrument=order.instrument,
         params=params,
         quote=quote,
@@ -136,11 +134,11 @@ def _pending_changes(order: Order, params: OrderParams, required) -> dict:
 def order_cancel(*, user, order: Order, reason: str = "Cancelled by user", actor: str | None = None) -> Order:
     """Cancel a live order. One the broker is still answering about is cancelled right after the answer."""
     actor = actor or f"user:{user.username}"
-    with locked(order.account_id) as books:
+    with AccountBooks.locked(order.account_id) as books:
         order = books.lock_order(order.id)
         if order.status == OrderStatus.NEW:
             # Never reached a broker: cancel here. The placement task's claim (NEW -> SUBMITTED) now fails.
-            end(order, books.funds, OrderStatus.CANCELLED, reason, actor)
+            end(books, order, OrderStatus.CANCELLED, reason, actor)
         elif order.status == OrderStatus.CANCEL_PENDING:
             raise Conflict(f"Order #{order.id} is already being cancelled.", code="order_already_cancelling")
         elif order.status in AWAITING_BROKER:
@@ -166,10 +164,10 @@ def _queue_cancel(order: Order, reason: str, actor: str) -> None:
     order.queued_cancel = {"reason": reason, "actor": actor}
     mark(order, "queued_cancel")
     waiting_for = AWAITING_BROKER[order.status]
-    event(order, order.status, order.status, f"Cancel requested; sent once the {waiting_for} is answered", actor)
+    note(order, f"Cancel requested; sent once the {waiting_for} is answered", actor)
 
 
-def send_queued_cancel(order: Order, funds) -> None:
+def send_queued_cancel(books: AccountBooks, order: Order) -> None:
     """A cancel asked for while the broker was answering goes out now that it has (if still needed).
 
     Called under the account's lock wherever an order leaves a status the broker was answering about.
@@ -180,7 +178,7 @@ def send_queued_cancel(order: Order, funds) -> None:
     order.queued_cancel = None
     mark(order, "queued_cancel")
     if order.status == OrderStatus.NEW:  # the placement never reached the broker
-        end(order, funds, OrderStatus.CANCELLED, request["reason"], request["actor"])
+        end(books, order, OrderStatus.CANCELLED, request["reason"], request["actor"])
     elif order.status in MODIFIABLE:
         _request_cancel(order, request["reason"], request["actor"])
     # otherwise it ended meanwhile (filled, rejected): nothing left to cancel

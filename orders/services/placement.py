@@ -25,9 +25,10 @@ from risk.checking import SQUARE_OFF_SOURCE, risk_refusal, risk_rejection_record
 from risk.checks import RiskViolation
 from risk.profiles import risk_profile_for
 
+from .. import lifecycle
 from .. import metrics as order_metrics
+from ..books import ZERO, AccountBooks, insufficient_funds_message, money
 from ..models import TERMINAL, Order, OrderStatus, OrderType, Position, Product, Side, Validity
-from ..risk.usage import order_counted, usage_for
 from ..validation import (
     OrderParams,
     blocked_amount,
@@ -38,7 +39,6 @@ from ..validation import (
     reference_price,
 )
 from .account_mode import broker_ready
-from .books import event, insufficient_funds_message, locked, mark, money
 from .dispatch import enqueue_on_commit
 
 
@@ -133,7 +133,7 @@ def _check_order(account: TradingAccount, instrument: Instrument, params: OrderP
 def _reserve_and_store(
     *, user, account, instrument, params, quote, key, fingerprint, tag, source
 ) -> tuple[Order, bool]:
-    with locked(account.id) as books:
+    with AccountBooks.locked(account.id) as books:
         # Checked again under the lock: concurrent requests with one key queue here.
         if key and (existing := _existing_for_key(user, key, fingerprint)):
             return existing, False
@@ -144,8 +144,8 @@ def _reserve_and_store(
         need = order_funds_required(account=account, instrument=instrument, params=params, quote=quote)
         refused = risk_refusal(
             account=account,
-            platform_halted=books.funds.platform_halted,
-            usage=partial(usage_for, books.funds),
+            platform_halted=books.platform_halted,
+            usage=books.usage,
             instrument=instrument,
             params=params,
             quote=quote,
@@ -172,40 +172,37 @@ def _reserve_and_store(
     raise refused  # after the commit: the refused order and the account's new state are kept
 
 
-def _new_order(books, *, account, instrument, params, **fields) -> Order:
-    """Stored, counted in the account's orders today (and this second and minute), tracked by the block."""
-    order = Order.objects.create(account_id=account.id, instrument=instrument, **asdict(params), **fields)
-    mark(books.funds, *order_counted(books.funds, order.created_at))
-    books.track(order, new=True)
-    return order
+def _new_order(books: AccountBooks, status: str, reason: str, actor: str, *, reserve=ZERO, **fields) -> Order:
+    """Stored with its first status (and its reservation), counted in the account's orders today (and this
+    second and minute) by the books."""
+    order = Order(account_id=fields.pop("account").id, **asdict(fields.pop("params")), **fields)
+    return lifecycle.begin(order, status, reason, actor, store=partial(books.store_order, reserve=reserve))
 
 
-def _store_accepted(books, *, required, user, **new) -> Order:
-    funds = books.funds
-    if required > funds.available:
+def _store_accepted(books: AccountBooks, *, required, user, **new) -> Order:
+    if required > books.available:
         raise RuleViolation(
-            insufficient_funds_message(required, funds.available), code="insufficient_funds", field="quantity"
+            insufficient_funds_message(required, books.available), code="insufficient_funds", field="quantity"
         )
-    order = _new_order(books, user=user, reserved_amount=required, **new)
-    funds.reserved = money(funds.reserved + required)
-    mark(funds, "reserved")
-    event(order, "", OrderStatus.NEW, f"Accepted; ₹{inr(required)} reserved", f"user:{user.username}")
+    reason = f"Accepted; ₹{inr(required)} reserved"
+    order = _new_order(books, OrderStatus.NEW, reason, f"user:{user.username}", reserve=required, user=user, **new)
     enqueue_on_commit("broker_place_order", order.id)
     return order
 
 
-def _store_refused(books, refused, *, user, **new) -> Order:
+def _store_refused(books: AccountBooks, refused, *, user, **new) -> Order:
     """Kept in the book as REJECTED, with the limit that refused it in its history."""
-    order = _new_order(
+    reason = f"Refused by risk checks: {refused.message}"
+    return _new_order(
         books,
+        OrderStatus.REJECTED,
+        reason,
+        "risk",
         user=user,
-        status=OrderStatus.REJECTED,
         rejection_code=refused.code,
         rejection_reason=refused.message[:300],
         **new,
     )
-    event(order, "", OrderStatus.REJECTED, f"Refused by risk checks: {refused.message}", "risk")
-    return order
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from accounts.models import TradingAccount
-from core import clock, events
-from risk.events import DailyLossLimitReached, KillSwitchActivated, RiskLimitsChanged, RiskUsageCorrected
+from core import events
+from risk.events import DailyLossLimitReached, KillSwitchActivated, RiskLimitsChanged
 from risk.models import RiskProfile, TradingState
 from risk.services import (
     daily_loss_limit_apply,
@@ -20,9 +20,8 @@ from risk.services import (
     risk_limits_set,
 )
 
-from ..models import Funds, Order, Position
-from ..risk.usage import day_start, usage_of_account, usage_recount, usage_running
-from .books import locked, mark
+from ..books import AccountBooks, day_start, usage_of_account
+from ..models import Order, Position
 from .modification import orders_cancel_all
 from .notices import notification_create
 from .placement import positions_close
@@ -38,7 +37,7 @@ class KillSwitchResult:
 
 def kill_switch_activate(*, account: TradingAccount, actor: str, square_off: bool, by_admin: bool = False):
     """HALT the account (cancels only), cancel every open order and, if asked, square everything off."""
-    with locked(account.id):  # under the account's lock: no order slips in between
+    with AccountBooks.locked(account.id):  # under the account's lock: no order slips in between
         kill_switch_engage(account_id=account.id, actor=actor, square_off=square_off, by_admin=by_admin)
     cancelled = orders_cancel_all(user=account.user)
     closing = positions_close(user=account.user) if square_off else []
@@ -49,7 +48,7 @@ def kill_switch_activate(*, account: TradingAccount, actor: str, square_off: boo
 def risk_limits_update(*, account: TradingAccount, limits: dict, actor: str) -> RiskProfile:
     """An administrator's new limits for the account, written under the account's lock; the trader is told
     (a dashboard notice, and the `risk.limits_changed` event for the channels they chose)."""
-    with locked(account.id):
+    with AccountBooks.locked(account.id):
         profile, changes, message = risk_limits_set(account_id=account.id, limits=limits)
         if not changes:
             return profile
@@ -81,7 +80,7 @@ def _platform_switch(*, halted: bool, reason: str, actor: str) -> None:
     """The switch, and its copy on every account's Funds row in one statement: the UPDATE waits for placements
     holding an account's lock, and every placement after it sees the switch in the row it locks."""
     platform_switch_set(halted=halted, reason=reason, actor=actor)
-    Funds.objects.update(platform_halted=halted)
+    AccountBooks.platform_switch_copy(halted=halted)
 
 
 def risk_daily_loss_sweep() -> dict[str, int]:
@@ -110,38 +109,3 @@ def _loss_limit_reached(profile: RiskProfile) -> bool:
         account = TradingAccount.objects.select_related("user").get(id=profile.account_id)
         positions_close(user=account.user)
     return True
-
-
-def risk_usage_verify(account_ids: list[int] | None = None) -> list[int]:
-    """Hold each account's running usage (orders/risk/usage.py) to its rows; where they differ, set it from
-    the rows, log it and tell monitoring. Daily after the day's orders expire, and on demand. Returns the
-    accounts corrected."""
-    if account_ids is None:
-        account_ids = list(TradingAccount.objects.values_list("id", flat=True))
-    corrected = []
-    for account_id in account_ids:
-        with locked(account_id) as books:
-            funds, now = books.funds, clock.now()
-            running, counted = usage_running(funds, now=now), usage_recount(account_id, now=now)
-            if running == counted:
-                continue
-            funds.open_orders, funds.open_order_value = counted.open_orders, counted.open_order_value
-            funds.orders_today, funds.realised_today = counted.orders_today, counted.realised_today
-            funds.usage_day, funds.positions_held = clock.ist_date(now), counted.positions_held
-            mark(
-                funds,
-                "open_orders",
-                "open_order_value",
-                "orders_today",
-                "realised_today",
-                "usage_day",
-                "positions_held",
-            )
-        log.warning("Risk usage of account %s corrected: %s -> %s", account_id, running, counted)
-        events.publish(RiskUsageCorrected(account_id=account_id, running=_plain(running), counted=_plain(counted)))
-        corrected.append(account_id)
-    return corrected
-
-
-def _plain(usage) -> dict:
-    return {name: str(value) for name, value in vars(usage).items()}

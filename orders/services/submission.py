@@ -28,8 +28,9 @@ from brokers.registry import broker_for_account
 from core import clock, faults
 from marketdata.selectors import instrument_cached_by_id
 
+from ..books import AccountBooks
+from ..lifecycle import claim, end, move
 from ..models import TERMINAL, Order, OrderStatus
-from .books import end, event, locked, move
 from .broker_updates import apply_with_trades, trim_reservation
 from .modification import send_queued_cancel
 from .notices import notification_create, order_rejection_notify
@@ -57,14 +58,23 @@ def _claim_new(order_id: int) -> Order | None:
     """NEW -> SUBMITTED as one conditional update: of two workers holding the same task, one wins."""
     now = clock.now()
     with transaction.atomic():  # claim, read and log it in one commit
-        claimed = Order.objects.filter(id=order_id, status=OrderStatus.NEW).update(
-            status=OrderStatus.SUBMITTED, submitted_at=now, submit_attempts=F("submit_attempts") + 1, updated_at=now
+        # None: already sent, cancelled or unknown, nothing to do
+        return claim(
+            order_id,
+            OrderStatus.NEW,
+            OrderStatus.SUBMITTED,
+            "Sending to the broker",
+            "worker",
+            load=_with_account,
+            submitted_at=now,
+            submit_attempts=F("submit_attempts") + 1,
+            updated_at=now,
         )
-        if not claimed:
-            return None  # already sent, cancelled or unknown: nothing to do
-        order = Order.objects.select_related("account").get(id=order_id)
-        order.instrument = instrument_cached_by_id(order.instrument_id)
-        event(order, OrderStatus.NEW, OrderStatus.SUBMITTED, "Sending to the broker", "worker")
+
+
+def _with_account(order_id: int) -> Order:
+    order = Order.objects.select_related("account").get(id=order_id)
+    order.instrument = instrument_cached_by_id(order.instrument_id)
     return order
 
 
@@ -101,18 +111,18 @@ def order_submit(*, order_id: int) -> None:
 
 
 def _back_from_submitted(order: Order, to_status: str, reason: str, *, code: str) -> None:
-    with locked(order.account_id) as books:
+    with AccountBooks.locked(order.account_id) as books:
         current = books.lock_order(order.id)
         if current.status == OrderStatus.SUBMITTED:
             move(current, to_status, reason, "worker", data={"code": code})
-            send_queued_cancel(current, books.funds)
+            send_queued_cancel(books, current)
 
 
 def _settle_rejection(order: Order, code: str, message: str) -> None:
-    with locked(order.account_id) as books:
+    with AccountBooks.locked(order.account_id) as books:
         current = books.lock_order(order.id)
         if current.status not in TERMINAL:
-            end(current, books.funds, OrderStatus.REJECTED, f"Rejected by the broker: {message}", "broker", code=code)
+            end(books, current, OrderStatus.REJECTED, f"Rejected by the broker: {message}", "broker", code=code)
             order_rejection_notify(current, code=code, message=message, late=False)
 
 
@@ -161,15 +171,15 @@ def order_modify_submit(*, order_id: int) -> None:
 
 
 def _modify_refused(order: Order, message: str, broker) -> None:
-    with locked(order.account_id) as books:
+    with AccountBooks.locked(order.account_id) as books:
         current = books.lock_order(order.id)
         if current.status != OrderStatus.MODIFY_PENDING:
             return
         previous = current.pending_changes.get("from_status", OrderStatus.OPEN)
         current.pending_changes = None
         move(current, previous, f"Modification refused: {message}", "broker", fields=("pending_changes",))
-        trim_reservation(current, books.funds)
-        send_queued_cancel(current, books.funds)
+        trim_reservation(books, current)
+        send_queued_cancel(books, current)
     try:
         apply_with_trades(order.account, broker, broker.order_status(order.broker_order_id), actor="reconciler")
     except BrokerError as exc:  # reconciliation brings the broker's state later
@@ -179,7 +189,7 @@ def _modify_refused(order: Order, message: str, broker) -> None:
 def _request_refused(order: Order, exc: BrokerError) -> None:
     """A cancellation the broker refused, and whose order it cannot even report (the session is gone): the
     order is still working there. Back to where it was, with the reason, and the trader is told."""
-    with locked(order.account_id) as books:
+    with AccountBooks.locked(order.account_id) as books:
         current = books.lock_order(order.id)
         if current.status != OrderStatus.CANCEL_PENDING:
             return

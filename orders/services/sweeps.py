@@ -18,8 +18,9 @@ from brokers.models import BrokerAccount
 from brokers.registry import PAPER, broker_for_account
 from core import clock
 
+from ..books import AccountBooks
+from ..lifecycle import end, move
 from ..models import WORKING, Order, OrderEvent, OrderStatus
-from .books import end, locked, move
 from .broker_books import external_orders_record, positions_compare
 from .broker_updates import already_applied, apply_with_trades, order_apply_update, order_id_from_tag
 from .dispatch import enqueue, enqueue_on_commit
@@ -225,14 +226,14 @@ def _refresh_working(order: Order, broker: Broker) -> bool:
 def _send_again_or_reject(seen: Order) -> str | None:
     """The order never reached the broker. The first time, it is sent again; if the second attempt is
     absent too, it is REJECTED so that nothing stays pending forever (and funds are released)."""
-    with locked(seen.account_id) as books:
+    with AccountBooks.locked(seen.account_id) as books:
         current = books.lock_order(seen.id)
         # Another sweep may have sent it again since we looked: then our view of the book is stale.
         if current.status != seen.status or current.submitted_at != seen.submitted_at:
             return None
         if _resent_before(current):
             message = "Not at the broker after a second attempt: it never arrived, nothing was traded"
-            end(current, books.funds, OrderStatus.REJECTED, message, "reconciler", code="broker_order_lost")
+            end(books, current, OrderStatus.REJECTED, message, "reconciler", code="broker_order_lost")
             order_rejection_notify(current, code="broker_order_lost", message=message, late=False)
             return "rejected"
         move(current, OrderStatus.NEW, "Not found at the broker: it never arrived; sending again", "reconciler")

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from orders.lifecycle import move_simulated
 from strategies.base import Context, Fill, LookaheadError
 from strategies.indicators import INDICATORS, SOURCES, Indicator
 
@@ -108,7 +109,7 @@ class BacktestContext(Context):
     def cancel(self, order) -> bool:
         if order.status != OPEN:
             return False
-        order.status = CANCELLED
+        move_simulated(order, CANCELLED)
         self.pending.remove(order)
         return True
 
@@ -179,7 +180,8 @@ class BacktestContext(Context):
         if quantity <= 0:
             return
         charges = self._book.fill(self._position, order.side, quantity, price, i)
-        order.status, order.filled_quantity, order.fill_price = FILLED, quantity, price
+        move_simulated(order, FILLED)
+        order.filled_quantity, order.fill_price = quantity, price
         self.pending.remove(order)
         if not self._position.quantity:
             for other in [x for x in self.pending if x.reduce_only]:
@@ -210,7 +212,8 @@ class BacktestContext(Context):
         return quantity
 
     def _end(self, order: SimOrder, status: str, reason: str) -> None:
-        order.status, order.reason = status, reason
+        move_simulated(order, status)
+        order.reason = reason
         if order in self.pending:
             self.pending.remove(order)
 

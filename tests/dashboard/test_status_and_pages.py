@@ -17,9 +17,8 @@ from marketdata.models import FeedStatus, Instrument
 from marketdata.services import market_state_flush
 from marketdata.ticks import QuoteRow
 from orders import services
+from orders.books import AccountBooks, risk_usage_verify
 from orders.models import LedgerEntry, Order, OrderStatus
-from orders.services.books import locked
-from orders.services.risk_actions import risk_usage_verify
 from orders.validation import OrderParams
 
 pytestmark = pytest.mark.django_db
@@ -79,8 +78,8 @@ def limit(quantity=1, price="700", side="BUY", product="CNC") -> OrderParams:
 
 def fill(account_id: int, instrument, **fill) -> None:
     """A fill on a position, under the account's lock as its callers hold it."""
-    with locked(account_id) as books:
-        services.position_apply_fill(funds=books.funds, instrument_id=instrument.id, **fill)
+    with AccountBooks.locked(account_id) as books:
+        books.position_fill(instrument_id=instrument.id, **fill)
 
 
 def ist(day: int, hour: int, minute: int) -> datetime:

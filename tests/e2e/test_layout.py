@@ -26,10 +26,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from playwright.sync_api import expect
 
 from marketdata.selectors import instrument_get_by_key
+from orders.books import AccountBooks, risk_usage_verify
 from orders.models import Order, OrderStatus
-from orders.services import order_place, position_apply_fill
-from orders.services.books import locked
-from orders.services.risk_actions import risk_usage_verify
+from orders.services import order_place
 from tests.e2e.conftest import DESK, PHONE, login, screenshot
 from tests.orders.conftest import params
 
@@ -75,10 +74,9 @@ def _executed_order(trader, instrument) -> Order:
 
 def _positions(trader, sbin) -> None:
     """A delivery holding and an intraday position, so Exit and Square off are on the pages."""
-    with locked(trader.trading_account.id) as books:  # as its callers do
+    with AccountBooks.locked(trader.trading_account.id) as books:  # as its callers do
         for product, quantity, price in (("CNC", 10, "800.05"), ("MIS", 25, "799.10")):
-            position_apply_fill(
-                funds=books.funds,
+            books.position_fill(
                 instrument_id=sbin.id,
                 product=product,
                 side="BUY",

@@ -14,8 +14,8 @@ from brokers.models import BrokerAccount, PaperOrder
 from marketdata.models import Instrument, WatchlistItem
 from marketdata.services import watchlist_add
 from orders import services
+from orders.books import AccountBooks
 from orders.models import Funds, LedgerEntry, Order, OrderStatus
-from orders.services.books import locked
 from tests.conftest import jwt_client, requires_postgres
 from tests.orders.conftest import params
 
@@ -132,7 +132,7 @@ def test_50_concurrent_orders_that_fit_alone_never_take_the_exposure_past_its_li
 
 
 def test_50_concurrent_orders_against_a_daily_cap_of_20_accept_exactly_20_and_keep_the_running_usage(market, trader):
-    from orders.risk.usage import usage_recount, usage_running
+    from orders.books import usage_recount, usage_running
     from risk.profiles import risk_profile_for
 
     profile = risk_profile_for(trader.trading_account.id)
@@ -194,10 +194,8 @@ def test_a_fill_locks_its_accounts_rows_and_not_the_instrument_or_the_user(marke
     done, release = threading.Event(), threading.Event()
 
     def fill():
-        with locked(account.id) as books:
-            services.position_apply_fill(
-                funds=books.funds, instrument_id=sbin.id, product="CNC", side="BUY", quantity=1, price=D("800")
-            )
+        with AccountBooks.locked(account.id) as books:
+            books.position_fill(instrument_id=sbin.id, product="CNC", side="BUY", quantity=1, price=D("800"))
 
     with transaction.atomic():
         fill()  # the position row exists: the second fill finds it and locks it
@@ -234,7 +232,7 @@ def test_an_order_waiting_for_the_lock_while_the_account_switches_to_live_is_ref
     done, release = threading.Event(), threading.Event()
 
     def switch_holding_the_lock():
-        with locked(account.id):
+        with AccountBooks.locked(account.id):
             TradingAccount.objects.filter(pk=account.pk).update(mode="live", broker="angelone")
 
     switching = _hold_open(switch_holding_the_lock, done, release)

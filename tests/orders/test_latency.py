@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from orders import services
+from orders.books import risk_usage_verify
 from orders.latency import order_latency
 from orders.models import Order, OrderEvent, OrderStatus
-from orders.services.risk_actions import risk_usage_verify
 from tests.accounts.factories import UserFactory
 from tests.orders.conftest import params
 

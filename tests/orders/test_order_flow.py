@@ -325,8 +325,8 @@ def test_positions_list_open_ones_and_those_closed_today_only(market, trader):
 
     from django.utils import timezone
 
+    from orders.books import risk_usage_verify
     from orders.selectors import positions_for_user
-    from orders.services.risk_actions import risk_usage_verify
 
     account = trader.trading_account
     Position.objects.create(account=account, instrument=market["SBIN-EQ"], product="CNC", net_quantity=5)

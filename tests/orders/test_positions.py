@@ -4,9 +4,9 @@ from decimal import Decimal as D
 
 import pytest
 
+from orders.books import AccountBooks
 from orders.models import Position
-from orders.services import position_apply_fill, position_margin
-from orders.services.books import locked
+from orders.services import position_margin
 from tests.marketdata.factories import InstrumentFactory
 from tests.orders.conftest import trader  # noqa: F401 - fixture
 
@@ -29,9 +29,9 @@ def test_positions_and_realised_pnl_follow_a_hand_computed_sequence(trader):  # 
     account_id = trader.trading_account.id
     margin = D(0)
     for side, qty, price, net, average, realised, total in SEQUENCE:
-        with locked(account_id) as books:  # as its callers do
-            got, margin_change = position_apply_fill(
-                funds=books.funds, instrument_id=instrument.id, product="MIS", side=side, quantity=qty, price=D(price)
+        with AccountBooks.locked(account_id) as books:  # as its callers do
+            got, margin_change = books.position_fill(
+                instrument_id=instrument.id, product="MIS", side=side, quantity=qty, price=D(price)
             )
         position = Position.objects.get(account_id=account_id, instrument=instrument, product="MIS")
         margin += margin_change

@@ -1,4 +1,4 @@
-"""The running risk usage on each account's Funds row (orders/risk/usage.py): kept by every path that moves an
+"""The running risk usage on each account's Funds row (orders/books/): kept by every path that moves an
 order or realises P&L, read by the checks instead of counting orders, and held to the rows by usage_verify.
 (Every other database test also ends by checking running == counted: tests/conftest.py `_risk_usage_holds`.)"""
 
@@ -12,9 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from brokers.base import BrokerOrder, BrokerStatus, BrokerTrade, OrderUpdate
 from core import clock, events
 from orders import services
+from orders.books import risk_usage_verify, usage_for, usage_recount, usage_running
 from orders.models import Funds, Order, OrderStatus
-from orders.risk.usage import usage_for, usage_recount, usage_running
-from orders.services.risk_actions import risk_usage_verify
 from tests.orders.conftest import params, set_quote
 
 pytestmark = pytest.mark.django_db

@@ -16,6 +16,7 @@ from brokers.models import BrokerAccount
 from core import clock
 from marketdata.models import Instrument, WatchlistItem
 from notifications.models import Delivery, NotificationPreference
+from orders.books import AccountBooks, risk_usage_verify
 from orders.models import (
     ExternalOrder,
     Funds,
@@ -28,9 +29,7 @@ from orders.models import (
     PositionMismatch,
     Trade,
 )
-from orders.services import account_open, order_place, position_apply_fill
-from orders.services.books import locked
-from orders.services.risk_actions import risk_usage_verify
+from orders.services import account_open, order_place
 from risk.models import RiskEvent, RiskProfile
 from strategies import services as strategy_services
 from strategies.models import Backtest, StrategyRun, StrategyRunOrder, Sweep, SweepResult
@@ -94,10 +93,8 @@ def _trading_records(a: User, sbin: Instrument, filled: Order) -> None:
         broker_trade_id=f"{MARK}-trade-1",
         executed_at=now,
     )
-    with locked(account.id) as books:
-        position_apply_fill(
-            funds=books.funds, instrument_id=sbin.id, product="CNC", side="BUY", quantity=1, price=Decimal("700")
-        )
+    with AccountBooks.locked(account.id) as books:
+        books.position_fill(instrument_id=sbin.id, product="CNC", side="BUY", quantity=1, price=Decimal("700"))
     funds = Funds.objects.get(account=account)
     LedgerEntry.objects.create(
         account=account,
