@@ -67,9 +67,9 @@ def _admin_change(sender, instance: LogEntry, created: bool, **kwargs) -> None:
 # --- Typed events from higher layers: name -> kind ------------------------------------------------
 
 EVENT_KINDS = {
-    "broker.connected": Kind.BROKER_CONNECTED,
-    "broker.disconnected": Kind.BROKER_DISCONNECTED,
-    "account.mode_switched": Kind.MODE_SWITCHED,
+    "brokers.connected": Kind.BROKER_CONNECTED,
+    "brokers.disconnected": Kind.BROKER_DISCONNECTED,
+    "orders.account_mode_switched": Kind.MODE_SWITCHED,
     "risk.kill_switch": Kind.KILL_SWITCH,
     "security.account_locked": Kind.ACCOUNT_LOCKED,
     "monitoring.alert_acknowledged": Kind.ALERT_ACKNOWLEDGED,

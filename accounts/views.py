@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core import clock
 from core.errors import DomainError, NotFound
+from core.forms import form_add_domain_error
 from core.htmx import answer
 from core.inputs import digits_only
 
@@ -73,8 +74,7 @@ def api_key_create_view(request):
     try:
         key, raw_key = services.api_key_create(user=request.user, **form.cleaned_data)
     except DomainError as exc:
-        field = next((name for name in exc.fields if name in form.fields), None)
-        form.add_error(field, exc.message)
+        form_add_domain_error(form, exc)
         return _keys_page(request, form, status=422)
     # Rendered, not redirected: the key is in this answer and nowhere else.
     return _keys_page(request, ApiKeyForm(), created=key, raw_key=raw_key)

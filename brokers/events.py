@@ -18,7 +18,7 @@ class BrokerSessionExpired(Event):
 class BrokerConnected(Event):
     """A log-in at the broker was attempted from the dashboard or API; `status` says how it went."""
 
-    name = "broker.connected"
+    name = "brokers.connected"
     broker: str
     client_code: str
     status: str
@@ -26,6 +26,6 @@ class BrokerConnected(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class BrokerDisconnected(Event):
-    name = "broker.disconnected"
+    name = "brokers.disconnected"
     broker: str
     client_code: str

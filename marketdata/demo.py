@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from core.clock import IST_OFFSET_SECONDS as IST_OFFSET
+
 from .bus import Tick
 from .feeds import DEFAULT_VOLATILITY, TRADING_SECONDS_PER_YEAR, demo_reference_prices
-from .intervals import IST_OFFSET, ist_day_start
+from .intervals import ist_day_start
 from .models import Candle, Instrument
 from .services import ImportReport, candles_upsert, instruments_import, market_state_flush
 from .ticks import LiveQuote, TickProcessor

@@ -11,9 +11,11 @@ import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from core.clock import IST_OFFSET_SECONDS as IST_OFFSET
+
 from .demo import _daily_candle, _on_tick
 from .feeds import DEFAULT_VOLATILITY, TRADING_SECONDS_PER_YEAR, demo_reference_prices
-from .intervals import IST_OFFSET, bucket_start, ist_day_start
+from .intervals import bucket_start, ist_day_start
 from .models import INDEX_TYPES, Candle, Instrument
 
 SESSION_OPEN = 9 * 3600 + 15 * 60  # 09:15 IST, seconds after IST midnight

@@ -6,7 +6,7 @@ to the 09:15 IST session open (09:15, 10:15, ...), days to IST midnight.
 
 from datetime import UTC, datetime, timedelta
 
-IST_OFFSET = 19800  # +05:30
+from core.clock import IST_OFFSET_SECONDS as IST_OFFSET
 
 # interval -> (length in seconds, shift added before taking the remainder)
 BUCKETS: dict[str, tuple[int, int]] = {

@@ -13,8 +13,10 @@ from array import array
 from decimal import Decimal
 from typing import NamedTuple
 
+from core.clock import IST_OFFSET_SECONDS as IST_OFFSET
+
 from .bus import Tick
-from .intervals import BUCKETS, INTERVALS, IST_OFFSET
+from .intervals import BUCKETS, INTERVALS
 
 SCALE = 6  # prices are held as integer millionths of a rupee
 NONE = -1  # prices are positive: -1 means "not known"

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.forms import form_add_domain_error
 
 from .models import Delivery
 from .services import EVENT_LABELS, notification_test_send, preferences_get, preferences_update
@@ -44,9 +45,7 @@ def notifications_page(request):
     try:
         _, secret = preferences_update(user=request.user, **form.cleaned_data)
     except DomainError as exc:
-        for field, errors in exc.fields.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
+        form_add_domain_error(form, exc)
         return _page(request, form, status=422)
     messages.success(request, "Notification settings saved.")
     return _page(request, form, secret=secret)

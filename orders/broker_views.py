@@ -13,6 +13,7 @@ from brokers.gate import broker_health
 from brokers.models import BrokerAccount
 from brokers.network import ip_check
 from core.errors import DomainError
+from core.forms import form_add_domain_error
 from core.inputs import ids_parse
 
 from . import selectors, services
@@ -63,8 +64,7 @@ def broker_save_view(request):
     try:
         broker_services.broker_account_save(account=account, **form.cleaned_data)
     except DomainError as exc:
-        field = next((name for name in exc.fields if name in form.fields), None)  # beside its field, if it names one
-        form.add_error(field, exc.message)
+        form_add_domain_error(form, exc)
         return _page(request, form, status=422)
     messages.success(request, "Credentials saved. Log in now to test them.")
     return redirect("orders:broker")

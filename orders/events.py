@@ -53,7 +53,7 @@ class OrderFilled(Event):
 class AccountModeSwitched(Event):
     """A trading account went from paper to live or back (the security log subscribes)."""
 
-    name = "account.mode_switched"
+    name = "orders.account_mode_switched"
     from_mode: str
     to_mode: str
     broker: str

@@ -74,10 +74,6 @@ class ModifyForm(forms.Form):
         }
 
 
-def form_errors(form: forms.Form) -> dict[str, list[str]]:
-    return {field: [str(e) for e in errors] for field, errors in form.errors.items()}
-
-
 class FundsForm(forms.Form):
     """Add or withdraw paper money. Only the parsing: the service checks the amount (with stable codes)."""
 

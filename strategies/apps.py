@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from . import events  # noqa: F401 - registers this app's event names before any app subscribes in ready()
+
 
 class StrategiesConfig(AppConfig):
     name = "strategies"

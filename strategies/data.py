@@ -6,21 +6,21 @@ every combination it is given.
 """
 
 import threading
-import time
 from datetime import datetime
 
 import numpy as np
 from django.db.models import FloatField
 from django.db.models.functions import Cast
 
+from core.cache import TimedCache
 from marketdata.models import Candle, Instrument
 
 from .engine.data import Series, segment_of
 
 CACHE_SIZE = 4
 CACHE_SECONDS = 600
-_cache: dict[tuple, tuple[float, list[Series]]] = {}
-_lock = threading.Lock()
+_series = TimedCache(ttl=CACHE_SECONDS, max_entries=CACHE_SIZE)
+_lock = threading.Lock()  # guards the counters
 stats = {"loads": 0, "hits": 0}
 
 
@@ -57,24 +57,19 @@ def series_for(instrument: Instrument, interval: str, start: datetime, end: date
 
 def series_load(instruments: list[Instrument], interval: str, start: datetime, end: datetime) -> list[Series]:
     key = (tuple(i.id for i in instruments), interval, start, end)
-    now = time.monotonic()
-    with _lock:
-        entry = _cache.get(key)
-        if entry and entry[0] > now:
+    found = _series.get(key)
+    if found is not None:
+        with _lock:
             stats["hits"] += 1
-            return entry[1]
+        return found
     loaded = [series_for(i, interval, start, end) for i in instruments]
     with _lock:
         stats["loads"] += 1
-        for stale in [k for k, (expires, _) in _cache.items() if expires <= now]:
-            del _cache[stale]
-        while len(_cache) >= CACHE_SIZE:
-            del _cache[next(iter(_cache))]
-        _cache[key] = (now + CACHE_SECONDS, loaded)
+    _series.put(key, loaded)
     return loaded
 
 
 def series_cache_clear() -> None:
+    _series.clear()
     with _lock:
-        _cache.clear()
         stats.update(loads=0, hits=0)

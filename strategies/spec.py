@@ -8,8 +8,8 @@ an unknown instrument, a period without candles, too many bars.
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
+from core.clock import IST
 from core.errors import DomainError, RuleViolation
 from core.inputs import InputRefused, ascii_text, date_bounded
 from marketdata.intervals import INTERVALS, interval_delta
@@ -23,7 +23,6 @@ from .engine.costs import CostModel, IndiaCosts, cost_model_from
 from .engine.sizing import Sizing, sizing_from
 from .registry import strategy_get
 
-IST = ZoneInfo("Asia/Kolkata")
 MAX_CASH = Decimal("1e13")
 # How messages name an interval's candles ("No daily candles for SBIN ...").
 CANDLE_WORDS = {"1m": "minute", "5m": "5-minute", "15m": "15-minute", "1h": "hourly", "1d": "daily"}

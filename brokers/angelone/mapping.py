@@ -4,7 +4,7 @@ import logging
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from marketdata.candles_csv import IST
+from core.clock import IST
 
 from ..base import BrokerOrder, BrokerPosition, BrokerStatus, BrokerTrade, OrderType, PlaceOrderRequest, Product, Side
 from .envelope import dec, integer

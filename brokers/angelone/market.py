@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from marketdata.candles_csv import IST
+from core.clock import IST
 from marketdata.selectors import instrument_refs_resolve
 
 from ..base import BrokerQuote

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 
 from core import clock, events
-from marketdata.candles_csv import IST
+from core.clock import IST
 
 from ..events import BrokerSessionExpired
 from ..models import BrokerAccount

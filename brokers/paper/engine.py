@@ -20,11 +20,11 @@ from decimal import Decimal
 from django.db import connection
 from sortedcontainers import SortedKeyList
 
+from marketdata import fills
 from marketdata.bus import Tick, TickBus
 
 from ..base import OrderType
 from ..models import PaperOrder
-from . import matching
 from .exchange import LIVE, execute_fill, match_now
 
 logger = logging.getLogger(__name__)
@@ -125,22 +125,22 @@ class MatchingEngine:
         if not book:
             return
         ltp = tick.ltp
-        market = matching.Market(ltp=ltp, bid=tick.bid, ask=tick.ask)
-        while book.buy_stops and book.buy_stops[0].trigger <= ltp:
+        market = fills.Market(ltp=ltp, bid=tick.bid, ask=tick.ask)
+        while book.buy_stops and fills.stop_triggered("BUY", book.buy_stops[0].trigger, ltp):
             self._trigger(book.buy_stops[0], market)
-        while book.sell_stops and book.sell_stops[0].trigger >= ltp:
+        while book.sell_stops and fills.stop_triggered("SELL", book.sell_stops[0].trigger, ltp):
             self._trigger(book.sell_stops[0], market)
-        while book.buy_limits and book.buy_limits[0].price >= ltp:
-            self._fill_limit(book.buy_limits[0])
-        while book.sell_limits and book.sell_limits[0].price <= ltp:
-            self._fill_limit(book.sell_limits[0])
+        while book.buy_limits and fills.limit_crossed("BUY", book.buy_limits[0].price, ltp):
+            self._fill_limit(book.buy_limits[0], ltp)
+        while book.sell_limits and fills.limit_crossed("SELL", book.sell_limits[0].price, ltp):
+            self._fill_limit(book.sell_limits[0], ltp)
 
-    def _fill_limit(self, entry: Resting) -> None:
+    def _fill_limit(self, entry: Resting, ltp: Decimal) -> None:
         self.remove(entry.order_id)
-        if execute_fill(entry.order_id, entry.version, entry.price):
+        if execute_fill(entry.order_id, entry.version, fills.resting_limit_price(entry.side, entry.price, ltp)):
             self.fills += 1
 
-    def _trigger(self, entry: Resting, market: matching.Market) -> None:
+    def _trigger(self, entry: Resting, market: fills.Market) -> None:
         self.remove(entry.order_id)
         po = PaperOrder.objects.select_related("instrument").filter(id=entry.order_id, version=entry.version).first()
         if po is None:

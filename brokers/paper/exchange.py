@@ -20,6 +20,7 @@ from django.db.models import F
 
 from core import faults
 from core.errors import NotFound
+from marketdata import fills
 from marketdata.quotes import quotes_get
 from marketdata.selectors import instrument_cached, instrument_get_by_key, instrument_refs_resolve
 
@@ -42,14 +43,13 @@ from ..base import (
     order_updates,
 )
 from ..models import PaperFill, PaperOrder
-from . import matching
 
 logger = logging.getLogger(__name__)
 LIVE = [PaperOrder.Status.OPEN, PaperOrder.Status.TRIGGER_PENDING]
 
 
-def _slippage() -> Decimal:
-    return settings.PAPER_SLIPPAGE_BPS
+def _slippage() -> fills.Slippage:
+    return fills.Slippage(bps=settings.PAPER_SLIPPAGE_BPS)
 
 
 def to_broker_order(po: PaperOrder) -> BrokerOrder:
@@ -121,34 +121,39 @@ def _set_status(po_id: int, version: int, status: str, message: str = "", **chan
     return bool(updated)
 
 
-def match_now(po: PaperOrder, market: matching.Market | None) -> None:
+def match_now(po: PaperOrder, market: fills.Market | None) -> None:
     """Match an order against the market as it is now (on arrival, trigger or modification)."""
-    tick = po.instrument.tick_size
     if market is None:
         if po.order_type == OrderType.MARKET or po.validity == Validity.IOC:
             _set_status(po.id, po.version, PaperOrder.Status.REJECTED, "No market price for this instrument.")
         return
-    if po.status == PaperOrder.Status.TRIGGER_PENDING:
-        if not matching.stop_triggered(po.side, po.trigger_price, market.ltp):
-            return
-        if po.order_type == OrderType.SL_M:
-            execute_fill(po.id, po.version, matching.market_fill_price(po.side, market, tick, _slippage()))
-            return
+    waiting = po.status == PaperOrder.Status.TRIGGER_PENDING
+    outcome = fills.meet(
+        order_type=po.order_type,
+        side=po.side,
+        limit=po.price,
+        trigger=po.trigger_price,
+        triggered=not waiting,
+        arriving=True,
+        market=market,
+        tick=po.instrument.tick_size,
+        slippage=_slippage(),
+    )
+    if outcome.waiting:
+        return
+    if waiting and po.order_type == OrderType.SL:
+        # A triggered stop-limit is reported OPEN before it fills, as the exchange does.
         if not _set_status(po.id, po.version, PaperOrder.Status.OPEN, "Triggered"):
             return
         po.refresh_from_db()
-    if po.order_type in (OrderType.MARKET, OrderType.SL_M):
-        execute_fill(po.id, po.version, matching.market_fill_price(po.side, market, tick, _slippage()))
-        return
-    price = matching.marketable_limit_price(po.side, po.price, market)
-    if price is not None:
-        execute_fill(po.id, po.version, price)
+    if outcome.price is not None:
+        execute_fill(po.id, po.version, outcome.price)
     elif po.validity == Validity.IOC:
         _set_status(po.id, po.version, PaperOrder.Status.CANCELLED, "IOC: no immediate match; remainder cancelled.")
 
 
 def arrival_outcome(
-    request: PlaceOrderRequest, tick: Decimal, market: matching.Market | None
+    request: PlaceOrderRequest, tick: Decimal, market: fills.Market | None
 ) -> tuple[str, Decimal | None, str]:
     """What the exchange does with a new order at once: (status, fill price or None, message)."""
     Status = PaperOrder.Status
@@ -157,24 +162,32 @@ def arrival_outcome(
         if request.order_type == OrderType.MARKET or request.validity == Validity.IOC:
             return Status.REJECTED, None, "No market price for this instrument."
         return (Status.TRIGGER_PENDING if stop else Status.OPEN), None, ""
-    if stop and not matching.stop_triggered(request.side, request.trigger_price, market.ltp):
+    outcome = fills.meet(
+        order_type=request.order_type,
+        side=request.side,
+        limit=request.price,
+        trigger=request.trigger_price,
+        triggered=False,
+        arriving=True,
+        market=market,
+        tick=tick,
+        slippage=_slippage(),
+    )
+    if outcome.waiting:
         return Status.TRIGGER_PENDING, None, ""
-    if request.order_type in (OrderType.MARKET, OrderType.SL_M):
-        return Status.COMPLETE, matching.market_fill_price(request.side, market, tick, _slippage()), ""
-    price = matching.marketable_limit_price(request.side, request.price, market)
-    if price is not None:
-        return Status.COMPLETE, price, ""
+    if outcome.price is not None:
+        return Status.COMPLETE, outcome.price, ""
     if request.validity == Validity.IOC:
         return Status.CANCELLED, None, "IOC: no immediate match; remainder cancelled."
     return Status.OPEN, None, "Triggered" if stop else ""
 
 
-def current_market(instrument_id: int) -> matching.Market | None:
+def current_market(instrument_id: int) -> fills.Market | None:
     found, _ = quotes_get([instrument_id])
     quote = found.get(instrument_id)
     if quote is None or quote.ltp is None:
         return None
-    return matching.Market(ltp=quote.ltp, bid=quote.bid, ask=quote.ask)
+    return fills.Market(ltp=quote.ltp, bid=quote.bid, ask=quote.ask)
 
 
 class PaperBroker(Broker):

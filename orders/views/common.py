@@ -2,6 +2,7 @@
 
 from accounts.selectors import trading_account_for
 from core.errors import NotFound
+from core.forms import split_errors
 from core.views import not_found
 
 from .. import selectors, services
@@ -43,12 +44,3 @@ def with_value(trades) -> list:
     for trade in trades:
         trade.value = trade.quantity * trade.price
     return trades
-
-
-def split_errors(fields: dict[str, list[str]], shown: tuple[str, ...], message: str = "") -> tuple[dict, list]:
-    """Errors beside the fields the form shows; the rest (or the message) at the top."""
-    beside = {f: msgs for f, msgs in fields.items() if f in shown}
-    top = [m for f, msgs in fields.items() if f not in shown for m in msgs]
-    if not beside and not top and message:
-        top = [message]
-    return beside, top

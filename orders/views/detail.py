@@ -6,13 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, NotFound
 from core.formatting import price, quantity
+from core.forms import form_refusal
 from core.htmx import answer, is_htmx
 from core.templatetags.money import plain_decimal
 
 from .. import selectors, services
-from ..forms import ModifyForm, form_errors
+from ..forms import ModifyForm
 from ..latency import order_latency
 from ..models import Order, OrderStatus, OrderType
 from .book import notice_answer
@@ -114,8 +115,7 @@ def _modify_context(order: Order, data=None, errors=None, top=None) -> dict:
 def _modify(request, order: Order, data: dict) -> Order:
     form = ModifyForm(data)
     if not form.is_valid():
-        errors = form_errors(form)
-        raise InvalidInput(next(iter(errors.values()))[0], fields=errors)
+        raise form_refusal(form)
     return services.order_modify(user=request.user, order=order, changes=form.changes(order))
 
 

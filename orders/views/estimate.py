@@ -19,12 +19,13 @@ from django.views.decorators.http import require_GET
 from accounts.selectors import trading_account_for
 from core.errors import DomainError
 from core.formatting import plain_number, price, quantity
+from core.forms import form_errors
 from core.inputs import int_parse
 from marketdata.quotes import quotes_get
 from marketdata.selectors import instrument_get
 
 from .. import services
-from ..forms import TicketForm, form_errors
+from ..forms import TicketForm
 from ..models import Funds, OrderType, Side
 from ..validation import OrderParams, blocked_basis, check_shape
 

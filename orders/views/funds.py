@@ -4,12 +4,13 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from core.errors import DomainError, InvalidInput, RuleViolation
+from core.errors import DomainError, RuleViolation
 from core.formatting import inr
+from core.forms import form_refusal
 from core.htmx import answer
 
 from .. import selectors, services
-from ..forms import FundsForm, form_errors
+from ..forms import FundsForm
 from .common import LEDGER_SHOWN, ORDERS_CHANGED, funds_or_none, split_errors, trading_account_for
 
 FORM_TEMPLATE = "orders/_funds_body.html"
@@ -42,8 +43,7 @@ def _move(request, data: dict) -> str:
         raise RuleViolation("You have no trading account yet.", code="no_trading_account")
     form = FundsForm(data)
     if not form.is_valid():
-        errors = form_errors(form)
-        raise InvalidInput(next(iter(errors.values()))[0], fields=errors)
+        raise form_refusal(form)
     direction, amount = form.cleaned_data["direction"], form.cleaned_data["amount"]
     move = services.funds_deposit if direction == "deposit" else services.funds_withdraw
     move(user=request.user, account=account, amount=amount)

@@ -5,14 +5,15 @@ from django.http import QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, NotFound
+from core.forms import form_refusal
 from core.htmx import answer
 from core.inputs import int_parse
 from marketdata.models import Instrument
 from marketdata.selectors import instrument_get, instrument_get_by_key, instrument_search, parse_symbol_key
 
 from .. import services
-from ..forms import TicketForm, form_errors
+from ..forms import TicketForm
 from ..models import Order
 from .common import ORDERS_CHANGED, split_errors
 from .ticket_state import PREFILL_FIELDS, TicketState, ticket_context
@@ -102,8 +103,7 @@ def _ticket_errors(request, state: TicketState, fields: dict, message: str = "")
 def _place(request, state: TicketState) -> tuple[Order, bool]:
     form = TicketForm(state.data)
     if not form.is_valid():
-        errors = form_errors(form)
-        raise InvalidInput(next(iter(errors.values()))[0], fields=errors)
+        raise form_refusal(form)
     return services.order_place(
         user=request.user,
         instrument=state.instrument,

@@ -1,9 +1,7 @@
-from datetime import timedelta
-
+from core.clock import IST_OFFSET
 from strategies.base import Strategy
 from strategies.params import BoolParam, IntParam
 
-IST = timedelta(hours=5, minutes=30)
 SESSION_CLOSE_MINUTE = 15 * 60 + 30  # 15:30 IST
 
 
@@ -62,7 +60,7 @@ class OpeningRangeBreakout(Strategy):
         self.traded = False
 
     def on_bar(self, bar):
-        local = bar.time + IST
+        local = bar.time + IST_OFFSET
         minute = local.hour * 60 + local.minute
         if local.date() != self.day:
             self.day, self.high, self.low, self.traded = local.date(), bar.high, bar.low, False

@@ -171,11 +171,10 @@ class BacktestContext(Context):
         self._matching = -1
 
     def _try_fill(self, order: SimOrder, i: int, o: float, h: float, low: float) -> None:
-        price = order.match(o, h, low)
+        arriving = order.placed_index == i - 1
+        price = order.match(o, h, low, arriving=arriving, tick=self.tick_size, slippage=self._run.slippage)
         if price is None:
             return
-        if order.order_type in (MARKET, SL_M):
-            price = self._run.slip(price, order.side, self.tick_size)
         quantity = self._fill_quantity(order, price)
         if quantity <= 0:
             return

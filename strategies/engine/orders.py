@@ -1,19 +1,18 @@
 """Simulated orders and when and at what price they fill within a bar.
 
-The rules match the paper exchange, seen one bar at a time:
+The rules are the paper exchange's (marketdata/fills.py, shared by both), with
+a bar read as prices the order meets in turn:
 
-- MARKET: fills at the open of the next bar after the one it was placed on
-  (the strategy decides on a completed bar; the next price it can get is the
-  next open), plus slippage.
-- LIMIT buy (sell): fills in the first bar whose low (high) reaches the limit,
-  at the limit, or at the open when the bar opens beyond it (a gap in the
-  trader's favour).
-- SL-M buy (sell): triggers in the first bar whose high (low) reaches the
-  trigger, and fills at the trigger, or at the open when the bar gaps through
-  it; plus slippage.
-- SL (stop-limit): triggers as SL-M, then is a LIMIT at its limit price. It
-  fills at the trigger (or the open on a gap) when that is within the limit;
-  otherwise it rests as a LIMIT.
+- the bar's open: an order placed on the bar before arrives there (the
+  strategy decides on a completed bar; the next price it can get is the next
+  open), so a MARKET order fills at the open plus slippage and a LIMIT order
+  beyond the open fills at the open (a gap in the trader's favour); an order
+  that has been resting since earlier bars fills at its own price when the
+  open is through it, as a resting order does on a tick that jumps past it;
+- then the bar's range: a bar moves continuously from its open, so a stop or
+  limit level inside its range is met at that level (SL-M fills at its
+  trigger plus slippage, SL at its trigger when within its limit, else it
+  rests as a LIMIT; LIMIT at its limit).
 
 Within one bar, MARKET orders are matched first (they trade at the open),
 then stops, then limits: when a stop-loss and a target both lie inside one
@@ -24,6 +23,7 @@ A whole order fills at once (no partial fills).
 from dataclasses import dataclass
 from decimal import Decimal
 
+from marketdata import fills
 from orders.models import OrderStatus, OrderType, Side
 
 from .data import exact
@@ -68,21 +68,43 @@ class SimOrder:
     def is_open(self) -> bool:
         return self.status == OPEN
 
-    def match(self, o: float, h: float, low: float) -> Decimal | None:
+    def match(
+        self, o: float, h: float, low: float, *, arriving: bool, tick: Decimal | None, slippage: fills.Slippage
+    ) -> Decimal | None:
         """The price this order fills at in a bar with this open, high and low; None if it does not."""
+        if self._reaches(o):
+            price = self._meet(exact(o), arriving, tick, slippage)
+            if price is not None:
+                return price
         buy = self.side == BUY
-        kind = self.order_type
-        if kind == MARKET:
-            return exact(o)
-        if kind != LIMIT and not self.triggered:
-            stop = self.stop_f
-            if not (h >= stop if buy else low <= stop):
+        if self.order_type in fills.STOPS and not self.triggered:
+            if not fills.stop_triggered(self.side, self.stop_f, h if buy else low):
                 return None
-            self.triggered = True
-            at = exact(o) if (o >= stop if buy else o <= stop) else self.stop
-            if kind == SL_M or (at <= self.limit if buy else at >= self.limit):
-                return at
-        limit = self.limit_f
-        if not (low <= limit if buy else h >= limit):
+            price = self._meet(self.stop, False, tick, slippage)
+            if price is not None:
+                return price
+        if not fills.limit_crossed(self.side, self.limit_f, low if buy else h):
             return None
-        return exact(o) if (o <= limit if buy else o >= limit) else self.limit
+        return self._meet(self.limit, False, tick, slippage)
+
+    def _reaches(self, price: float) -> bool:
+        if self.order_type == MARKET:
+            return True
+        if self.order_type in fills.STOPS and not self.triggered:
+            return fills.stop_triggered(self.side, self.stop_f, price)
+        return fills.limit_crossed(self.side, self.limit_f, price)
+
+    def _meet(self, price: Decimal, arriving: bool, tick: Decimal | None, slippage: fills.Slippage) -> Decimal | None:
+        outcome = fills.meet(
+            order_type=self.order_type,
+            side=self.side,
+            limit=self.limit,
+            trigger=self.stop,
+            triggered=self.triggered,
+            arriving=arriving,
+            market=fills.Market(ltp=price),
+            tick=tick,
+            slippage=slippage,
+        )
+        self.triggered = not outcome.waiting
+        return outcome.price

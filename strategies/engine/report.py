@@ -13,12 +13,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
+from core.clock import IST_OFFSET_SECONDS as IST_OFFSET
+
 from .book import Trade
 from .curves import downsample, drawdown, equity_curve
 from .runner import RunResult
 
 TRADING_DAYS = 252
-IST_OFFSET = 19800
 MAX_POINTS = 2000
 MAX_TRADES = 10_000
 PAISA = Decimal("0.01")

@@ -21,6 +21,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from marketdata import fills
 from strategies.base import Strategy
 from strategies.indicators import MICRO, to_micro
 
@@ -28,7 +29,6 @@ from .book import Book
 from .context import MAX_LOG_LINES, BacktestContext, Bar
 from .costs import CostModel
 from .data import Series
-from .orders import BUY
 from .sizing import Sizing
 
 CHUNK = 65536
@@ -69,6 +69,7 @@ class Backtest:
         self.params = strategy.clean_params(params)
         self.config = config
         self.sizing = config.sizing
+        self.slippage = fills.Slippage(ticks=config.slippage_ticks)
         self.book = Book(config.initial_cash, config.costs)
         self.logs: list[str] = []
         self._order_id = 0
@@ -86,12 +87,6 @@ class Backtest:
 
     def warming_up(self, epoch: int) -> bool:
         return self.config.trade_from is not None and epoch < self.config.trade_from
-
-    def slip(self, price: Decimal, side: str, tick: Decimal | None) -> Decimal:
-        ticks = self.config.slippage_ticks
-        if not ticks or not tick:
-            return price
-        return price + ticks * tick if side == BUY else max(tick, price - ticks * tick)
 
     def log(self, line: str) -> None:
         if len(self.logs) < MAX_LOG_LINES:

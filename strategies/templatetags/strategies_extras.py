@@ -23,7 +23,7 @@ def ist(text) -> str:
     """An API time (ISO 8601, UTC) as IST, for tables."""
     from datetime import datetime
 
-    from strategies.spec import IST
+    from core.clock import IST
 
     if not text:
         return "—"
@@ -34,7 +34,7 @@ def ist(text) -> str:
 def epoch_ist(epoch) -> str:
     from datetime import UTC, datetime
 
-    from strategies.spec import IST
+    from core.clock import IST
 
     if epoch in (None, ""):
         return "—"
@@ -46,6 +46,6 @@ def last_day(end):
     """An exclusive end (IST midnight after the last day) as the inclusive last day."""
     from datetime import timedelta
 
-    from strategies.spec import IST
+    from core.clock import IST
 
     return (end - timedelta(seconds=1)).astimezone(IST).strftime("%Y-%m-%d") if end else "—"

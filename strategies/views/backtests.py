@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import DomainError
+from core.forms import domain_error_split
 from strategies import conf, selectors, services
 from strategies.api.common import equity_rows
 from strategies.models import FINISHED
@@ -16,10 +17,7 @@ LIST_SIZE = 50
 TRADES_SHOWN = 200
 
 
-def split_errors(fields: dict, shown: set[str], message: str) -> tuple[dict, list[str]]:
-    beside = {f: m for f, m in fields.items() if f in shown or f.startswith(("params.", "grid."))}
-    top = [m for f, msgs in fields.items() if f not in beside for m in msgs] or ([] if beside else [message])
-    return beside, top
+PARAMS = ("params.", "grid.")  # the strategy's own parameters, shown beside their inputs
 
 
 SHOWN = {
@@ -55,7 +53,7 @@ def backtests_page(request):
                 backtest = services.backtest_create(user=request.user, **inputs)
                 return redirect("strategies:backtest", backtest_id=backtest.id)
             except DomainError as exc:
-                errors, top = split_errors(exc.fields, SHOWN, exc.message)
+                errors, top = domain_error_split(exc, SHOWN, prefixes=PARAMS)
         status = FORM_ERROR_STATUS
     rows = selectors.backtest_list_for_user(user=request.user)[:LIST_SIZE]
     context = {**form_context(values, errors), "top_errors": top, "backtests": rows}

@@ -5,12 +5,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.forms import domain_error_split
 from core.htmx import is_htmx
 from strategies import selectors
 from strategies.models import ACTIVE
 from strategies.services import runs as run_services
 
-from .backtests import split_errors
+from .backtests import PARAMS
 from .forms import form_context
 
 FORM_ERROR_STATUS = 422
@@ -52,7 +53,7 @@ def runs_page(request):
             run_services.run_create(user=request.user, **run_inputs(request.POST))
             return redirect("strategies:home")
         except DomainError as exc:
-            errors, top = split_errors(exc.fields, SHOWN, exc.message)
+            errors, top = domain_error_split(exc, SHOWN, prefixes=PARAMS)
         status = FORM_ERROR_STATUS
     context = {
         **form_context(values, errors),

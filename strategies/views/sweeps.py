@@ -4,10 +4,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import DomainError
+from core.forms import domain_error_split
 from strategies import conf, selectors, services
 from strategies.models import FINISHED, SweepMode
 
-from .backtests import FORM_ERROR_STATUS, SHOWN, split_errors
+from .backtests import FORM_ERROR_STATUS, PARAMS, SHOWN
 from .forms import form_context, sweep_inputs
 from .report import metric_rows
 
@@ -26,7 +27,7 @@ def sweeps_page(request):
                 sweep = services.sweep_create(user=request.user, **inputs)
                 return redirect("strategies:sweep", sweep_id=sweep.id)
             except DomainError as exc:
-                errors, top = split_errors(exc.fields, SHOWN, exc.message)
+                errors, top = domain_error_split(exc, SHOWN, prefixes=PARAMS)
         status = FORM_ERROR_STATUS
     context = {
         **form_context(values, errors, sweep=True),

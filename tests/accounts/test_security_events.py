@@ -112,14 +112,20 @@ def test_domain_events_from_brokers_orders_and_risk_are_recorded_for_the_account
 
 
 def test_an_account_locked_event_from_elsewhere_is_recorded_by_username(user):
-    from dataclasses import dataclass
+    from datetime import UTC, datetime
 
-    @dataclass(frozen=True, kw_only=True)
-    class Locked(events.Event):  # the shape another app publishes: by name only, never imported here
-        name = "security.account_locked"
-        username: str
+    from accounts.events import AccountLocked
 
-    events.publish(Locked(username=user.username))
+    locked = AccountLocked(
+        user_id=None,  # found by the username alone
+        username=user.username,
+        locked_until=datetime(2030, 1, 1, tzinfo=UTC),
+        lockouts=1,
+        ip="203.0.113.9",
+        addresses=5,
+        reason="20 failed logins from 5 addresses",
+    )
+    events.publish(locked)
     assert kinds_of(user) == [Kind.ACCOUNT_LOCKED]
 
 

@@ -2,7 +2,7 @@
 trader hears of it by email (a real SMTP sink), a signed webhook and Telegram (real HTTP on loopback)."""
 
 import socket
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -10,7 +10,6 @@ import pytest
 from brokers.base import BrokerOrder, BrokerStatus, OrderUpdate
 from brokers.events import BrokerSessionExpired
 from core import events
-from core.events import Event
 from notifications import deliveries
 from notifications.models import Delivery
 from notifications.services import preferences_update
@@ -18,6 +17,7 @@ from orders import services
 from orders.models import OrderStatus
 from orders.services import account_open
 from risk.events import DailyLossLimitReached, KillSwitchActivated
+from strategies.events import StrategyRunFailed
 from tests.accounts.factories import UserFactory
 from tests.monitoring.conftest import BOT_TOKEN
 from tests.monitoring.servers import HttpReceiver
@@ -25,14 +25,6 @@ from tests.orders.conftest import params
 
 pytestmark = pytest.mark.django_db
 CHAT_ID = "424242"
-
-
-@dataclass(frozen=True, kw_only=True)
-class StrategyRunFailed(Event):
-    """What a live strategy run publishes when an error stops it (the name is the contract)."""
-
-    name = "strategies.run_failed"
-    error: str
 
 
 @pytest.fixture
@@ -178,7 +170,7 @@ def test_another_traders_fill_is_not_sent_to_me(market, trader, subscribed, webh
         ("daily_loss_limit", DailyLossLimitReached(day_pnl=Decimal("-5000"), limit=Decimal("5000"))),
         ("kill_switch", KillSwitchActivated(actor="user:trader", square_off=True)),
         ("broker_session_expired", BrokerSessionExpired(broker="angelone", message="wrong TOTP")),
-        ("strategy_failed", StrategyRunFailed(error="ZeroDivisionError in on_bar")),
+        ("strategy_failed", StrategyRunFailed(run_id=1, strategy="sma_crossover", error="ZeroDivisionError in on_bar")),
     ],
 )
 def test_account_events_reach_the_accounts_owner(trader, webhook, commit, preference, event):

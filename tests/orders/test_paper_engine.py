@@ -5,8 +5,8 @@ from decimal import Decimal as D
 import pytest
 
 from brokers.models import PaperOrder
-from brokers.paper import matching
 from brokers.paper.engine import MatchingEngine
+from marketdata import fills as matching
 from marketdata.bus import Tick
 from tests.marketdata.factories import InstrumentFactory
 
@@ -15,10 +15,12 @@ M = matching.Market
 
 def test_market_orders_fill_at_the_touch_plus_slippage_rounded_against_the_trader():
     market = M(ltp=D("100.00"), bid=D("99.95"), ask=D("100.05"))
-    assert matching.market_fill_price("BUY", market, D("0.05"), D("0")) == D("100.05")
-    assert matching.market_fill_price("BUY", market, D("0.05"), D("10")) == D("100.20")  # 100.1505 -> up
-    assert matching.market_fill_price("SELL", market, D("0.05"), D("10")) == D("99.85")  # 99.850 -> down
-    assert matching.market_fill_price("BUY", M(ltp=D("50")), D("0.05"), D("0")) == D("50")  # no ask: last price
+    bps = matching.Slippage(bps=D("10"))
+    assert matching.market_fill_price("BUY", market, D("0.05"), matching.NO_SLIPPAGE) == D("100.05")
+    assert matching.market_fill_price("BUY", market, D("0.05"), bps) == D("100.20")  # 100.1505 -> up
+    assert matching.market_fill_price("SELL", market, D("0.05"), bps) == D("99.85")  # 99.850 -> down
+    no_ask = M(ltp=D("50"))
+    assert matching.market_fill_price("BUY", no_ask, D("0.05"), matching.NO_SLIPPAGE) == D("50")  # the last price
 
 
 def test_marketable_limits_fill_at_the_better_price_others_wait():

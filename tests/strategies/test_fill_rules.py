@@ -35,12 +35,19 @@ def test_a_limit_buy_fills_at_the_open_when_the_bar_gaps_below_it():
     assert fills(result) == [(1, 10, D("95"))]
 
 
-def test_a_limit_sell_fills_at_its_price_or_a_better_open():
+def test_a_limit_sell_fills_at_its_price_or_a_better_open_on_arrival():
     rows = [(100, 101, 99, 100), (100, 102.2, 99, 101), (104, 105, 103, 104)]
     result, _, _ = run(rows, {0: lambda ctx, bar, s: ctx.sell(10, limit=102.2)})
     assert fills(result) == [(1, -10, D("102.20"))]
+    result, _, _ = run(rows, {1: lambda ctx, bar, s: ctx.sell(10, limit=103)})
+    assert fills(result) == [(2, -10, D("104"))]  # arrives at an open beyond its limit: the open
+
+
+def test_a_resting_limit_fills_at_its_price_when_a_later_open_jumps_past_it():
+    # As on the paper exchange, where a resting order fills at its limit on a tick that jumps past it.
+    rows = [(100, 101, 99, 100), (100, 102.2, 99, 101), (104, 105, 103, 104)]
     result, _, _ = run(rows, {0: lambda ctx, bar, s: ctx.sell(10, limit=103)})
-    assert fills(result) == [(2, -10, D("104"))]
+    assert fills(result) == [(2, -10, D("103"))]
 
 
 def test_a_stop_buy_triggers_on_the_high_and_fills_at_the_stop_or_a_worse_open():

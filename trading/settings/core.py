@@ -10,6 +10,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
+from core.clock import IST
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # A developer's checkout: `make setup` writes `.env` (DEBUG=1, never committed) so that `python manage.py ...` and
@@ -328,7 +330,7 @@ API_KEYS_PER_USER = env_int("API_KEYS_PER_USER", 20)
 # --- Internationalisation: stored in UTC, shown in IST ------------------------
 
 LANGUAGE_CODE = "en-in"
-TIME_ZONE = "Asia/Kolkata"
+TIME_ZONE = IST.key
 USE_I18N = True
 USE_TZ = True
 

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.clock import IST
 from core.errors import DomainError
 from marketdata import candles_csv
 from marketdata.intervals import INTERVALS
@@ -16,7 +17,7 @@ def parse_when(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise CommandError(f"{text!r} is not an ISO date/time") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=candles_csv.IST)).astimezone(UTC)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=IST)).astimezone(UTC)
 
 
 class Command(BaseCommand):

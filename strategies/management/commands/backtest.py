@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.clock import IST
 from core.errors import DomainError
 from core.formatting import inr
 from marketdata.intervals import INTERVALS
@@ -15,7 +16,7 @@ from marketdata.progress import ProgressLine
 from strategies.data import series_load
 from strategies.registry import strategies_all
 from strategies.services.running import run_and_report
-from strategies.spec import IST, instruments_resolve, spec_build
+from strategies.spec import instruments_resolve, spec_build
 
 METRICS = [
     ("Final equity", "final_equity", "money"),
