@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core.clock import IST  # noqa: E402
 from tests.processes import ManagedProcess, free_port, http_ok, procfile_command, wait_for  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -84,7 +85,7 @@ def photograph(port: int, out: Path) -> list[Path]:
             context = browser.new_context(
                 base_url=f"http://127.0.0.1:{port}",
                 viewport=viewport,
-                timezone_id="Asia/Kolkata",
+                timezone_id=IST.key,
                 has_touch=phone,
                 is_mobile=phone,
             )

@@ -2,7 +2,6 @@ from django.apps import AppConfig
 
 # Registers this app's event names before any app subscribes in ready().
 from . import events  # noqa: F401
-from .risk import events as risk_events  # noqa: F401
 
 
 class OrdersConfig(AppConfig):

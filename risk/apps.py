@@ -1,5 +1,8 @@
 from django.apps import AppConfig
 
+# Registers this app's event names before any app subscribes in ready().
+from . import events  # noqa: F401
+
 
 class RiskConfig(AppConfig):
     name = "risk"

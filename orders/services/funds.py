@@ -26,7 +26,7 @@ def account_open(*, user, starting_funds: Decimal | None = None, always_open: bo
         account.always_open = always_open
         account.save(update_fields=["always_open"])
     if AccountBooks.open(account):
-        amount = Decimal(settings.PAPER_STARTING_FUNDS if starting_funds is None else starting_funds)
+        amount = settings.PAPER_STARTING_FUNDS if starting_funds is None else Decimal(starting_funds)
         if amount:
             with AccountBooks.locked(account.id) as books:
                 books.deposit(amount, note="Starting paper capital")

@@ -165,7 +165,7 @@ def test_the_layers_region_is_drawn_from_the_import_linter_contracts(checkout):
     )
     body = docs_generate.render_layers(checkout)
     assert "trading\n      |\n      v\norders\n      |\n      v\ncore" in body
-    assert "- Brokers: `brokers` never import `orders`." in body
+    assert "- Brokers: `brokers` never imports `orders`." in body
 
 
 def test_check_mode_fails_on_a_stale_region_and_writes_nothing(checkout, monkeypatch):
