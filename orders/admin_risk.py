@@ -56,7 +56,7 @@ class RiskProfileAdmin(admin.ModelAdmin):
     )
 
     def has_add_permission(self, request):
-        return False  # created with the account's first order, from settings.RISK_DEFAULTS
+        return False  # made with the account's first order, with the model's starting limits
 
     def save_model(self, request, obj, form, change):
         """Through the service: under the account's lock, only the changed limits, and the trader is told."""

@@ -21,32 +21,54 @@ class InstrumentClass(models.TextChoices):
     OPTIONS = "options"
 
 
+def all_exchanges() -> list[str]:
+    return ["NSE", "BSE", "NFO", "BFO"]
+
+
+def all_products() -> list[str]:
+    return ["CNC", "MIS", "NRML"]
+
+
+def all_instrument_classes() -> list[str]:
+    return list(InstrumentClass.values)
+
+
 class RiskProfile(models.Model):
-    """What one account may do. Created from settings.RISK_DEFAULTS (risk_profile_for); admins tune it per account."""
+    """What one account may do. Made with the account's first order (risk_profile_for) from the limits below,
+    sensible for a retail trader with a few lakh rupees; admins tune them per account. Order values: equity
+    and options at the order's price, futures notional."""
 
     account = models.OneToOneField(TradingAccount, on_delete=models.CASCADE, related_name="risk_profile")
-    max_order_value_equity = models.DecimalField(**MONEY)
-    max_order_value_futures = models.DecimalField(**MONEY)
-    max_order_value_options = models.DecimalField(**MONEY)
-    max_quantity_equity = models.PositiveIntegerField()
-    max_quantity_futures = models.PositiveIntegerField()
-    max_quantity_options = models.PositiveIntegerField()
-    price_band_pct_equity = models.DecimalField(max_digits=5, decimal_places=2)
-    price_band_pct_futures = models.DecimalField(max_digits=5, decimal_places=2)
-    price_band_pct_options = models.DecimalField(max_digits=5, decimal_places=2)
-    max_open_orders = models.PositiveIntegerField()
-    max_position_value = models.DecimalField(**MONEY, help_text="Per instrument, at the order's price.")
-    max_gross_exposure = models.DecimalField(**MONEY, help_text="All positions and open orders together.")
-    max_orders_per_second = models.PositiveIntegerField()
-    max_orders_per_minute = models.PositiveIntegerField()
-    max_orders_per_day = models.PositiveIntegerField()
-    daily_loss_limit = models.DecimalField(**MONEY, help_text="Realised + unrealised P&L since the day began.")
+    max_order_value_equity = models.DecimalField(**MONEY, default=Decimal("500000"))
+    max_order_value_futures = models.DecimalField(**MONEY, default=Decimal("3000000"), help_text="Notional.")
+    max_order_value_options = models.DecimalField(**MONEY, default=Decimal("200000"), help_text="At the premium.")
+    max_quantity_equity = models.PositiveIntegerField(default=10_000)
+    max_quantity_futures = models.PositiveIntegerField(default=1_800)
+    max_quantity_options = models.PositiveIntegerField(default=1_800)
+    price_band_pct_equity = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("5"))
+    price_band_pct_futures = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("3"))
+    price_band_pct_options = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("40"))
+    max_open_orders = models.PositiveIntegerField(default=50)
+    max_position_value = models.DecimalField(
+        **MONEY, default=Decimal("5000000"), help_text="Per instrument, at the order's price."
+    )
+    max_gross_exposure = models.DecimalField(
+        **MONEY, default=Decimal("10000000"), help_text="All positions and open orders together."
+    )
+    max_orders_per_second = models.PositiveIntegerField(default=10)
+    max_orders_per_minute = models.PositiveIntegerField(default=200)
+    max_orders_per_day = models.PositiveIntegerField(default=2_000)
+    daily_loss_limit = models.DecimalField(
+        **MONEY, default=Decimal("50000"), help_text="Realised + unrealised P&L since the day began."
+    )
     square_off_on_daily_loss = models.BooleanField(
         default=False, help_text="Square everything off when the daily loss limit is reached."
     )
-    allowed_exchanges = models.JSONField(default=list, blank=True)
-    allowed_products = models.JSONField(default=list, blank=True)
-    allowed_instrument_classes = models.JSONField(default=list, blank=True, help_text="equity, futures, options")
+    allowed_exchanges = models.JSONField(default=all_exchanges, blank=True)
+    allowed_products = models.JSONField(default=all_products, blank=True)
+    allowed_instrument_classes = models.JSONField(
+        default=all_instrument_classes, blank=True, help_text="equity, futures, options"
+    )
     state = models.CharField(max_length=8, choices=TradingState.choices, default=TradingState.ACTIVE)
     state_code = models.CharField(max_length=64, blank=True, help_text="Why, as a code: risk_daily_loss_limit, ...")
     state_reason = models.CharField(max_length=200, blank=True)

@@ -1,6 +1,5 @@
 """Risk profiles and trading-state changes (both under the account's lock, like every write to its money)."""
 
-from django.conf import settings
 from django.db import transaction
 
 from core import clock, events
@@ -10,7 +9,7 @@ from .models import PlatformRisk, RiskEvent, RiskProfile, TradingState
 
 
 def risk_profile_for(account_id: int, *, lock: bool = False, with_account: bool = False) -> RiskProfile:
-    """The account's profile, created from settings.RISK_DEFAULTS the first time it is needed.
+    """The account's profile, made with the model's starting limits the first time it is needed.
 
     `with_account`: its trading account's row is read in the same statement (placement: both as they are
     once the account's lock is held)."""
@@ -20,7 +19,7 @@ def risk_profile_for(account_id: int, *, lock: bool = False, with_account: bool 
     try:
         return queryset.get(account_id=account_id)
     except RiskProfile.DoesNotExist:
-        profile, _ = RiskProfile.objects.get_or_create(account_id=account_id, defaults=dict(settings.RISK_DEFAULTS))
+        profile, _ = RiskProfile.objects.get_or_create(account_id=account_id)
         return profile
 
 

@@ -7,8 +7,10 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
+from django.db.models.signals import pre_save
 from rest_framework.test import APIClient
 
+from risk.models import RiskProfile
 from tests.accounts.factories import UserFactory
 from tests.processes import SHARED, CeleryWorker, ensure_clean_broker
 
@@ -79,10 +81,27 @@ WIDE_RISK_LIMITS = {
 }
 
 
+# The limits a risk profile made during a test starts with, instead of the model's (a field the code that
+# made the profile left at its default takes the value here). Fixtures fill it; it is emptied after each test.
+STARTING_RISK_LIMITS: dict = {}
+
+
+def _start_with_the_tests_limits(sender, instance, **kwargs) -> None:
+    if not instance._state.adding:
+        return
+    for name, value in STARTING_RISK_LIMITS.items():
+        if getattr(instance, name) == instance._meta.get_field(name).get_default():
+            setattr(instance, name, value)
+
+
+pre_save.connect(_start_with_the_tests_limits, sender=RiskProfile, dispatch_uid="tests-starting-risk-limits")
+
+
 @pytest.fixture(autouse=True)
-def _wide_risk_limits(request, settings):
+def _wide_risk_limits(request, monkeypatch):
     if request.node.get_closest_marker("product_risk_defaults") is None:
-        settings.RISK_DEFAULTS = {**settings.RISK_DEFAULTS, **WIDE_RISK_LIMITS}
+        for name, value in WIDE_RISK_LIMITS.items():
+            monkeypatch.setitem(STARTING_RISK_LIMITS, name, value)
 
 
 # API rate limits high enough that no test is refused for going fast; tests about the limits set their own,

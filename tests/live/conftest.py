@@ -9,6 +9,7 @@ from brokers.models import BrokerAccount
 from orders.services import account_open
 from tests.accounts.factories import UserFactory
 from tests.brokers.conftest import fake, fake_server, forget_broker_state  # noqa: F401 - fixtures
+from tests.conftest import STARTING_RISK_LIMITS
 from tests.fakes.angelone import TEST_CLIENT
 from tests.orders.conftest import market, run, set_quote, trader  # noqa: F401 - fixtures
 
@@ -40,10 +41,9 @@ def _fast_reads(settings):
 
 
 @pytest.fixture(autouse=True)
-def _roomy_risk_limits(settings):
+def _roomy_risk_limits(monkeypatch):
     """The fault tests place hundreds of orders a minute on one account: far above a retail default."""
-    settings.RISK_DEFAULTS = {
-        **settings.RISK_DEFAULTS,
+    roomy = {
         "max_open_orders": 5000,
         "max_orders_per_second": 1000,
         "max_orders_per_minute": 100000,
@@ -51,3 +51,5 @@ def _roomy_risk_limits(settings):
         "max_position_value": Decimal("1000000000"),
         "max_gross_exposure": Decimal("1000000000"),
     }
+    for name, value in roomy.items():
+        monkeypatch.setitem(STARTING_RISK_LIMITS, name, value)

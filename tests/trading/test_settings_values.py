@@ -37,8 +37,24 @@ def test_money_settings_are_decimals_with_their_documented_defaults():
     assert all(type(value) is Decimal for value in values.values()), values
     assert values["MIS_MARGIN_RATE"] == Decimal("0.20") and values["NRML_MARGIN_RATE"] == Decimal("0.15")
     assert values["MARKET_ORDER_PRICE_BUFFER"] == Decimal("0.01")
-    defaults = product_settings.RISK_DEFAULTS
-    assert all(type(defaults[name]) is Decimal for name in MONEY_RISK_DEFAULTS)
+
+
+@pytest.mark.product_risk_defaults
+@pytest.mark.django_db
+def test_a_new_accounts_risk_limits_are_the_profiles_own_and_money_is_decimal():
+    """The limits a new account starts with live on the risk profile, not in the environment."""
+    from orders.services import account_open
+    from risk.models import RiskProfile
+    from risk.profiles import risk_profile_for
+    from tests.accounts.factories import UserFactory
+
+    assert not any(name.startswith("RISK_") and name != "RISK_USAGE_VERIFY_IST" for name in dir(product_settings))
+    profile = risk_profile_for(account_open(user=UserFactory()).id)
+    profile.refresh_from_db()
+    assert all(type(getattr(profile, name)) is Decimal for name in MONEY_RISK_DEFAULTS)
+    assert profile.max_order_value_equity == Decimal("500000") and profile.max_open_orders == 50
+    assert profile.allowed_exchanges == ["NSE", "BSE", "NFO", "BFO"]
+    assert RiskProfile._meta.get_field("daily_loss_limit").get_default() == Decimal("50000")
 
 
 def test_a_decimal_setting_is_read_exactly(monkeypatch):

@@ -81,34 +81,10 @@ ORDER_SUBMIT_GRACE_SECONDS = env_float("ORDER_SUBMIT_GRACE_SECONDS", 90)
 # Reconciliation with the brokers (one order-book read per live account per run).
 RECONCILE_INTERVAL_SECONDS = env_float("RECONCILE_INTERVAL_SECONDS", 5)
 FAULTS = set(env_list("TRADING_FAULTS", []))
-# Pre-trade risk: the limits a new account starts with (admins tune them per account), sensible for a
-# retail trader with a few lakh rupees. Order values: equity and options at the order's price, futures notional.
-RISK_DEFAULTS = {
-    "max_order_value_equity": env_decimal("RISK_MAX_ORDER_VALUE_EQUITY", "500000"),
-    "max_order_value_futures": env_decimal("RISK_MAX_ORDER_VALUE_FUTURES", "3000000"),
-    "max_order_value_options": env_decimal("RISK_MAX_ORDER_VALUE_OPTIONS", "200000"),
-    "max_quantity_equity": env_int("RISK_MAX_QUANTITY_EQUITY", 10_000),
-    "max_quantity_futures": env_int("RISK_MAX_QUANTITY_FUTURES", 1_800),
-    "max_quantity_options": env_int("RISK_MAX_QUANTITY_OPTIONS", 1_800),
-    "price_band_pct_equity": env_decimal("RISK_PRICE_BAND_PCT_EQUITY", "5"),
-    "price_band_pct_futures": env_decimal("RISK_PRICE_BAND_PCT_FUTURES", "3"),
-    "price_band_pct_options": env_decimal("RISK_PRICE_BAND_PCT_OPTIONS", "40"),
-    "max_open_orders": env_int("RISK_MAX_OPEN_ORDERS", 50),
-    "max_position_value": env_decimal("RISK_MAX_POSITION_VALUE", "5000000"),
-    "max_gross_exposure": env_decimal("RISK_MAX_GROSS_EXPOSURE", "10000000"),
-    "max_orders_per_second": env_int("RISK_MAX_ORDERS_PER_SECOND", 10),
-    "max_orders_per_minute": env_int("RISK_MAX_ORDERS_PER_MINUTE", 200),
-    "max_orders_per_day": env_int("RISK_MAX_ORDERS_PER_DAY", 2_000),
-    "daily_loss_limit": env_decimal("RISK_DAILY_LOSS_LIMIT", "50000"),
-    "allowed_exchanges": env_list("RISK_ALLOWED_EXCHANGES", ["NSE", "BSE", "NFO", "BFO"]),
-    "allowed_products": env_list("RISK_ALLOWED_PRODUCTS", ["CNC", "MIS", "NRML"]),
-    "allowed_instrument_classes": env_list("RISK_ALLOWED_INSTRUMENT_CLASSES", ["equity", "futures", "options"]),
-}
-
 # End of day, IST: MIS square-off and DAY order expiry (Celery beat, weekdays).
 MIS_SQUARE_OFF_IST = env("MIS_SQUARE_OFF_IST", "15:20")
 DAY_ORDER_EXPIRY_IST = env("DAY_ORDER_EXPIRY_IST", "15:30")
-# After the expiry: each account's running risk usage is held to its rows (orders/risk/usage.py).
+# After the expiry: each account's running risk usage is held to its rows (orders/books/verify.py).
 RISK_USAGE_VERIFY_IST = env("RISK_USAGE_VERIFY_IST", "15:45")
 
 
