@@ -7,6 +7,7 @@ queues a task that asks the broker; the broker's answer settles it
 
 from django.db.models import Q
 
+from accounts.models import TradingAccount
 from core.errors import Conflict, InvalidInput, RuleViolation
 from marketdata.quotes import is_stale, quotes_get
 
@@ -182,9 +183,13 @@ def send_queued_cancel(order: Order, funds) -> None:
     # otherwise it ended meanwhile (filled, rejected): nothing left to cancel
 
 
-def orders_cancel_all(*, user) -> list[Order]:
+def orders_cancel_all(*, user, account: TradingAccount | None = None) -> list[Order]:
+    """Cancel the working orders of `account` (one of the user's; None: every account of the user's)."""
+    working = Order.objects.filter(user=user).exclude(Q(status__in=TERMINAL) | Q(status=OrderStatus.CANCEL_PENDING))
+    if account is not None:
+        working = working.filter(account=account)
     cancelled = []
-    for order in Order.objects.filter(user=user).exclude(Q(status__in=TERMINAL) | Q(status=OrderStatus.CANCEL_PENDING)):
+    for order in working:
         try:
             cancelled.append(order_cancel(user=user, order=order))
         except Conflict:

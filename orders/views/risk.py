@@ -11,14 +11,14 @@ from core.htmx import answer
 from ..risk.models import RiskEvent
 from ..risk.overview import risk_overview_for
 from ..risk.services import kill_switch_activate, trading_state_reactivate
-from .common import ORDERS_CHANGED, trading_account_for
+from .common import ORDERS_CHANGED, request_account
 
 PANEL_TEMPLATE = "orders/_risk_panel.html"
 HISTORY_SHOWN = 20
 
 
 def _context(request, **extra) -> dict:
-    account = trading_account_for(request.user)
+    account = request_account(request)
     if account is None:
         return {"account": None, **extra}
     overview = risk_overview_for(account.id)
@@ -48,7 +48,7 @@ def risk_panel_partial(request):
 
 def _act(request, action):
     """Run `action(account) -> message` and answer with the panel and the message (or the refusal)."""
-    account = trading_account_for(request.user)
+    account = request_account(request)
     try:
         if account is None:
             raise DomainError("You have no trading account yet.", code="no_trading_account")

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import Model
 
 from accounts.models import ApiKey, TradingAccount, User
+from accounts.selectors import default_account_for
 from accounts.services import api_key_create
 from brokers.models import BrokerAccount
 from core import clock
@@ -76,12 +77,12 @@ def _orders(a: User, sbin: Instrument) -> list[Order]:
         Order.objects.filter(pk=order.pk).update(status=status, broker_order_id=f"{MARK}-broker-{n}")
         order.refresh_from_db()
         orders.append(order)
-    risk_usage_verify([a.trading_account.id])  # statuses set behind the books: their running usage from the rows
+    risk_usage_verify([default_account_for(a).id])  # statuses set behind the books: their running usage from the rows
     return orders
 
 
 def _trading_records(a: User, sbin: Instrument, filled: Order) -> None:
-    account = a.trading_account
+    account = default_account_for(a)
     now = clock.now()
     Trade.objects.create(
         order=filled,
@@ -166,7 +167,7 @@ def _notification_preferences(a: User) -> None:
 
 def _broker_account(a: User) -> BrokerAccount:
     return BrokerAccount.objects.create(
-        account=a.trading_account,
+        account=default_account_for(a),
         client_code="LEAKA01",
         static_ip="203.0.113.7",
         api_key=f"{MARK}-broker-key",
