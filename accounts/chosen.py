@@ -7,10 +7,11 @@ acts only on the accounts it was made for (403 `api_key_account_not_allowed`), a
 changes nothing on a live account.
 """
 
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 
 from core.errors import NotFound
-from core.inputs import digits_only
+from core.inputs import INT_MAX, digits_only
 
 from .errors import AccountHeaderInvalid, ApiKeyAccountNotAllowed, ApiKeyLiveNotAllowed
 from .models import ApiKey, TradingAccount
@@ -26,7 +27,7 @@ def _header_id(request) -> int | None:
     if raw is None:
         return None
     raw = raw.strip()
-    if not digits_only(raw) or len(raw) > 18 or int(raw) < 1:
+    if not digits_only(raw) or len(raw) > 19 or not 1 <= int(raw) <= INT_MAX:
         raise AccountHeaderInvalid()
     return int(raw)
 
@@ -75,6 +76,14 @@ def dashboard_account(request) -> TradingAccount | None:
     return account
 
 
+def dashboard_account_choose(request, account_id: int) -> TradingAccount:
+    """The switcher's choice, kept in the session: one of the user's accounts (else 404 `account_not_found`)."""
+    account = account_get_for_user(user=request.user, account_id=account_id)
+    request.session[SESSION_KEY] = account.pk
+    request._trading_account = account
+    return account
+
+
 def request_account(request) -> TradingAccount | None:
     """The account this request acts on, as chosen for it (API: by AccountChosen; dashboard: the session)."""
     account = getattr(request, "_trading_account", _UNSET)
@@ -90,8 +99,21 @@ def request_account_required(request) -> TradingAccount:
     return account
 
 
+ACCOUNT_HEADER = OpenApiParameter(
+    HEADER,
+    {"type": "integer", "minimum": 1, "maximum": INT_MAX},
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The id of the trading account to act on (`GET /api/v1/accounts/`); absent: your default "
+    "account. Another user's or an unknown id: 404 `account_not_found`; not a whole number: 400 "
+    "`invalid_account_header`; an API key made for other accounts: 403 `api_key_account_not_allowed`.",
+)
+
+
 class AccountChosen(IsAuthenticated):
     """The API's default permission: authenticated, and the account it acts on chosen (once) and allowed."""
+
+    schema_parameters = (ACCOUNT_HEADER,)  # documented on every operation it guards (core.schema)
 
     def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):

@@ -17,4 +17,5 @@ urlpatterns = [
     path("notifications/", notification_views.notifications_page, name="notifications"),
     path("notifications/test/", notification_views.notifications_test, name="notifications-test"),
     path("security/", views.security_events_page, name="security"),
+    path("trading-account/", views.account_switch_view, name="account-switch"),
 ]

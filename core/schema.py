@@ -52,10 +52,19 @@ class AutoSchema(SpectacularAutoSchema):
             operation["description"] = f"{operation.get('description', '')} {action.describe()}".strip()
         return operation
 
+    def get_override_parameters(self):
+        # A permission class may document what it reads (the X-Trading-Account header): core knows no app.
+        extra = [p for permission in self.view.get_permissions() for p in getattr(permission, "schema_parameters", ())]
+        return super().get_override_parameters() + extra
+
+    def _reads_parameter_that_may_404(self) -> bool:
+        permissions = self.view.get_permissions()
+        return any(getattr(permission, "schema_parameters", ()) for permission in permissions)
+
     def _get_response_bodies(self, direction: str = "response") -> dict:
         bodies = super()._get_response_bodies(direction)
         errors = {status: error_response(text) for status, text in _ALWAYS.items()}
-        if "{" in self.path:
+        if "{" in self.path or self._reads_parameter_that_may_404():
             errors["404"] = ERRORS[404]
         for status, response in errors.items():
             if status not in bodies:

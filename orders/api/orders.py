@@ -235,5 +235,5 @@ class OrderCancelAllApi(APIView):
         description="Cancel every live order (those the broker is still answering about right after the answer).",
     )
     def post(self, request):
-        cancelled = services.orders_cancel_all(user=request.user)
+        cancelled = services.orders_cancel_all(user=request.user, account=request_account(request))
         return Response(self.OutputSerializer({"cancelled": cancelled}).data, status=status.HTTP_202_ACCEPTED)

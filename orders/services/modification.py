@@ -8,6 +8,7 @@ queues a task that asks the broker; the broker's answer settles it
 from django.db.models import Q
 
 from accounts.models import TradingAccount
+from accounts.selectors import default_account_for
 from core.errors import Conflict, InvalidInput, RuleViolation
 from marketdata.quotes import is_stale, quotes_get
 
@@ -183,15 +184,15 @@ def send_queued_cancel(order: Order, funds) -> None:
     # otherwise it ended meanwhile (filled, rejected): nothing left to cancel
 
 
-def orders_cancel_all(*, user, account: TradingAccount | None = None) -> list[Order]:
-    """Cancel the working orders of `account` (one of the user's; None: every account of the user's)."""
-    working = Order.objects.filter(user=user).exclude(Q(status__in=TERMINAL) | Q(status=OrderStatus.CANCEL_PENDING))
-    if account is not None:
-        working = working.filter(account=account)
+def orders_cancel_all(*, user, account: TradingAccount | None = None, reason: str = "Cancelled by user") -> list[Order]:
+    """Cancel the working orders of `account` (one of the user's; None: their default account)."""
+    account = account or default_account_for(user)
+    working = Order.objects.filter(user=user, account=account)
+    working = working.exclude(Q(status__in=TERMINAL) | Q(status=OrderStatus.CANCEL_PENDING))
     cancelled = []
     for order in working:
         try:
-            cancelled.append(order_cancel(user=user, order=order))
+            cancelled.append(order_cancel(user=user, order=order, reason=reason))
         except Conflict:
             continue  # in flight at the broker (submitted, being modified): the trader sees it in the list
     return cancelled

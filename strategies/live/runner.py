@@ -179,7 +179,8 @@ class LiveRun:
         return order
 
     def available_funds(self) -> Decimal:
-        funds = Funds.objects.filter(account__user=self.row.user).first()
+        account = self._account()
+        funds = Funds.objects.filter(account=account).first() if account is not None else None
         return funds.available if funds else Decimal(0)
 
     def positions_value(self) -> Decimal:
