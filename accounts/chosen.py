@@ -3,8 +3,8 @@
 The API reads the `X-Trading-Account: <id>` header (absent: the trader's default account); the
 dashboard keeps the trader's choice in the session (the switcher in the top bar). Another user's
 account, or one that does not exist, is a 404 `account_not_found`; a malformed id a 400. An API key
-acts only on the accounts it was made for (403 `api_key_account_not_allowed`), and a paper-only key
-changes nothing on a live account.
+acts only on the accounts it was made for (403 `api_key_account_not_allowed`; without the header, on the
+one it was made for), and a paper-only key changes nothing on a live account.
 """
 
 from drf_spectacular.utils import OpenApiParameter
@@ -41,11 +41,14 @@ def _session_id(request) -> int | None:
 def api_account_choose(request) -> TradingAccount | None:
     """The account an API request acts on (None: the trader has none yet), checked against an API key."""
     user = request.user
-    account_id = _header_id(request)
-    account = (
-        default_account_for(user) if account_id is None else account_get_for_user(user=user, account_id=account_id)
-    )
     key = request.auth if isinstance(request.auth, ApiKey) else None
+    account_id = _header_id(request)
+    if account_id is None and key is not None and key.account_ids:
+        account_id = key.account_ids[0]  # a key that names no account acts on the one it was made for
+    if account_id is None:
+        account = default_account_for(user)
+    else:
+        account = account_get_for_user(user=user, account_id=account_id)
     if key is not None and account is not None:
         if not key.may_act_on(account):
             raise ApiKeyAccountNotAllowed()
