@@ -297,6 +297,6 @@ def test_the_account_walk_would_see_a_leak_the_default_account_shows_its_orders(
     world = world_build()
     api, web = jwt_client(world.a), Client()
     web.force_login(world.a)
-    for url in ("/api/v1/orders/", "/api/v1/trades/", "/api/v1/funds/ledger/", "/trading/orders/"):
+    for url in ("/api/v1/orders/", "/api/v1/orders/external/", "/api/v1/funds/ledger/", "/trading/orders/"):
         text = (api if url.startswith("/api/") else web).get(url).content.decode()
         assert any(mark in text for mark in ACCOUNT_MARKS), url
