@@ -99,7 +99,8 @@ def test_every_order_path_keeps_paper_on_the_paper_exchange_and_live_on_the_brok
     path, fake, market, trader, run, spy
 ):
     live = live_trader()
-    paper_account, live_account = default_account_for(trader), default_account_for(live)
+    # Read from the rows, not through the per-process cache the order path fills (it must see the update below).
+    paper_account, live_account = (TradingAccount.objects.get(user=u, is_default=True) for u in (trader, live))
     # A paper account naming a live broker (what it would use once switched) still trades on paper.
     TradingAccount.objects.filter(pk=paper_account.pk).update(broker="angelone")
 
