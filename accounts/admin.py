@@ -28,10 +28,11 @@ class UserAdmin(DjangoUserAdmin):
 @admin.register(TradingAccount)
 class TradingAccountAdmin(admin.ModelAdmin):
     """Paper or live is the trader's switch (the Broker page), which refuses while orders are open or positions
-    held and takes the account's lock: flipped here, an open order would move between the two worlds."""
+    held and takes the account's lock: flipped here, an open order would move between the two worlds. The name
+    and which account is the default are the trader's too (accounts.services.trading_accounts keeps one default)."""
 
-    list_display = ("user", "mode", "broker", "always_open", "created_at")
-    readonly_fields = ("mode", "broker")
+    list_display = ("user", "name", "mode", "broker", "is_default", "always_open", "created_at")
+    readonly_fields = ("name", "is_default", "mode", "broker")
     list_filter = ("mode", "broker", "always_open")
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
@@ -47,7 +48,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_filter = ("live_allowed", ("revoked_at", admin.EmptyFieldListFilter), "created_at")
     search_fields = ("name", "prefix", "user__username")
     list_select_related = ("user",)
-    fields = ("user", "name", "prefix", "scopes", "live_allowed", "expires_at", "allowed_ips")
+    fields = ("user", "name", "prefix", "scopes", "account_ids", "live_allowed", "expires_at", "allowed_ips")
     fields += ("last_used_at", "last_used_ip", "revoked_at", "created_at")
     readonly_fields = fields
     actions = ["revoke"]

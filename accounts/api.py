@@ -14,6 +14,7 @@ from core.api import IntegerInputField, OwnerAction, StrictSerializer, validated
 from core.schema import ERRORS
 
 from . import selectors, services
+from .chosen import request_account
 from .models import ApiKey, SecurityEvent
 
 
@@ -120,11 +121,15 @@ MANAGING_KEYS = OwnerAction(what="manage API keys", reads=True)
 class ApiKeyOutputSerializer(serializers.ModelSerializer):
     scopes = serializers.ListField(child=serializers.ChoiceField(choices=ApiKey.Scope.choices))
     allowed_ips = serializers.ListField(child=serializers.CharField(), help_text="Empty: any address.")
+    account_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="The trading accounts it may act on (the one it was made for); empty: your default account.",
+    )
     status = serializers.SerializerMethodField()
 
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "prefix", "scopes", "live_allowed", "expires_at", "allowed_ips"]
+        fields = ["id", "name", "prefix", "scopes", "account_ids", "live_allowed", "expires_at", "allowed_ips"]
         fields += ["last_used_at", "last_used_ip", "revoked_at", "created_at", "status"]
 
     def get_status(self, key: ApiKey) -> str:  # "active", "expired" or "revoked"
@@ -175,14 +180,15 @@ class ApiKeyCreateApi(APIView):
         request=InputSerializer,
         responses={201: ApiKeyCreatedSerializer, 422: ERRORS[422]},
         description="Make a key. The response holds the key itself (`key`) this once: only its SHA-256 digest "
-        "is stored. Every key reads; `trade` lets it change things; `account` lets it change the broker "
-        "credentials and where notifications go. 400 `invalid_name`, `invalid_scope`; "
+        "is stored. The key acts on the trading account it is made for (the `X-Trading-Account` of this "
+        "request, else your default). Every key reads; `trade` lets it change things; `account` lets it change "
+        "the broker credentials and where notifications go. 400 `invalid_name`, `invalid_scope`; "
         "422 `api_key_name_taken`, `invalid_ip`, `api_key_limit`.",
     )
     def post(self, request):
         codes = {"name": "invalid_name", "scopes": "invalid_scope"}
         data = validated(self.InputSerializer, request.data, codes=codes)
-        key, raw_key = services.api_key_create(user=request.user, **data)
+        key, raw_key = services.api_key_create(user=request.user, account=request_account(request), **data)
         body = ApiKeyCreatedSerializer(key, context={"raw_key": raw_key}).data
         return Response(body, status=status.HTTP_201_CREATED)
 

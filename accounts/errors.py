@@ -83,3 +83,15 @@ class ApiKeyNotAllowed(PermissionDenied):
 class AccountLocked(RateLimited):
     code = "account_locked"
     default_message = "Too many failed logins: this account is locked for a while."
+
+
+# Choosing a trading account (X-Trading-Account, or the dashboard's switcher).
+class AccountHeaderInvalid(DomainError):
+    status_code = 400
+    code = "invalid_account_header"
+    default_message = "`X-Trading-Account` must be the id of one of your trading accounts (a whole number)."
+
+
+class ApiKeyAccountNotAllowed(PermissionDenied):
+    code = "api_key_account_not_allowed"
+    default_message = "This API key may not act on that trading account."

@@ -19,13 +19,19 @@ class User(AbstractUser):
 
 
 class TradingAccount(models.Model):
-    """A user's account at a broker. Orders, positions and funds hang off it."""
+    """One of a user's accounts at a broker. Orders, positions and funds hang off it.
+
+    A user may hold several (a paper and a live one side by side); exactly one is the default, which
+    a request that names no account acts on (accounts.services.accounts keeps it so).
+    """
 
     class Mode(models.TextChoices):
         PAPER = "paper", "Paper (simulated exchange)"
         LIVE = "live", "Live (real broker)"
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="trading_account")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="trading_accounts")
+    name = models.CharField(max_length=40, default="Paper", help_text="The trader's name for it; unique per user.")
+    is_default = models.BooleanField(default=True, help_text="The account a request that names none acts on.")
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.PAPER)
     broker = models.CharField(max_length=16, default="paper", help_text="Broker registry key: paper, angelone.")
     always_open = models.BooleanField(
@@ -34,8 +40,17 @@ class TradingAccount(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        ordering = ["-is_default", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="trading_account_name_unique"),
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_default=True), name="trading_account_one_default"
+            ),
+        ]
+
     def __str__(self) -> str:
-        return f"{self.user.username} ({self.mode})"
+        return f"{self.user.username}: {self.name} ({self.mode})"
 
 
 class ApiKey(models.Model):
@@ -59,6 +74,10 @@ class ApiKey(models.Model):
     key_hash = models.CharField(max_length=64)
     scopes = models.JSONField(default=list, help_text='"read", and "trade" and/or "account".')
     live_allowed = models.BooleanField(default=False, help_text="False: refused any change while the account is live.")
+    # The trading accounts the key may act on (ids: checked on every request without a query).
+    account_ids = models.JSONField(
+        default=list, blank=True, help_text="Trading account ids it may act on; empty: the owner's default account."
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
     allowed_ips = models.JSONField(default=list, blank=True, help_text="Addresses or CIDR networks; empty: any.")
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -84,6 +103,9 @@ class ApiKey(models.Model):
         if self.expires_at is not None and self.expires_at <= moment:
             return "expired"
         return "active"
+
+    def may_act_on(self, account) -> bool:
+        return account.pk in self.account_ids if self.account_ids else account.is_default
 
     @property
     def can_trade(self) -> bool:

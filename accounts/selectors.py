@@ -12,14 +12,30 @@ from .models import ApiKey, SecurityEvent, TradingAccount
 _accounts = TimedCache(ttl=10.0)
 
 
-def trading_account_for(user) -> TradingAccount | None:
-    """The user's trading account (remembered in this process for a few seconds), or None."""
-    account = _accounts.get(user.pk)
+def default_account_for(user) -> TradingAccount | None:
+    """The user's default trading account (remembered in this process for a few seconds), or None."""
+    account = _accounts.get(("default", user.pk))
     if account is None:
-        account = TradingAccount.objects.filter(user_id=user.pk).first()
+        account = TradingAccount.objects.filter(user_id=user.pk, is_default=True).first()
         if account is not None:
-            _accounts.put(user.pk, account)
+            _accounts.put(("default", user.pk), account)
     return account
+
+
+def account_get_for_user(*, user, account_id: int) -> TradingAccount:
+    """One of the user's trading accounts (remembered like the default); someone else's is a 404."""
+    account = _accounts.get(account_id)
+    if account is None or account.user_id != user.pk:
+        account = TradingAccount.objects.filter(user_id=user.pk, pk=account_id).first()
+        if account is None:
+            raise NotFound(f"You have no trading account #{account_id}.", code="account_not_found")
+        _accounts.put(account_id, account)
+    return account
+
+
+def account_list_for_user(*, user) -> QuerySet[TradingAccount]:
+    """The user's trading accounts, the default first."""
+    return TradingAccount.objects.filter(user_id=user.pk).order_by("-is_default", "id")
 
 
 def trading_account_cache_clear() -> None:

@@ -13,4 +13,5 @@ urlpatterns = [
     path("api-keys/new/", views.api_key_create_view, name="api-key-create"),
     path("api-keys/<int:key_id>/revoke/", views.api_key_revoke_view, name="api-key-revoke"),
     path("security/", views.security_events_page, name="security"),
+    path("trading-account/", views.account_switch_view, name="account-switch"),
 ]

@@ -2,8 +2,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -14,6 +15,7 @@ from core.htmx import answer
 from core.inputs import digits_only
 
 from . import selectors, services
+from .chosen import dashboard_account_choose, request_account
 from .forms import ApiKeyForm, LoginForm
 
 
@@ -72,7 +74,7 @@ def api_key_create_view(request):
     if not form.is_valid():
         return _keys_page(request, form, status=422)
     try:
-        key, raw_key = services.api_key_create(user=request.user, **form.cleaned_data)
+        key, raw_key = services.api_key_create(user=request.user, account=request_account(request), **form.cleaned_data)
     except DomainError as exc:
         form_add_domain_error(form, exc)
         return _keys_page(request, form, status=422)
@@ -126,3 +128,19 @@ def _text(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return "—" if value in (None, "") else str(value)
+
+
+@login_required
+@require_POST
+def account_switch_view(request):
+    """The top bar's switcher: the dashboard acts on the chosen account from the next page on."""
+    account_id = request.POST.get("account", "")
+    if not digits_only(account_id) or len(account_id) > 18:
+        raise Http404("No such trading account.")
+    try:
+        dashboard_account_choose(request, int(account_id))
+    except NotFound:
+        raise Http404("No such trading account.") from None
+    back = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return redirect(back if back and safe else "dashboard")

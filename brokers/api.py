@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import TradingAccount
+from accounts.chosen import request_account
 from core.api import OwnerAction, StrictSerializer
 from core.errors import NotFound
 from core.schema import ERRORS
@@ -38,7 +38,8 @@ class BrokerAccountOutput(serializers.Serializer):
 
 
 def _mine(request) -> BrokerAccount:
-    found = BrokerAccount.objects.filter(account__user=request.user).first()
+    account = request_account(request)
+    found = BrokerAccount.objects.filter(account=account).first() if account is not None else None
     if found is None:
         raise NotFound("No broker account is connected yet.", code="broker_account_not_found")
     return found
@@ -78,7 +79,7 @@ class BrokerAccountApi(APIView):
     def put(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        account = TradingAccount.objects.filter(user=request.user).first()
+        account = request_account(request)
         if account is None:
             raise NotFound("Open a trading account first.", code="trading_account_not_found")
         saved = services.broker_account_save(account=account, **data.validated_data)

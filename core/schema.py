@@ -25,11 +25,12 @@ def error_response(description: str) -> OpenApiResponse:
 
 # Documented on every operation; views add the others they can answer (404, 409, 413, 422, 503).
 _ALWAYS = {
-    "400": "Invalid input (validation_error, unknown_field, malformed_json, invalid_characters, ...).",
+    "400": "Invalid input (validation_error, unknown_field, malformed_json, invalid_characters, "
+    "invalid_account_header, ...).",
     "401": "Missing, invalid or expired credentials (not_authenticated, token_invalid, invalid_credentials, "
     "api_key_invalid, api_key_revoked, api_key_expired, ...).",
     "403": "Authenticated but not allowed (permission_denied, csrf_failed; with an API key: api_key_scope, "
-    "api_key_live_not_allowed, api_key_ip_not_allowed, api_key_not_allowed).",
+    "api_key_live_not_allowed, api_key_ip_not_allowed, api_key_not_allowed, api_key_account_not_allowed).",
     "413": "The request body is too large (request_too_large).",
     "429": "Rate limited; see Retry-After (rate_limited, too_many_login_attempts, account_locked).",
 }
@@ -52,10 +53,19 @@ class AutoSchema(SpectacularAutoSchema):
             operation["description"] = f"{operation.get('description', '')} {action.describe()}".strip()
         return operation
 
+    def get_override_parameters(self):
+        # A permission class may document what it reads (the X-Trading-Account header): core knows no app.
+        extra = [p for permission in self.view.get_permissions() for p in getattr(permission, "schema_parameters", ())]
+        return super().get_override_parameters() + extra
+
+    def _reads_parameter_that_may_404(self) -> bool:
+        permissions = self.view.get_permissions()
+        return any(getattr(permission, "schema_parameters", ()) for permission in permissions)
+
     def _get_response_bodies(self, direction: str = "response") -> dict:
         bodies = super()._get_response_bodies(direction)
         errors = {status: error_response(text) for status, text in _ALWAYS.items()}
-        if "{" in self.path:
+        if "{" in self.path or self._reads_parameter_that_may_404():
             errors["404"] = ERRORS[404]
         for status, response in errors.items():
             if status not in bodies:

@@ -15,7 +15,7 @@ from datetime import datetime
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from accounts.selectors import trading_account_for
+from accounts.chosen import request_account
 from core import clock
 from core.cache import TimedCache
 from marketdata import market_hours
@@ -87,9 +87,8 @@ def feed_badge(now: datetime) -> FeedBadge:
     return FeedBadge(kind, label, "stale" if silent else "live", f"last tick {_age_text(age)}")
 
 
-def trading_status_for(user) -> TradingStatus:
+def trading_status_for(account) -> TradingStatus:
     now = clock.now()
-    account = trading_account_for(user)
     markets = tuple(MarketBadge(e, market_hours.session_state(e, now)) for e in SHOWN_EXCHANGES)
     risk_state, risk_reason = trading_state_shown(account.id) if account else (TradingState.ACTIVE, "")
     return TradingStatus(
@@ -106,7 +105,7 @@ def trading_status(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"trading_status": SimpleLazyObject(lambda: trading_status_for(user))}
+    return {"trading_status": SimpleLazyObject(lambda: trading_status_for(request_account(request)))}
 
 
 def feed_cache_clear() -> None:

@@ -12,7 +12,7 @@ from orders.views.common import funds_or_none
 @require_GET
 def dashboard(request):
     """The watchlist and the account's funds at a glance."""
-    context = {"items": watchlist_for_user(user=request.user), "funds": funds_or_none(request.user)}
+    context = {"items": watchlist_for_user(user=request.user), "funds": funds_or_none(request)}
     return render(request, "dashboard/index.html", context)
 
 

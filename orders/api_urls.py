@@ -2,9 +2,11 @@ from django.urls import path
 
 from core.routing import route
 
-from .api import funds, live, orders, positions, risk
+from .api import accounts, funds, live, orders, positions, risk
 
 urlpatterns = [
+    path("accounts/", route(get=accounts.AccountListApi, post=accounts.AccountCreateApi), name="accounts"),
+    path("accounts/<int:account_id>/reset/", accounts.AccountResetApi.as_view(), name="account-reset"),
     path("orders/", route(get=orders.OrderListApi, post=orders.OrderCreateApi), name="orders"),
     path("orders/external/", live.ExternalOrderListApi.as_view(), name="orders-external"),
     path("orders/cancel-all/", orders.OrderCancelAllApi.as_view(), name="orders-cancel-all"),

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.selectors import trading_account_for
+from accounts.chosen import request_account
 from brokers import services as broker_services
 from brokers.gate import broker_health
 from brokers.models import BrokerAccount
@@ -30,13 +30,14 @@ class CredentialsForm(forms.Form):
     totp_secret = forms.CharField(max_length=128, required=False, widget=SECRET, label="TOTP secret")
 
 
-def _broker_account(user) -> BrokerAccount | None:
-    return BrokerAccount.objects.filter(account__user=user).first()
+def _broker_account(request) -> BrokerAccount | None:
+    account = request_account(request)
+    return BrokerAccount.objects.filter(account=account).first() if account is not None else None
 
 
 def _page(request, form: CredentialsForm | None = None, status: int = 200):
-    account = trading_account_for(request.user)
-    row = _broker_account(request.user)
+    account = request_account(request)
+    row = _broker_account(request)
     initial = {"client_code": row.client_code, "static_ip": row.static_ip} if row else {}
     context = {
         "account": account,
@@ -58,7 +59,7 @@ def broker_page(request):
 @require_POST
 def broker_save_view(request):
     form = CredentialsForm(request.POST)
-    account = trading_account_for(request.user)
+    account = request_account(request)
     if account is None or not form.is_valid():
         return _page(request, form, status=422)
     try:
@@ -73,7 +74,7 @@ def broker_save_view(request):
 @login_required
 @require_POST
 def broker_connect_view(request):
-    row = _broker_account(request.user)
+    row = _broker_account(request)
     if row is None:
         messages.error(request, "Save your credentials first.")
         return redirect("orders:broker")
@@ -88,7 +89,7 @@ def broker_connect_view(request):
 @login_required
 @require_POST
 def broker_disconnect_view(request):
-    row = _broker_account(request.user)
+    row = _broker_account(request)
     if row is not None:
         broker_services.broker_account_disconnect(broker_account=row)
         messages.success(request, "Disconnected: no call is made to the broker until you log in again.")
@@ -98,7 +99,7 @@ def broker_disconnect_view(request):
 @login_required
 @require_POST
 def account_mode_view(request):
-    account = trading_account_for(request.user)
+    account = request_account(request)
     try:
         services.trading_account_switch_mode(user=request.user, account=account, mode=request.POST.get("mode", ""))
     except DomainError as exc:
@@ -110,7 +111,7 @@ def account_mode_view(request):
 
 def _notices(request):
     """Unread notices, and the broker's state when it stops live trading (down, disconnected)."""
-    account = trading_account_for(request.user)
+    account = request_account(request)
     health = broker_health(account) if account and account.mode == "live" else None
     notices = list(selectors.notifications_unread_for_user(user=request.user)[:5])
     return render(request, "orders/_notices.html", {"notices": notices, "health": health, "account": account})
@@ -133,5 +134,5 @@ def notices_read_view(request):
 @login_required
 @require_GET
 def external_orders_partial(request):
-    rows = selectors.external_orders_for_user(user=request.user)[:50]
+    rows = selectors.external_orders_for_user(user=request.user, account=request_account(request))[:50]
     return render(request, "orders/_external_orders.html", {"rows": rows})

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
+from accounts.models import TradingAccount
+from accounts.selectors import default_account_for
 from core.clock import IST, ist_date
 from core.errors import NotFound
 from marketdata.quotes import is_stale, quotes_get
@@ -15,8 +17,22 @@ from .books import usage_of_account
 from .models import TERMINAL, Funds, LedgerEntry, Order, OrderEvent, Position, Trade
 
 
-def order_get_for_user(*, user, order_id: int) -> Order:
-    order = Order.objects.select_related("instrument").filter(id=order_id, user=user).first()
+def account_id_for(user, account: TradingAccount | None) -> int | None:
+    """The id of the account a read is scoped to: `account` (one of the user's), else the user's default.
+
+    None when the user has no account yet (nothing then matches). Orders of another of the user's
+    accounts are never read through this one: every read below goes through here."""
+    if account is None:
+        account = default_account_for(user)
+        return None if account is None else account.id
+    if account.user_id != user.pk:
+        raise NotFound(f"You have no trading account #{account.pk}.", code="account_not_found")
+    return account.id
+
+
+def order_get_for_user(*, user, order_id: int, account: TradingAccount | None = None) -> Order:
+    scope = {"user": user, "account_id": account_id_for(user, account)}
+    order = Order.objects.select_related("instrument").filter(id=order_id, **scope).first()
     if order is None:
         raise NotFound(f"You have no order #{order_id}.", code="order_not_found")
     return order
@@ -30,8 +46,9 @@ def order_list_for_user(
     symbol: str = "",
     day: date | None = None,
     open_only: bool = False,
+    account: TradingAccount | None = None,
 ) -> QuerySet[Order]:
-    qs = Order.objects.filter(user=user).select_related("instrument")
+    qs = Order.objects.filter(user=user, account_id=account_id_for(user, account)).select_related("instrument")
     if statuses:
         qs = qs.filter(status__in=statuses)
     if open_only:
@@ -50,8 +67,9 @@ def order_events(*, order: Order) -> QuerySet[OrderEvent]:
     return order.events.order_by("at", "id")
 
 
-def trades_for_user(*, user, symbol: str = "") -> QuerySet[Trade]:
-    qs = Trade.objects.filter(order__user=user).select_related("instrument", "order")
+def trades_for_user(*, user, symbol: str = "", account: TradingAccount | None = None) -> QuerySet[Trade]:
+    scope = {"order__user": user, "account_id": account_id_for(user, account)}
+    qs = Trade.objects.filter(**scope).select_related("instrument", "order")
     if symbol:
         qs = qs.filter(instrument__symbol=symbol)
     return qs.order_by("-executed_at", "-id")
@@ -80,9 +98,12 @@ class PositionView:
         return self.position.realised_pnl + self.unrealised_pnl
 
 
-def positions_for_user(*, user, include_closed: bool = True) -> list[PositionView]:
+def positions_for_user(
+    *, user, include_closed: bool = True, account: TradingAccount | None = None
+) -> list[PositionView]:
     """Open positions, and (with include_closed) those closed today, IST: yesterday's flat ones are history."""
-    qs = Position.objects.filter(account__user=user).select_related("instrument").order_by("instrument__symbol")
+    qs = Position.objects.filter(account_id=account_id_for(user, account))
+    qs = qs.select_related("instrument").order_by("instrument__symbol")
     if include_closed:
         today = datetime.combine(ist_date(), time(0), IST)
         qs = qs.exclude(net_quantity=0, updated_at__lt=today)
@@ -114,18 +135,19 @@ class FundsView:
         return self.funds.available
 
 
-def funds_for_user(*, user) -> FundsView:
-    funds = Funds.objects.filter(account__user=user).first()
+def funds_for_user(*, user, account: TradingAccount | None = None) -> FundsView:
+    account_id = account_id_for(user, account)
+    funds = Funds.objects.filter(account_id=account_id).first() if account_id else None
     if funds is None:
         raise NotFound("You have no trading account yet.", code="no_trading_account")
-    views = positions_for_user(user=user)
+    views = positions_for_user(user=user, account=account)
     realised = sum((v.position.realised_pnl for v in views), Decimal(0))
     unrealised = sum((v.unrealised_pnl or Decimal(0) for v in views), Decimal(0))
     return FundsView(funds, realised, unrealised)
 
 
-def ledger_for_user(*, user) -> QuerySet[LedgerEntry]:
-    return LedgerEntry.objects.filter(account__user=user).order_by("-created_at", "-id")
+def ledger_for_user(*, user, account: TradingAccount | None = None) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(account_id=account_id_for(user, account)).order_by("-created_at", "-id")
 
 
 def instruments_in_play() -> set[int]:
@@ -182,10 +204,10 @@ def _percent(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
     return (part * 100 / whole).quantize(CENTS)
 
 
-def holdings_for_user(*, user) -> list[HoldingView]:
+def holdings_for_user(*, user, account: TradingAccount | None = None) -> list[HoldingView]:
     """Delivery shares held (CNC, long), by symbol, at the last price."""
     positions = list(
-        Position.objects.filter(account__user=user, product="CNC", net_quantity__gt=0)
+        Position.objects.filter(account_id=account_id_for(user, account), product="CNC", net_quantity__gt=0)
         .select_related("instrument")
         .order_by("instrument__symbol")
     )
@@ -198,11 +220,11 @@ def holdings_for_user(*, user) -> list[HoldingView]:
     return views
 
 
-def external_orders_for_user(*, user):
-    """Orders at the user's broker that the platform did not place."""
+def external_orders_for_user(*, user, account: TradingAccount | None = None):
+    """Orders at the account's broker that the platform did not place."""
     from .models import ExternalOrder
 
-    return ExternalOrder.objects.filter(account__user=user)
+    return ExternalOrder.objects.filter(account_id=account_id_for(user, account))
 
 
 def notifications_unread_for_user(*, user):

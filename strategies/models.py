@@ -140,6 +140,10 @@ class StrategyRun(models.Model):
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="strategy_runs")
+    # The trading account it trades on, one of the user's (null only on a row written before the migration).
+    account = models.ForeignKey(
+        "accounts.TradingAccount", null=True, blank=True, on_delete=models.CASCADE, related_name="strategy_runs"
+    )
     strategy = models.CharField(max_length=64)
     params = models.JSONField(default=dict, help_text="Every parameter, defaults filled in.")
     symbols = models.JSONField(default=list, help_text='Instrument keys, e.g. ["NSE:SBIN-EQ"].')

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from django.db.models import F, Q, QuerySet
 
+from accounts.models import TradingAccount
+from accounts.selectors import default_account_for
 from core import clock
 from core.errors import Conflict, NotFound, RuleViolation
 from marketdata.models import Instrument
@@ -90,16 +92,25 @@ def sweep_heatmap(*, sweep: Sweep, x: str | None = None, y: str | None = None) -
 # --- strategy runs ----------------------------------------------------------------------------
 
 
-def run_get_for_user(*, user, run_id: int) -> StrategyRun:
-    run = StrategyRun.objects.filter(id=run_id, user=user).first()
+def _runs_of(user, account) -> QuerySet[StrategyRun]:
+    """The user's runs on `account` (None: on their default account)."""
+    if account is None:
+        account = default_account_for(user)
+    if account is None or account.user_id != user.pk:
+        return StrategyRun.objects.none()
+    return StrategyRun.objects.filter(user=user, account=account)
+
+
+def run_get_for_user(*, user, run_id: int, account: TradingAccount | None = None) -> StrategyRun:
+    run = _runs_of(user, account).filter(id=run_id).first()
     if run is None:
         raise NotFound(f"You have no strategy run #{run_id}.", code="run_not_found")
     return run
 
 
-def run_list_for_user(*, user, status: str = "") -> QuerySet[StrategyRun]:
+def run_list_for_user(*, user, status: str = "", account: TradingAccount | None = None) -> QuerySet[StrategyRun]:
     """`status` as shown: LOST and RUNNING are told apart by the heartbeat (see run_shown_status)."""
-    qs = StrategyRun.objects.filter(user=user).defer("logs")
+    qs = _runs_of(user, account).defer("logs")
     if status:
         stale = Q(status=LiveStatus.RUNNING) & (Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=_stale_before()))
         shown = {

@@ -16,7 +16,6 @@ from ..errors import (
     ApiKeyExpired,
     ApiKeyInvalid,
     ApiKeyIpNotAllowed,
-    ApiKeyLiveNotAllowed,
     ApiKeyNotAllowed,
     ApiKeyRevoked,
     ApiKeyScope,
@@ -78,14 +77,18 @@ def api_key_create(
     live_allowed: bool = False,
     expires_in_days: int | None = None,
     allowed_ips: Iterable[str] = (),
+    account: TradingAccount | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new key and the key itself, which is never stored and cannot be shown again."""
+    """A new key and the key itself, which is never stored and cannot be shown again.
+
+    The key acts on `account` (the one it was made for), or on the owner's default account when None."""
     name, scopes, networks = _clean_name(name), _clean_scopes(scopes), _clean_networks(allowed_ips)
     User.objects.select_for_update().filter(pk=user.pk).first()  # one create at a time per user: the limit holds
     _check_room(user, name)
     prefix, raw_key = key_generate()
     expires_at = clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
     fields = dict(name=name, scopes=scopes, live_allowed=live_allowed, expires_at=expires_at, allowed_ips=networks)
+    fields["account_ids"] = [account.pk] if account is not None and account.user_id == user.pk else []
     try:
         with transaction.atomic(), set_actor(user):
             key = ApiKey.objects.create(user=user, prefix=prefix, key_hash=key_digest(raw_key), **fields)
@@ -152,19 +155,15 @@ def api_key_authorize(*, key: ApiKey, method: str, owner_action: OwnerAction | N
 
     Reading is always allowed. An owner action (core.api.OwnerAction) needs the scope its
     view names, and none names one for paper/live or API keys. Any other change (an unsafe
-    method) needs the `trade` scope. A paper-only key changes nothing while the account is
-    live: not only orders, but strategy runs and anything added later (it fails closed).
+    method) needs the `trade` scope. Which accounts the key may act on, and that a paper-only
+    key changes nothing on a live one, is checked where the request's account is chosen
+    (accounts.chosen).
     """
     changes = method.upper() not in SAFE_METHODS
     if owner_action is not None and owner_action.applies_to(method):
         _authorize_owner_action(key, owner_action)
     elif changes and not key.can_trade:
         raise ApiKeyScope()
-    if changes and not key.live_allowed:
-        # Read fresh, not from the per-process cache: a switch to live counts from the next request.
-        mode = TradingAccount.objects.filter(user_id=key.user_id).values_list("mode", flat=True).first()
-        if mode == TradingAccount.Mode.LIVE:
-            raise ApiKeyLiveNotAllowed()
 
 
 def _authorize_owner_action(key: ApiKey, action: OwnerAction) -> None:

@@ -6,6 +6,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.chosen import request_account
 from core.schema import ERRORS
 
 from .. import selectors
@@ -32,7 +33,9 @@ class FundsApi(APIView):
         description="The account's money. 404 `no_trading_account` before the account is opened.",
     )
     def get(self, request):
-        return Response(self.OutputSerializer(selectors.funds_for_user(user=request.user)).data)
+        return Response(
+            self.OutputSerializer(selectors.funds_for_user(user=request.user, account=request_account(request))).data
+        )
 
 
 class LedgerListApi(ListAPIView):
@@ -51,4 +54,4 @@ class LedgerListApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return selectors.ledger_for_user(user=self.request.user)
+        return selectors.ledger_for_user(user=self.request.user, account=request_account(self.request))

@@ -6,7 +6,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import trading_account_for
+from accounts.chosen import request_account
 from brokers.gate import broker_health
 from core.api import IntegerInputField, OwnerAction, StrictSerializer
 from core.errors import NotFound
@@ -16,8 +16,8 @@ from .. import selectors, services
 from ..models import ExternalOrder, Notification
 
 
-def _account(user):
-    account = trading_account_for(user)
+def _account(request):
+    account = request_account(request)
     if account is None:
         raise NotFound("You have no trading account yet.", code="no_trading_account")
     return account
@@ -46,7 +46,7 @@ class AccountModeApi(APIView):
 
     @extend_schema(operation_id="account_mode", tags=["orders"], responses={200: OutputSerializer, 404: ERRORS[404]})
     def get(self, request):
-        return Response(self.body(_account(request.user)))
+        return Response(self.body(_account(request)))
 
 
 class AccountModeSwitchApi(APIView):
@@ -68,7 +68,7 @@ class AccountModeSwitchApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         account = services.trading_account_switch_mode(
-            user=request.user, account=_account(request.user), mode=data.validated_data["mode"]
+            user=request.user, account=_account(request), mode=data.validated_data["mode"]
         )
         return Response(AccountModeApi.body(account))
 
@@ -108,7 +108,7 @@ class ExternalOrderListApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return selectors.external_orders_for_user(user=self.request.user)
+        return selectors.external_orders_for_user(user=self.request.user, account=request_account(self.request))
 
 
 class NotificationListApi(ListAPIView):

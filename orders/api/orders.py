@@ -8,6 +8,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.chosen import request_account
 from core.api import (
     CommaSeparatedListField,
     DateInputField,
@@ -74,6 +75,7 @@ class OrderListApi(ListAPIView):
         query = validated(self.FilterSerializer, self.request.query_params, codes=codes)
         return selectors.order_list_for_user(
             user=self.request.user,
+            account=request_account(self.request),
             statuses=query.get("status", []),
             symbol=query.get("symbol", ""),
             exchange=query.get("exchange", ""),
@@ -137,7 +139,12 @@ class OrderCreateApi(APIView):
         tag = data.pop("tag")
         params = OrderParams(**{"price": None, "trigger_price": None, **data})
         order, created = services.order_place(
-            user=request.user, instrument=instrument, params=params, client_order_id=key, tag=tag
+            user=request.user,
+            account=request_account(request),
+            instrument=instrument,
+            params=params,
+            client_order_id=key,
+            tag=tag,
         )
         answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(OrderOutputSerializer(order).data, status=answer)
@@ -146,7 +153,7 @@ class OrderCreateApi(APIView):
 class OrderDetailApi(APIView):
     @extend_schema(operation_id="orders_retrieve", tags=["orders"], responses={200: OrderOutputSerializer})
     def get(self, request, order_id: int):
-        order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+        order = selectors.order_get_for_user(user=request.user, account=request_account(request), order_id=order_id)
         return Response(OrderOutputSerializer(order).data)
 
 
@@ -171,7 +178,7 @@ class OrderModifyApi(APIView):
         "`order_not_modifiable` when it is not working at the broker.",
     )
     def patch(self, request, order_id: int):
-        order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+        order = selectors.order_get_for_user(user=request.user, account=request_account(request), order_id=order_id)
         codes = {**ORDER_CODES, "non_field_errors": "no_changes"}
         changes = validated(self.InputSerializer, request.data, codes=codes)
         order = services.order_modify(user=request.user, order=order, changes=changes)
@@ -190,7 +197,7 @@ class OrderCancelApi(APIView):
         "or modified) is cancelled right after the answer (`cancel_requested` is true meanwhile).",
     )
     def delete(self, request, order_id: int):
-        order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+        order = selectors.order_get_for_user(user=request.user, account=request_account(request), order_id=order_id)
         order = services.order_cancel(user=request.user, order=order)
         return Response(OrderOutputSerializer(order).data, status=status.HTTP_202_ACCEPTED)
 
@@ -208,7 +215,9 @@ class OrderEventListApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        order = selectors.order_get_for_user(user=self.request.user, order_id=self.kwargs["order_id"])
+        order = selectors.order_get_for_user(
+            user=self.request.user, account=request_account(self.request), order_id=self.kwargs["order_id"]
+        )
         return selectors.order_events(order=order)
 
 
@@ -226,5 +235,5 @@ class OrderCancelAllApi(APIView):
         description="Cancel every live order (those the broker is still answering about right after the answer).",
     )
     def post(self, request):
-        cancelled = services.orders_cancel_all(user=request.user)
+        cancelled = services.orders_cancel_all(user=request.user, account=request_account(request))
         return Response(self.OutputSerializer({"cancelled": cancelled}).data, status=status.HTTP_202_ACCEPTED)

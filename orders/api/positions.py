@@ -6,6 +6,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.chosen import request_account
 from core.api import PriceField, StrictSerializer, validated
 from core.schema import ERRORS
 from marketdata.api import SymbolKeyField
@@ -38,7 +39,9 @@ class TradeListApi(ListAPIView):
 
     def get_queryset(self):
         query = validated(self.FilterSerializer, self.request.query_params)
-        return selectors.trades_for_user(user=self.request.user, symbol=query.get("symbol", ""))
+        return selectors.trades_for_user(
+            user=self.request.user, account=request_account(self.request), symbol=query.get("symbol", "")
+        )
 
 
 class PositionListApi(ListAPIView):
@@ -72,7 +75,9 @@ class PositionListApi(ListAPIView):
 
     def get_queryset(self):
         query = validated(self.FilterSerializer, self.request.query_params)
-        return selectors.positions_for_user(user=self.request.user, include_closed=not query["open"])
+        return selectors.positions_for_user(
+            user=self.request.user, account=request_account(self.request), include_closed=not query["open"]
+        )
 
 
 class PositionCloseApi(APIView):
@@ -93,5 +98,7 @@ class PositionCloseApi(APIView):
         if "symbol" in data:
             exchange, symbol = data["symbol"]
             instrument = instrument_get_by_key(exchange=exchange, symbol=symbol)
-        orders = services.positions_close(user=request.user, instrument=instrument, product=data.get("product"))
+        orders = services.positions_close(
+            user=request.user, account=request_account(request), instrument=instrument, product=data.get("product")
+        )
         return Response(OrdersOutputSerializer({"orders": orders}).data, status=status.HTTP_202_ACCEPTED)

@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import trading_account_for
+from accounts.chosen import request_account
 from core.api import OwnerAction, StrictSerializer, validated
 from core.errors import NotFound
 from core.schema import ERRORS
@@ -18,7 +18,7 @@ from .serializers import OrderOutputSerializer
 
 
 def _account(request):
-    account = trading_account_for(request.user)
+    account = request_account(request)
     if account is None:
         raise NotFound("You have no trading account yet.", code="no_trading_account")
     return account

@@ -299,6 +299,14 @@ class AccountBooks:
             self._change("open_orders", max(0, open_orders))
             self._change("open_order_value", max(ZERO, open_value))
 
+    def positions_clear(self) -> int:
+        """Close the books' positions without trades (a paper account's reset): no position, no margin
+        blocked for one. Returns how many rows went."""
+        cleared, _ = Position.objects.filter(account_id=self.account_id).delete()
+        self._change("margin_used", ZERO)
+        self._change("positions_held", {})
+        return cleared
+
     def correct_running_totals(self, counted: Counted, now: datetime) -> None:
         """Set the running totals from a recount of the rows (risk_usage_verify)."""
         self._change("open_orders", counted.open_orders)

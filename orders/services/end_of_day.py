@@ -62,7 +62,7 @@ def mis_positions_close() -> int:
     accounts = Position.objects.filter(product=Product.MIS).exclude(net_quantity=0).values_list("account", flat=True)
     for account in TradingAccount.objects.filter(id__in=set(accounts)).select_related("user"):
         try:
-            count += len(positions_close(user=account.user, product=Product.MIS))
+            count += len(positions_close(user=account.user, account=account, product=Product.MIS))
         except (RuleViolation, InvalidInput) as exc:
             logger.error("square-off for %s failed: %s", account, exc)
     return count

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from accounts.models import TradingAccount
+from accounts.services.trading_accounts import trading_account_create
 from core.errors import InvalidInput, RuleViolation
 from core.formatting import inr
 
@@ -15,24 +16,39 @@ from ..books import ZERO, AccountBooks, money
 from ..models import LedgerEntry
 
 PAISA = Decimal("0.01")
+STARTING_CAPITAL_NOTE = "Starting paper capital"
 CAPITAL_KINDS = [LedgerEntry.Kind.DEPOSIT, LedgerEntry.Kind.WITHDRAWAL, LedgerEntry.Kind.ADJUSTMENT]
 
 
 @transaction.atomic
 def account_open(*, user, starting_funds: Decimal | None = None, always_open: bool | None = None) -> TradingAccount:
-    """The user's paper trading account with its funds (idempotent)."""
-    account, _ = TradingAccount.objects.get_or_create(user=user)
+    """The user's default paper trading account with its funds (idempotent)."""
+    account = TradingAccount.objects.filter(user=user, is_default=True).first()
+    if account is None:
+        account = trading_account_create(user=user)
     if always_open is not None and account.always_open != always_open:
         account.always_open = always_open
         account.save(update_fields=["always_open"])
+    _funds_open(account, starting_funds)
+    return account
+
+
+@transaction.atomic
+def paper_account_open(*, user, name: str) -> TradingAccount:
+    """Another paper account for `user`, with its funds opened as the first account's are."""
+    account = trading_account_create(user=user, name=name, mode=TradingAccount.Mode.PAPER)
+    _funds_open(account, None)
+    return account
+
+
+def _funds_open(account: TradingAccount, starting_funds: Decimal | None) -> None:
     if AccountBooks.open(account):
         amount = settings.PAPER_STARTING_FUNDS if starting_funds is None else Decimal(starting_funds)
         if amount:
             with AccountBooks.locked(account.id) as books:
-                books.deposit(amount, note="Starting paper capital")
+                books.deposit(amount, note=STARTING_CAPITAL_NOTE)
     elif starting_funds is not None:
         funds_set_capital(account=account, amount=Decimal(starting_funds))
-    return account
 
 
 def funds_set_capital(*, account: TradingAccount, amount: Decimal) -> Decimal:

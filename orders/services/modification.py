@@ -7,6 +7,8 @@ queues a task that asks the broker; the broker's answer settles it
 
 from django.db.models import Q
 
+from accounts.models import TradingAccount
+from accounts.selectors import default_account_for
 from core.errors import Conflict, InvalidInput, RuleViolation
 from marketdata.quotes import is_stale, quotes_get
 from risk.checking import risk_refusal
@@ -184,11 +186,15 @@ def send_queued_cancel(books: AccountBooks, order: Order) -> None:
     # otherwise it ended meanwhile (filled, rejected): nothing left to cancel
 
 
-def orders_cancel_all(*, user) -> list[Order]:
+def orders_cancel_all(*, user, account: TradingAccount | None = None, reason: str = "Cancelled by user") -> list[Order]:
+    """Cancel the working orders of `account` (one of the user's; None: their default account)."""
+    account = account or default_account_for(user)
+    working = Order.objects.filter(user=user, account=account)
+    working = working.exclude(Q(status__in=TERMINAL) | Q(status=OrderStatus.CANCEL_PENDING))
     cancelled = []
-    for order in Order.objects.filter(user=user).exclude(Q(status__in=TERMINAL) | Q(status=OrderStatus.CANCEL_PENDING)):
+    for order in working:
         try:
-            cancelled.append(order_cancel(user=user, order=order))
+            cancelled.append(order_cancel(user=user, order=order, reason=reason))
         except Conflict:
             continue  # in flight at the broker (submitted, being modified): the trader sees it in the list
     return cancelled

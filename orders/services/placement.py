@@ -13,7 +13,7 @@ from django.db import IntegrityError
 from django.db.models import F, Sum
 
 from accounts.models import TradingAccount
-from accounts.selectors import trading_account_for
+from accounts.selectors import default_account_for
 from core import clock
 from core.db import get_or_none
 from core.errors import Conflict, DomainError, NotFound, RuleViolation
@@ -50,15 +50,22 @@ def order_place(
     client_order_id: str | None = None,
     tag: str = "",
     source: str = "api",
+    account: TradingAccount | None = None,
 ) -> tuple[Order, bool]:
-    """Returns (order, created).
+    """Returns (order, created). The order is for `account` (one of the user's; None: their default).
 
     The same client_order_id with the same request returns the first order and
     creates nothing; with a different request it is a Conflict.
     """
     try:
         order, created = _place(
-            user=user, instrument=instrument, params=params, client_order_id=client_order_id, tag=tag, source=source
+            user=user,
+            account=account,
+            instrument=instrument,
+            params=params,
+            client_order_id=client_order_id,
+            tag=tag,
+            source=source,
         )
     except DomainError as exc:
         order_metrics.order_refused(exc.code)
@@ -68,10 +75,10 @@ def order_place(
     return order, created
 
 
-def _place(*, user, instrument, params, client_order_id, tag, source) -> tuple[Order, bool]:
-    account = _account_of(user)
+def _place(*, user, account, instrument, params, client_order_id, tag, source) -> tuple[Order, bool]:
+    account = _account_of(user, account)
     fingerprint = _fingerprint(instrument, params, tag)
-    if client_order_id and (existing := _existing_for_key(user, client_order_id, fingerprint)):
+    if client_order_id and (existing := _existing_for_key(user, account, client_order_id, fingerprint)):
         return _repeat(existing), False
     quote = _check_order(account, instrument, params)
     request = dict(user=user, account=account, instrument=instrument, params=params, quote=quote)
@@ -79,7 +86,7 @@ def _place(*, user, instrument, params, client_order_id, tag, source) -> tuple[O
         return _reserve_and_store(**request, key=client_order_id, fingerprint=fingerprint, tag=tag, source=source)
     except IntegrityError:
         # Lost a race for the same key in a way the lock did not serialise (no account row yet).
-        existing = client_order_id and _existing_for_key(user, client_order_id, fingerprint)
+        existing = client_order_id and _existing_for_key(user, account, client_order_id, fingerprint)
         if not existing:
             raise
         return _repeat(existing), False
@@ -92,8 +99,10 @@ def _repeat(existing: Order) -> Order:
     return existing
 
 
-def _account_of(user) -> TradingAccount:
-    account = trading_account_for(user)
+def _account_of(user, account: TradingAccount | None) -> TradingAccount:
+    if account is not None and account.user_id != user.pk:
+        raise NotFound(f"You have no trading account #{account.pk}.", code="account_not_found")
+    account = account or default_account_for(user)
     if account is None:
         raise RuleViolation("You have no trading account yet.", code="no_trading_account")
     return account
@@ -105,8 +114,16 @@ def _fingerprint(instrument: Instrument, params: OrderParams, tag: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _existing_for_key(user, key: str, fingerprint: str) -> Order | None:
+def _existing_for_key(user, account: TradingAccount, key: str, fingerprint: str) -> Order | None:
     existing = get_or_none(Order.objects.filter(user=user, client_order_id=key))
+    if existing is not None and existing.account_id != account.id:
+        # client_order_id is unique per user: used on another of their accounts, it is taken, and that
+        # account's order is not shown through this one.
+        raise Conflict(
+            f"client_order_id {key!r} was already used for an order of another of your accounts.",
+            code="idempotency_key_reused",
+            field="client_order_id",
+        )
     if existing is not None and existing.request_fingerprint != fingerprint:
         raise Conflict(
             f"client_order_id {key!r} was already used for a different order (#{existing.id}).",
@@ -135,7 +152,7 @@ def _reserve_and_store(
 ) -> tuple[Order, bool]:
     with AccountBooks.locked(account.id) as books:
         # Checked again under the lock: concurrent requests with one key queue here.
-        if key and (existing := _existing_for_key(user, key, fingerprint)):
+        if key and (existing := _existing_for_key(user, account, key, fingerprint)):
             return existing, False
         # The profile and the account's row as they are now, in one read under the lock a switch between
         # paper and live takes too: the mode read here is the one the order is stored under.
@@ -253,9 +270,16 @@ def _opening_quantity(account: TradingAccount, instrument: Instrument, params: O
     return params.quantity - min(params.quantity, closable)
 
 
-def positions_close(*, user, instrument: Instrument | None = None, product: str | None = None) -> list[Order]:
-    """Square off: a MARKET order against each matching open position, for what is not already being closed."""
-    account = TradingAccount.objects.filter(user=user).first()
+def positions_close(
+    *,
+    user,
+    instrument: Instrument | None = None,
+    product: str | None = None,
+    account: TradingAccount | None = None,
+) -> list[Order]:
+    """Square off: a MARKET order against each matching open position of `account` (None: the user's default),
+    for what is not already being closed."""
+    account = account or default_account_for(user)
     if account is None:
         return []
     positions = Position.objects.filter(account=account).exclude(net_quantity=0).select_related("instrument")
@@ -283,7 +307,12 @@ def positions_close(*, user, instrument: Instrument | None = None, product: str 
             trigger_price=None,
         )
         order, _ = order_place(
-            user=user, instrument=position.instrument, params=params, tag="square-off", source=SQUARE_OFF_SOURCE
+            user=user,
+            account=account,
+            instrument=position.instrument,
+            params=params,
+            tag="square-off",
+            source=SQUARE_OFF_SOURCE,
         )
         orders.append(order)
     return orders

@@ -39,8 +39,8 @@ def kill_switch_activate(*, account: TradingAccount, actor: str, square_off: boo
     """HALT the account (cancels only), cancel every open order and, if asked, square everything off."""
     with AccountBooks.locked(account.id):  # under the account's lock: no order slips in between
         kill_switch_engage(account_id=account.id, actor=actor, square_off=square_off, by_admin=by_admin)
-    cancelled = orders_cancel_all(user=account.user)
-    closing = positions_close(user=account.user) if square_off else []
+    cancelled = orders_cancel_all(user=account.user, account=account)
+    closing = positions_close(user=account.user, account=account) if square_off else []
     events.publish(KillSwitchActivated(account_id=account.id, actor=actor, square_off=square_off))
     return KillSwitchResult(cancelled, closing)
 
@@ -107,5 +107,5 @@ def _loss_limit_reached(profile: RiskProfile) -> bool:
     events.publish(reached)
     if profile.square_off_on_daily_loss:
         account = TradingAccount.objects.select_related("user").get(id=profile.account_id)
-        positions_close(user=account.user)
+        positions_close(user=account.user, account=account)
     return True

@@ -20,7 +20,7 @@ from core.htmx import answer, flash
 
 from .. import selectors, services
 from ..models import TERMINAL, Order, OrderStatus
-from .common import CANCELLABLE, ORDER_BOOK_SIZE, ORDERS_CHANGED, PENDING, not_found
+from .common import CANCELLABLE, ORDER_BOOK_SIZE, ORDERS_CHANGED, PENDING, not_found, request_account
 from .ticket_state import TicketState, ticket_context
 
 NOTICE_TEMPLATE = "orders/_order_notice.html"
@@ -34,8 +34,8 @@ def unfilled_at_end(order: Order) -> int:
     return order.quantity - order.filled_quantity if order.status in ENDED_UNFILLED else 0
 
 
-def _order_rows(user) -> list[dict]:
-    orders = selectors.order_list_for_user(user=user)[:ORDER_BOOK_SIZE]
+def _order_rows(request) -> list[dict]:
+    orders = selectors.order_list_for_user(user=request.user, account=request_account(request))[:ORDER_BOOK_SIZE]
     return [
         {
             "order": o,
@@ -49,7 +49,7 @@ def _order_rows(user) -> list[dict]:
 
 
 def _book_context(request) -> dict:
-    rows = _order_rows(request.user)
+    rows = _order_rows(request)
     return {
         "rows": rows,
         "working_count": sum(1 for r in rows if r["can_cancel"]),
@@ -121,7 +121,7 @@ def notice_answer(request, order: Order, about: str, *, redirect_to: str, retarg
 @require_GET
 def order_notice_partial(request, order_id: int):
     try:
-        order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+        order = selectors.order_get_for_user(user=request.user, account=request_account(request), order_id=order_id)
     except NotFound:
         return not_found(request)
     about = "modify" if request.GET.get("about") == "modify" else "cancel"
@@ -135,7 +135,7 @@ def order_cancel_view(request, order_id: int):
     back = request.POST.get("next") == "detail"
     redirect_to = reverse("orders:order-detail", args=[order_id]) if back else "orders:orders"
     try:
-        order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+        order = selectors.order_get_for_user(user=request.user, account=request_account(request), order_id=order_id)
     except NotFound:
         return not_found(request)
     try:
@@ -148,7 +148,7 @@ def order_cancel_view(request, order_id: int):
 @login_required
 @require_POST
 def orders_cancel_all_view(request):
-    cancelled = services.orders_cancel_all(user=request.user)
+    cancelled = services.orders_cancel_all(user=request.user, account=request_account(request))
     if cancelled:
         count = len(cancelled)
         message = f"Cancel requested for {count} order{'s' if count != 1 else ''}: the book shows each as it ends."

@@ -4,12 +4,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
+from accounts.chosen import request_account
+
 from .. import selectors
 from ..models import OrderType, Position
 
 
-def _order_lines(user, instrument_id: int) -> list[dict]:
-    orders = selectors.order_list_for_user(user=user, open_only=True).filter(instrument_id=instrument_id)
+def _order_lines(user, account, instrument_id: int) -> list[dict]:
+    orders = selectors.order_list_for_user(user=user, account=account, open_only=True)
+    orders = orders.filter(instrument_id=instrument_id)
     lines = []
     for o in orders:
         pending = o.quantity - o.filled_quantity
@@ -29,8 +32,10 @@ def _order_lines(user, instrument_id: int) -> list[dict]:
     return lines
 
 
-def _position_lines(user, instrument_id: int) -> list[dict]:
-    held = Position.objects.filter(account__user=user, instrument_id=instrument_id).exclude(net_quantity=0)
+def _position_lines(account, instrument_id: int) -> list[dict]:
+    if account is None:
+        return []
+    held = Position.objects.filter(account=account, instrument_id=instrument_id).exclude(net_quantity=0)
     return [
         {
             "kind": "position",
@@ -46,5 +51,6 @@ def _position_lines(user, instrument_id: int) -> list[dict]:
 @require_GET
 def chart_lines(request, instrument_id: int):
     """{"lines": [{kind, side, price, label}]}: prices as decimal strings, like the API."""
-    lines = _order_lines(request.user, instrument_id) + _position_lines(request.user, instrument_id)
+    account = request_account(request)
+    lines = _order_lines(request.user, account, instrument_id) + _position_lines(account, instrument_id)
     return JsonResponse({"lines": lines})

@@ -1,6 +1,6 @@
 """What the dashboard's order views share: sizes, the statuses that offer actions, small lookups."""
 
-from accounts.selectors import trading_account_for
+from accounts.chosen import request_account
 from core.errors import NotFound
 from core.forms import split_errors
 from core.views import not_found
@@ -26,15 +26,15 @@ __all__ = [
     "TRADES_SHOWN",
     "funds_or_none",
     "not_found",
+    "request_account",
     "split_errors",
-    "trading_account_for",
     "with_value",
 ]
 
 
-def funds_or_none(user):
+def funds_or_none(request):
     try:
-        return selectors.funds_for_user(user=user)
+        return selectors.funds_for_user(user=request.user, account=request_account(request))
     except NotFound:
         return None  # no trading account yet: the page says so
 

@@ -17,7 +17,7 @@ from ..forms import ModifyForm
 from ..latency import order_latency
 from ..models import Order, OrderStatus, OrderType
 from .book import notice_answer
-from .common import CANCELLABLE, PENDING, not_found, split_errors, with_value
+from .common import CANCELLABLE, PENDING, not_found, request_account, split_errors, with_value
 
 MODIFY_FIELDS = ("quantity", "order_type", "price", "trigger_price")
 MODIFY_TEMPLATE = "orders/_modify_form.html"
@@ -85,7 +85,7 @@ def _detail_context(order: Order) -> dict:
 @require_GET
 def order_detail(request, order_id: int):
     try:
-        order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+        order = selectors.order_get_for_user(user=request.user, account=request_account(request), order_id=order_id)
     except NotFound:
         return not_found(request)
     template = "orders/_order_detail_body.html" if is_htmx(request) else "orders/order_detail.html"
@@ -124,7 +124,7 @@ def _modify(request, order: Order, data: dict) -> Order:
 def order_modify_view(request, order_id: int):
     """GET: the inline modify form for one order. POST: ask for the change."""
     try:
-        order = selectors.order_get_for_user(user=request.user, order_id=order_id)
+        order = selectors.order_get_for_user(user=request.user, account=request_account(request), order_id=order_id)
     except NotFound:
         return not_found(request)
     if request.method == "GET":

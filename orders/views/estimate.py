@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from accounts.selectors import trading_account_for
+from accounts.chosen import request_account
 from core.errors import DomainError
 from core.formatting import plain_number, price, quantity
 from core.forms import form_errors
@@ -103,8 +103,7 @@ def _shape_refusal(params: OrderParams, instrument) -> DomainError | None:
     return None
 
 
-def estimate_for(user, instrument, data: dict) -> Estimate:
-    account = trading_account_for(user)
+def estimate_for(account, instrument, data: dict) -> Estimate:
     if account is None:
         return Estimate()
     available = Funds.objects.get(account_id=account.id).available  # fresh: the cached account may hold old funds
@@ -138,5 +137,5 @@ def ticket_estimate(request):
     except (ValueError, DomainError):
         return render(request, ESTIMATE_TEMPLATE, {"estimate": Estimate()})
     data = {field: request.GET[field].strip()[:64] for field in ESTIMATE_FIELDS if field in request.GET}
-    estimate = estimate_for(request.user, instrument, data)
+    estimate = estimate_for(request_account(request), instrument, data)
     return render(request, ESTIMATE_TEMPLATE, {"estimate": estimate})

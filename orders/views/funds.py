@@ -11,17 +11,17 @@ from core.htmx import answer
 
 from .. import selectors, services
 from ..forms import FundsForm
-from .common import LEDGER_SHOWN, ORDERS_CHANGED, funds_or_none, split_errors, trading_account_for
+from .common import LEDGER_SHOWN, ORDERS_CHANGED, funds_or_none, request_account, split_errors
 
 FORM_TEMPLATE = "orders/_funds_body.html"
 
 
 def _funds_context(request, **form) -> dict:
-    account = trading_account_for(request.user)
+    account = request_account(request)
     return {
         "account": account,
-        "funds": funds_or_none(request.user),
-        "ledger": selectors.ledger_for_user(user=request.user)[:LEDGER_SHOWN],
+        "funds": funds_or_none(request),
+        "ledger": selectors.ledger_for_user(user=request.user, account=request_account(request))[:LEDGER_SHOWN],
         "ledger_shown": LEDGER_SHOWN,
         "can_move": bool(account and account.mode == account.Mode.PAPER),
         "form_values": form.get("values", {}),
@@ -38,7 +38,7 @@ def funds_page(request):
 
 
 def _move(request, data: dict) -> str:
-    account = trading_account_for(request.user)
+    account = request_account(request)
     if account is None:
         raise RuleViolation("You have no trading account yet.", code="no_trading_account")
     form = FundsForm(data)

@@ -6,11 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.chosen import request_account
+
 from .. import selectors
 
 
 def _holdings_context(request) -> dict:
-    holdings = selectors.holdings_for_user(user=request.user)
+    holdings = selectors.holdings_for_user(user=request.user, account=request_account(request))
     priced = [h for h in holdings if h.ltp is not None]
     invested = sum((h.invested for h in holdings), Decimal(0))
     current = sum((h.current_value for h in priced), Decimal(0))

@@ -11,14 +11,14 @@ from marketdata.selectors import instrument_get
 
 from .. import selectors, services
 from ..models import Order, Product
-from .common import ORDERS_CHANGED, TRADES_SHOWN, funds_or_none, with_value
+from .common import ORDERS_CHANGED, TRADES_SHOWN, funds_or_none, request_account, with_value
 
 
 def _positions_context(request) -> dict:
-    views = selectors.positions_for_user(user=request.user)
+    views = selectors.positions_for_user(user=request.user, account=request_account(request))
     # Open positions first; closed ones (today's round trips) after them, each group by symbol.
     views.sort(key=lambda v: v.position.net_quantity == 0)
-    funds = funds_or_none(request.user)
+    funds = funds_or_none(request)
     return {
         "positions": views,
         "has_open": any(v.position.net_quantity for v in views),
@@ -27,14 +27,15 @@ def _positions_context(request) -> dict:
     }
 
 
-def _trades(user) -> list:
-    return with_value(selectors.trades_for_user(user=user)[:TRADES_SHOWN])
+def _trades(request) -> list:
+    trades = selectors.trades_for_user(user=request.user, account=request_account(request))
+    return with_value(trades[:TRADES_SHOWN])
 
 
 @login_required
 @require_GET
 def positions_page(request):
-    context = {**_positions_context(request), "trades": _trades(request.user), "trades_shown": TRADES_SHOWN}
+    context = {**_positions_context(request), "trades": _trades(request), "trades_shown": TRADES_SHOWN}
     return render(request, "orders/positions.html", context)
 
 
@@ -47,7 +48,7 @@ def positions_partial(request):
 @login_required
 @require_GET
 def trades_partial(request):
-    return render(request, "orders/_trades.html", {"trades": _trades(request.user), "trades_shown": TRADES_SHOWN})
+    return render(request, "orders/_trades.html", {"trades": _trades(request), "trades_shown": TRADES_SHOWN})
 
 
 def _square_off_answer(request, orders: list[Order], nothing: str):
@@ -71,7 +72,9 @@ def position_close_view(request):
         product = request.POST.get("product", "")
         if product not in Product.values:
             raise InvalidInput("Choose a product.", code="invalid_product", field="product")
-        orders = services.positions_close(user=request.user, instrument=instrument, product=product)
+        orders = services.positions_close(
+            user=request.user, account=request_account(request), instrument=instrument, product=product
+        )
     except ValueError:
         return _square_off_error(request, InvalidInput("Choose a position to square off."))
     except DomainError as exc:
@@ -83,7 +86,7 @@ def position_close_view(request):
 @require_POST
 def positions_close_all_view(request):
     try:
-        orders = services.positions_close(user=request.user)
+        orders = services.positions_close(user=request.user, account=request_account(request))
     except DomainError as exc:
         return _square_off_error(request, exc)
     return _square_off_answer(request, orders, "No open position to square off.")

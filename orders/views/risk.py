@@ -12,14 +12,14 @@ from risk.services import trading_state_reactivate
 
 from ..selectors import risk_overview_of
 from ..services.risk_actions import kill_switch_activate
-from .common import ORDERS_CHANGED, trading_account_for
+from .common import ORDERS_CHANGED, request_account
 
 PANEL_TEMPLATE = "orders/_risk_panel.html"
 HISTORY_SHOWN = 20
 
 
 def _context(request, **extra) -> dict:
-    account = trading_account_for(request.user)
+    account = request_account(request)
     if account is None:
         return {"account": None, **extra}
     overview = risk_overview_of(account.id)
@@ -49,7 +49,7 @@ def risk_panel_partial(request):
 
 def _act(request, action):
     """Run `action(account) -> message` and answer with the panel and the message (or the refusal)."""
-    account = trading_account_for(request.user)
+    account = request_account(request)
     try:
         if account is None:
             raise DomainError("You have no trading account yet.", code="no_trading_account")

@@ -15,7 +15,7 @@ from marketdata.selectors import instrument_get, instrument_get_by_key, instrume
 from .. import services
 from ..forms import TicketForm
 from ..models import Order
-from .common import ORDERS_CHANGED, split_errors
+from .common import ORDERS_CHANGED, request_account, split_errors
 from .ticket_state import PREFILL_FIELDS, TicketState, ticket_context
 
 TICKET_TEMPLATE = "orders/_ticket.html"
@@ -106,6 +106,7 @@ def _place(request, state: TicketState) -> tuple[Order, bool]:
         raise form_refusal(form)
     return services.order_place(
         user=request.user,
+        account=request_account(request),
         instrument=state.instrument,
         params=form.params(),
         client_order_id=state.client_order_id or None,

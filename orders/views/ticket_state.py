@@ -8,7 +8,7 @@ watchlist, position or holding row (pre-filled, with a close button).
 import uuid
 from dataclasses import dataclass
 
-from accounts.selectors import trading_account_for
+from accounts.chosen import request_account
 from core import clock
 from core.clock import ist_date
 from core.errors import DomainError
@@ -122,12 +122,12 @@ def ticket_context(request, state: TicketState) -> dict:
     context = _instrument_context(instrument)
     values = _values(state.data or {}, instrument, [p[0] for p in context["products"]])
     errors = state.errors or {}
-    account = trading_account_for(request.user)
+    account = request_account(request)
     tradable = instrument is not None and not context["not_tradable"]
     return {
         **context,
         **_trading_state(account),
-        "estimate": estimate_for(request.user, instrument, values) if tradable else Estimate(),
+        "estimate": estimate_for(account, instrument, values) if tradable else Estimate(),
         "instrument": instrument,
         "with_search": state.with_search,
         "in_sheet": state.in_sheet,

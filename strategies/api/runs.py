@@ -6,6 +6,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.chosen import request_account
 from core.api import StrictSerializer, iso_utc, validated
 from core.schema import ERRORS
 from marketdata.intervals import INTERVALS
@@ -164,7 +165,9 @@ class RunListCreateApi(ListAPIView):
         for name in ("page", "page_size"):
             query.pop(name, None)
         f = validated(self.FilterSerializer, query, codes={"status": "invalid_status"})
-        return selectors.run_list_for_user(user=self.request.user, status=f.get("status", ""))
+        return selectors.run_list_for_user(
+            user=self.request.user, account=request_account(self.request), status=f.get("status", "")
+        )
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
@@ -183,7 +186,7 @@ class RunListCreateApi(ListAPIView):
     def post(self, request):
         data = RunCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        run = run_services.run_create(user=request.user, **data.validated_data)
+        run = run_services.run_create(user=request.user, account=request_account(request), **data.validated_data)
         return Response(run_summary(run), status=status.HTTP_201_CREATED)
 
 
@@ -194,7 +197,9 @@ class RunDetailApi(APIView):
         responses={200: RunDetailSerializer, 404: ERRORS[404]},
     )
     def get(self, request, run_id: int):
-        return Response(run_detail(selectors.run_get_for_user(user=request.user, run_id=run_id)))
+        return Response(
+            run_detail(selectors.run_get_for_user(user=request.user, account=request_account(request), run_id=run_id))
+        )
 
 
 class RunStopApi(APIView):
@@ -207,5 +212,5 @@ class RunStopApi(APIView):
         "when it had already stopped or failed.",
     )
     def post(self, request, run_id: int):
-        run = selectors.run_get_for_user(user=request.user, run_id=run_id)
+        run = selectors.run_get_for_user(user=request.user, account=request_account(request), run_id=run_id)
         return Response(run_summary(run_services.run_stop(user=request.user, run=run)))

@@ -17,9 +17,9 @@ from decimal import Decimal
 
 from django.db import DatabaseError
 
-from accounts.selectors import trading_account_for
+from accounts.selectors import account_get_for_user, default_account_for
 from core import clock
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from marketdata.intervals import from_epoch, interval_delta
 from marketdata.models import Candle
 from orders import services as order_services
@@ -134,8 +134,16 @@ class LiveRun:
         ):
             ctx.cancel(order)
 
+    def _account(self):
+        if self.row.account_id is None:
+            return default_account_for(self.row.user)
+        try:
+            return account_get_for_user(user=self.row.user, account_id=self.row.account_id)
+        except NotFound:
+            return None
+
     def _check_account(self) -> None:
-        account = trading_account_for(self.row.user)
+        account = self._account()
         if account is None or account.mode != self.row.account_mode:
             raise RuntimeError(
                 f"the account is no longer {self.row.account_mode}: the run stops rather than trade "
@@ -154,6 +162,7 @@ class LiveRun:
         try:
             order, _ = order_services.order_place(
                 user=self.row.user,
+                account=self._account(),
                 instrument=ctx.instrument,
                 params=params,
                 client_order_id=key,
@@ -170,7 +179,8 @@ class LiveRun:
         return order
 
     def available_funds(self) -> Decimal:
-        funds = Funds.objects.filter(account__user=self.row.user).first()
+        account = self._account()
+        funds = Funds.objects.filter(account=account).first() if account is not None else None
         return funds.available if funds else Decimal(0)
 
     def positions_value(self) -> Decimal:

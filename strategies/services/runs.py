@@ -8,7 +8,8 @@ from contextlib import suppress
 
 from django.db import transaction
 
-from accounts.selectors import trading_account_for
+from accounts.models import TradingAccount
+from accounts.selectors import default_account_for
 from core import clock
 from core.errors import Conflict, DomainError, RuleViolation
 from core.events import publish
@@ -69,14 +70,17 @@ def run_spec(*, strategy, params=None, symbols, interval, sizing=None, product=N
     }
 
 
-def run_create(*, user, **inputs) -> StrategyRun:
+def run_create(*, user, account: TradingAccount | None = None, **inputs) -> StrategyRun:
+    """A run on `account` (one of the user's; None: their default)."""
     spec = run_spec(**inputs)
-    account = trading_account_for(user)
+    account = account if account is not None and account.user_id == user.pk else default_account_for(user)
     if account is None:
         raise RuleViolation("You have no trading account yet.", code="no_trading_account")
     if StrategyRun.objects.filter(user=user, status__in=ACTIVE).count() >= conf.max_runs():
         raise RuleViolation(f"At most {conf.max_runs()} strategy runs at once; stop one first.", code="too_many_runs")
-    return StrategyRun.objects.create(user=user, account_mode=account.mode, started_at=clock.now(), **spec)
+    return StrategyRun.objects.create(
+        user=user, account=account, account_mode=account.mode, started_at=clock.now(), **spec
+    )
 
 
 def run_stop(*, user, run: StrategyRun) -> StrategyRun:

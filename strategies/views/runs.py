@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.chosen import request_account
 from core.errors import DomainError
 from core.forms import domain_error_split
 from core.htmx import is_htmx
@@ -33,9 +34,9 @@ def run_inputs(post) -> dict:
     }
 
 
-def runs_rows(user) -> list[dict]:
+def runs_rows(request) -> list[dict]:
     rows = []
-    for run in selectors.run_list_for_user(user=user)[:LIST_SIZE]:
+    for run in selectors.run_list_for_user(user=request.user, account=request_account(request))[:LIST_SIZE]:
         shown = selectors.run_shown_status(run)
         rows.append(
             {"run": run, "status": shown, "active": run.status in ACTIVE, "positions": selectors.run_positions(run)}
@@ -50,7 +51,7 @@ def runs_page(request):
     if request.method == "POST":
         values = {**RUN_DEFAULTS, **request.POST.dict()}
         try:
-            run_services.run_create(user=request.user, **run_inputs(request.POST))
+            run_services.run_create(user=request.user, account=request_account(request), **run_inputs(request.POST))
             return redirect("strategies:home")
         except DomainError as exc:
             errors, top = domain_error_split(exc, SHOWN, prefixes=PARAMS)
@@ -58,7 +59,7 @@ def runs_page(request):
     context = {
         **form_context(values, errors),
         "top_errors": top,
-        "runs": runs_rows(request.user),
+        "runs": runs_rows(request),
         "products": ("CNC", "MIS", "NRML"),
     }
     return render(request, "strategies/runs.html", context, status=status)
@@ -67,18 +68,18 @@ def runs_page(request):
 @login_required
 @require_GET
 def runs_partial(request):
-    return render(request, "strategies/_runs.html", {"runs": runs_rows(request.user)})
+    return render(request, "strategies/_runs.html", {"runs": runs_rows(request)})
 
 
 @login_required
 @require_POST
 def run_stop(request, run_id: int):
     try:
-        run = selectors.run_get_for_user(user=request.user, run_id=run_id)
+        run = selectors.run_get_for_user(user=request.user, account=request_account(request), run_id=run_id)
         run_services.run_stop(user=request.user, run=run)
     except DomainError as exc:
         if exc.status_code == 404:
             return render(request, "errors/404.html", status=404)
     if is_htmx(request):
-        return render(request, "strategies/_runs.html", {"runs": runs_rows(request.user)})
+        return render(request, "strategies/_runs.html", {"runs": runs_rows(request)})
     return redirect("strategies:home")

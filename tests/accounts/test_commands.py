@@ -4,6 +4,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from accounts.models import User
+from accounts.selectors import default_account_for
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def test_seed_demo_is_idempotent():
     assert authenticate(username="demo", password="demo-pass-123") is not None
     assert (Instrument.objects.count(), Candle.objects.count(), WatchlistItem.objects.count()) == counts
     demo = User.objects.get(username="demo")
-    assert demo.trading_account.always_open and counts[0] == 67 and counts[2] == 7
+    assert default_account_for(demo).always_open and counts[0] == 67 and counts[2] == 7
 
 
 @override_settings(DEBUG=False, DEMO_PASSWORD="demo-pass-123")
@@ -53,7 +54,7 @@ def test_create_trader_opens_a_paper_account_with_the_default_capital():
     from decimal import Decimal
 
     call_command("create_trader", "ravi", "--password", "ravi-password-1")
-    account = User.objects.get(username="ravi").trading_account
+    account = default_account_for(User.objects.get(username="ravi"))
     assert account.mode == "paper" and account.funds.cash == Decimal("1000000")
 
 
@@ -64,7 +65,7 @@ def test_create_trader_funds_are_idempotent_and_adjusted_through_the_ledger():
 
     call_command("create_trader", "meera", "--password", "meera-password-1", "--funds", "5,00,000")
     call_command("create_trader", "meera", "--password", "meera-password-1", "--funds", "5,00,000")
-    funds = User.objects.get(username="meera").trading_account.funds
+    funds = default_account_for(User.objects.get(username="meera")).funds
     assert funds.cash == Decimal("500000") and LedgerEntry.objects.filter(account=funds.account).count() == 1
     call_command("create_trader", "meera", "--password", "meera-password-1", "--funds", "750000.50")
     funds.refresh_from_db()

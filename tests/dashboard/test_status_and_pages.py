@@ -9,6 +9,7 @@ import pytest
 from django.test import override_settings
 
 from accounts.models import TradingAccount
+from accounts.selectors import default_account_for
 from core.clock import IST
 from dashboard.context_processors import feed_badge, feed_cache_clear
 from marketdata.demo import demo_instruments_import
@@ -209,7 +210,7 @@ def test_the_status_strip_refreshes_on_its_own(client, trader):
 
 def test_holdings_show_cost_value_pnl_and_day_change(client, trader, market):
     sbin = market["SBIN-EQ"]
-    account_id = trader.trading_account.id
+    account_id = default_account_for(trader).id
     fill(account_id, sbin, product="CNC", side="BUY", quantity=10, price=Decimal("800.05"))
     fill(account_id, sbin, product="MIS", side="BUY", quantity=3, price=Decimal("801"))  # not a holding
     html = client.get("/trading/holdings/").content.decode()
@@ -247,7 +248,7 @@ def test_the_estimate_is_what_the_order_blocks_and_says_why(client, trader, mark
 
 def test_the_estimate_says_which_part_closes_a_position(client, trader, market):
     sbin = market["SBIN-EQ"]
-    fill(trader.trading_account.id, sbin, product="MIS", side="BUY", quantity=4, price=Decimal("800"))
+    fill(default_account_for(trader).id, sbin, product="MIS", side="BUY", quantity=4, price=Decimal("800"))
     html = estimate(client, sbin, side="SELL", quantity="10", order_type="LIMIT", price="810", product="MIS")
     assert "4 of 10 close your position and block nothing." in html
     assert 'data-testid="ticket-margin">₹972.00<' in html  # the 6 that open a short: 6 x 810 x 20%
@@ -293,7 +294,7 @@ def test_a_modification_shows_old_and_new_values_in_the_history(client, trader, 
 def test_the_chart_gets_the_traders_own_working_orders_and_position(client, trader, market):
     sbin = market["SBIN-EQ"]
     services.order_place(user=trader, instrument=sbin, params=limit(quantity=2, price="750.5"))
-    fill(trader.trading_account.id, sbin, product="CNC", side="BUY", quantity=5, price=Decimal("790"))
+    fill(default_account_for(trader).id, sbin, product="CNC", side="BUY", quantity=5, price=Decimal("790"))
     lines = client.get(f"/trading/chart/{sbin.id}/lines/").json()["lines"]
     assert [(line["kind"], line["price"], line["label"]) for line in lines] == [
         ("order", "750.500000", "BUY 2 LIMIT"),

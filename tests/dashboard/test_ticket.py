@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from accounts.selectors import default_account_for
 from orders.models import Order, OrderStatus
 from orders.services.risk_actions import kill_switch_activate
 from risk.models import TradingState
@@ -60,7 +61,7 @@ def test_after_a_sell_the_ticket_keeps_side_type_and_product(client, trader, mar
 
 
 def test_a_refused_order_gives_the_ticket_a_new_key_so_the_fix_places(client, trader, market):
-    profile = risk_profile_for(trader.trading_account.id)
+    profile = risk_profile_for(default_account_for(trader).id)
     profile.max_quantity_equity = 5
     profile.save()
     refused = client.post(PLACE, ticket(market["SBIN-EQ"], quantity="10", client_order_id="web-k1"), **HTMX)
@@ -126,7 +127,7 @@ def test_valid_inputs_have_no_field_errors(client, trader, market):
 def test_a_halted_account_says_so_in_the_top_bar_and_its_ticket_cannot_submit(client, trader, market):
     html = client.get("/").content.decode()
     assert 'data-testid="risk-status"' not in html and 'data-risk-state="ACTIVE"' in html
-    kill_switch_activate(account=trader.trading_account, actor="user:t", square_off=False)
+    kill_switch_activate(account=default_account_for(trader), actor="user:t", square_off=False)
     for path in ("/", "/trading/orders/", "/trading/positions/", "/market/instruments/NSE/SBIN-EQ/"):
         html = client.get(path).content.decode()
         assert re.search(r'data-testid="risk-status"[^>]*>\s*HALTED', html), path
@@ -134,14 +135,14 @@ def test_a_halted_account_says_so_in_the_top_bar_and_its_ticket_cannot_submit(cl
     html = client.get("/trading/orders/ticket/", {"instrument_id": market["SBIN-EQ"].id, "sheet": "1"}).content.decode()
     assert re.search(r'data-testid="ticket-submit"[^>]*disabled', html)
     assert 'data-testid="ticket-halted"' in html and "only cancellations" in html
-    trading_state_reactivate(account=trader.trading_account, actor="user:t")  # a paper account: the same day
+    trading_state_reactivate(account=default_account_for(trader), actor="user:t")  # a paper account: the same day
     html = client.get("/trading/orders/ticket/", {"instrument_id": market["SBIN-EQ"].id}).content.decode()
     assert not re.search(r'data-testid="ticket-submit"[^>]*disabled', html)
     assert 'data-testid="risk-status"' not in client.get("/trading/status/").content.decode()
 
 
 def test_a_reducing_account_says_reducing_and_its_ticket_explains(client, trader, market):
-    profile = risk_profile_for(trader.trading_account.id)
+    profile = risk_profile_for(default_account_for(trader).id)
     profile.state, profile.state_reason = TradingState.REDUCING, "Daily loss limit reached"
     profile.save()
     html = client.get("/trading/status/").content.decode()

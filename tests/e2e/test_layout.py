@@ -25,6 +25,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from playwright.sync_api import expect
 
+from accounts.selectors import default_account_for
 from marketdata.selectors import instrument_get_by_key
 from orders.books import AccountBooks, risk_usage_verify
 from orders.models import Order, OrderStatus
@@ -74,7 +75,7 @@ def _executed_order(trader, instrument) -> Order:
 
 def _positions(trader, sbin) -> None:
     """A delivery holding and an intraday position, so Exit and Square off are on the pages."""
-    with AccountBooks.locked(trader.trading_account.id) as books:  # as its callers do
+    with AccountBooks.locked(default_account_for(trader).id) as books:  # as its callers do
         for product, quantity, price in (("CNC", 10, "800.05"), ("MIS", 25, "799.10")):
             books.position_fill(
                 instrument_id=sbin.id,

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from accounts.selectors import default_account_for
 from orders.models import Order, OrderStatus
 from risk.models import TradingState
 from risk.profiles import risk_profile_for
@@ -49,7 +50,7 @@ def test_on_a_phone_the_kill_switch_cancels_open_orders_and_halts_trading(open_p
     expect(page.get_by_test_id("risk-done")).to_contain_text("1 order(s) cancelled")
     expect(page.get_by_test_id("reactivate")).to_be_visible()
     assert Order.objects.get(id=resting_order.id).status == OrderStatus.CANCELLED
-    profile = risk_profile_for(trader.trading_account.id)
+    profile = risk_profile_for(default_account_for(trader).id)
     assert profile.state == TradingState.HALTED and profile.reactivate_after is not None
     expect(page.get_by_test_id("risk-status")).to_have_text("HALTED")  # in the top bar at once
     expect(page.get_by_test_id("reactivate-now")).to_be_visible()  # a paper account: the same day
@@ -60,7 +61,7 @@ def test_on_a_phone_the_kill_switch_cancels_open_orders_and_halts_trading(open_p
 
 
 def test_on_a_desk_the_limits_show_as_bars_that_turn_amber_and_red(open_page, trader, password, resting_order):
-    profile = risk_profile_for(trader.trading_account.id)
+    profile = risk_profile_for(default_account_for(trader).id)
     profile.max_open_orders = 1  # one open order: the bar is full
     profile.save()
     page = open_page(DESK)

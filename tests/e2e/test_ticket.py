@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from accounts.selectors import default_account_for
 from orders import services
 from orders.models import Order, OrderStatus
 from orders.services.risk_actions import kill_switch_activate
@@ -182,7 +183,7 @@ def test_on_a_phone_the_chart_sheet_closes_after_a_sell_and_opens_again_as_it_wa
 
 @pytest.mark.parametrize("size", SIZES)
 def test_a_refused_order_is_fixed_and_placed_from_the_same_ticket(open_page, trader, market, password, size):
-    profile = risk_profile_for(trader.trading_account.id)
+    profile = risk_profile_for(default_account_for(trader).id)
     profile.max_quantity_equity = 5
     profile.save()
     page = open_as(open_page, trader, password, size)
@@ -251,7 +252,7 @@ def test_a_halted_account_shows_halted_everywhere_holds_every_buy_and_sell_and_r
     buy = page.get_by_test_id("watch-row").filter(has_text="SBIN").get_by_test_id("watch-buy")
     expect(buy).to_be_enabled()
     expect(page.get_by_test_id("risk-status")).to_have_count(0)
-    kill_switch_activate(account=trader.trading_account, actor="user:t", square_off=False)
+    kill_switch_activate(account=default_account_for(trader), actor="user:t", square_off=False)
     # The page already open learns it from the top bar's own refresh.
     expect(page.get_by_test_id("risk-status")).to_have_text("HALTED", timeout=NOTICE_WAIT)
     expect(buy).to_be_disabled()

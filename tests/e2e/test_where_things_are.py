@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
+from accounts.selectors import default_account_for
 from marketdata.selectors import instrument_get_by_key
 from orders.models import LedgerEntry
 from orders.services import order_place
@@ -142,7 +143,7 @@ def test_the_smaller_pages_read_plainly(open_page, trader, password, book, size,
     from orders.services.funds import funds_deposit
 
     api_key_create(user=trader, name="my script", scopes=["read", "trade"])
-    funds_deposit(user=trader, account=trader.trading_account, amount=Decimal("25000"))
+    funds_deposit(user=trader, account=default_account_for(trader), amount=Decimal("25000"))
     page = open_page(viewport, touch=size == "phone")
     login(page, trader.username, password)
 

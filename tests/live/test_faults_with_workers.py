@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 
+from accounts.selectors import default_account_for
 from brokers.angelone.adapter import AngelOneBroker
 from brokers.models import BrokerAccount
 from brokers.resilience import breaker_reset_all, breaker_state
@@ -278,7 +279,7 @@ def test_a_full_live_round_trip_through_a_worker(fake, market, live_env, exclusi
     bought = place(user, market["SBIN-EQ"], quantity=4)
     wait_for(lambda: Order.objects.get(id=bought.id).status == OrderStatus.FILLED, 30, "the fill")
     position = Position.objects.get(account__user=user, instrument=market["SBIN-EQ"])
-    broker = AngelOneBroker(user.trading_account)
+    broker = AngelOneBroker(default_account_for(user))
     [theirs] = broker.positions()
     assert (
         (position.net_quantity, position.average_price)
@@ -289,6 +290,6 @@ def test_a_full_live_round_trip_through_a_worker(fake, market, live_env, exclusi
         )
     )
     assert broker.funds().used_margin == Decimal("3200.00")
-    funds = user.trading_account.funds
+    funds = default_account_for(user).funds
     funds.refresh_from_db()
     assert (funds.reserved, funds.margin_used) == (0, Decimal("3200.0000"))

@@ -2,6 +2,7 @@
 
 import pytest
 
+from accounts.selectors import default_account_for
 from brokers.models import BrokerAccount
 from orders.models import ExternalOrder, Notification
 from tests.conftest import jwt_client
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_mode_endpoint_switches_to_live_and_reports_the_brokers_health(trader):
     BrokerAccount.objects.create(
-        account=trader.trading_account, client_code="A1", api_key="k", pin="1", totp_secret="JBSWY3DP"
+        account=default_account_for(trader), client_code="A1", api_key="k", pin="1", totp_secret="JBSWY3DP"
     )
     client = jwt_client(trader)
     assert client.get("/api/v1/account/mode/").json()["mode"] == "paper"
@@ -56,7 +57,7 @@ def test_external_orders_are_listed_only_to_their_owner(trader, market):
     from tests.accounts.factories import UserFactory
 
     ExternalOrder.objects.create(
-        account=trader.trading_account,
+        account=default_account_for(trader),
         broker_order_id="9001",
         symbol="INFY-EQ",
         side="SELL",

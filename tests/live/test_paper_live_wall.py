@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import TradingAccount
+from accounts.selectors import default_account_for
 from brokers import registry
 from brokers.models import BrokerAccount, PaperOrder
 from core.errors import Conflict, RuleViolation
@@ -98,7 +99,8 @@ def test_every_order_path_keeps_paper_on_the_paper_exchange_and_live_on_the_brok
     path, fake, market, trader, run, spy
 ):
     live = live_trader()
-    paper_account, live_account = trader.trading_account, live.trading_account
+    # Read from the rows, not through the per-process cache the order path fills (it must see the update below).
+    paper_account, live_account = (TradingAccount.objects.get(user=u, is_default=True) for u in (trader, live))
     # A paper account naming a live broker (what it would use once switched) still trades on paper.
     TradingAccount.objects.filter(pk=paper_account.pk).update(broker="angelone")
 
@@ -119,7 +121,7 @@ def test_every_order_path_keeps_paper_on_the_paper_exchange_and_live_on_the_brok
 
 
 def test_switching_to_live_and_back_is_recorded_in_the_audit_trail(db, trader):
-    account = trader.trading_account
+    account = default_account_for(trader)
     BrokerAccount.objects.create(account=account, client_code="A1", api_key="k", pin="1", totp_secret="JBSWY3DP")
 
     switched = services.trading_account_switch_mode(user=trader, account=account, mode="live")
@@ -139,22 +141,22 @@ def test_switching_to_live_and_back_is_recorded_in_the_audit_trail(db, trader):
 
 def test_switching_is_refused_while_orders_are_open(market, trader, run):
     BrokerAccount.objects.create(
-        account=trader.trading_account, client_code="A1", api_key="k", pin="1", totp_secret="JBSWY3DP"
+        account=default_account_for(trader), client_code="A1", api_key="k", pin="1", totp_secret="JBSWY3DP"
     )
     services.order_place(user=trader, instrument=market["SBIN-EQ"], params=params())
     with pytest.raises(Conflict) as refused:
-        services.trading_account_switch_mode(user=trader, account=trader.trading_account, mode="live")
+        services.trading_account_switch_mode(user=trader, account=default_account_for(trader), mode="live")
     assert refused.value.code == "open_orders"
     assert TradingAccount.objects.get(user=trader).mode == "paper"
 
 
 def test_switching_is_refused_while_positions_are_held(market, trader, run):
     BrokerAccount.objects.create(
-        account=trader.trading_account, client_code="A1", api_key="k", pin="1", totp_secret="JBSWY3DP"
+        account=default_account_for(trader), client_code="A1", api_key="k", pin="1", totp_secret="JBSWY3DP"
     )
     place(run, trader, market["SBIN-EQ"])  # filled: a position of 10
     with pytest.raises(Conflict) as refused:
-        services.trading_account_switch_mode(user=trader, account=trader.trading_account, mode="live")
+        services.trading_account_switch_mode(user=trader, account=default_account_for(trader), mode="live")
     assert refused.value.code == "positions_held"
 
 
@@ -167,11 +169,11 @@ def test_switching_to_live_needs_broker_credentials(db):
 
 
 def test_an_order_placed_with_an_account_remembered_from_before_a_switch_is_refused(market, trader):
-    from accounts.selectors import trading_account_for
+    from accounts.selectors import default_account_for
 
-    trading_account_for(trader)  # this process remembers it as paper
+    default_account_for(trader)  # this process remembers it as paper
     BrokerAccount.objects.create(
-        account=trader.trading_account, client_code="A1", api_key="k", pin="1", totp_secret="JBSWY3DP"
+        account=default_account_for(trader), client_code="A1", api_key="k", pin="1", totp_secret="JBSWY3DP"
     )
     TradingAccount.objects.filter(user=trader).update(mode="live", broker="angelone")  # another process switched
     with pytest.raises(Conflict) as refused:

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from celery import current_app
 
+from accounts.selectors import default_account_for
 from brokers.models import BrokerAccount
 from brokers.resilience import breaker_for, breaker_reset_all, guarded
 from core import clock
@@ -27,7 +28,7 @@ SECRET = "operators-webhook-secret"
 
 @pytest.fixture
 def account(trader):
-    return trader.trading_account
+    return default_account_for(trader)
 
 
 def only(condition: str, webhook_url: str) -> AlertRule:

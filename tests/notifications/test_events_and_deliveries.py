@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.selectors import default_account_for
 from brokers.base import BrokerOrder, BrokerStatus, OrderUpdate
 from brokers.events import BrokerSessionExpired
 from core import events
@@ -175,7 +176,7 @@ def test_another_traders_fill_is_not_sent_to_me(market, trader, subscribed, webh
 )
 def test_account_events_reach_the_accounts_owner(trader, webhook, commit, preference, event):
     preferences_update(user=trader, events=[preference], channels=["webhook"], webhook_url=webhook.url)
-    commit(events.publish, event=replace(event, account_id=trader.trading_account.id))
+    commit(events.publish, event=replace(event, account_id=default_account_for(trader).id))
     (hook,) = webhook.received
     assert hook.json()["event"] == event.name
 

@@ -1,5 +1,6 @@
 import pytest
 
+from accounts.selectors import default_account_for
 from orders import services
 from orders.models import OrderStatus
 from tests.accounts.factories import UserFactory
@@ -53,7 +54,7 @@ def test_admin_pages_load(admin_client, trader, path):
 
 
 def test_money_cannot_be_edited_or_added_in_the_admin(admin_client, trader):
-    funds_id = trader.trading_account.funds.id
+    funds_id = default_account_for(trader).funds.id
     assert admin_client.get("/admin/orders/ledgerentry/add/").status_code == 403
     page = admin_client.get(f"/admin/orders/funds/{funds_id}/change/")
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()

@@ -10,6 +10,7 @@ import pytest
 from auditlog.models import LogEntry
 
 from accounts.models import TradingAccount
+from accounts.selectors import default_account_for
 from core.errors import InvalidInput, RuleViolation
 from orders import services
 from orders.models import Funds, LedgerEntry, Order, OrderStatus, Position
@@ -110,10 +111,10 @@ def test_modifying_an_option_buy_reserves_the_full_premium_of_the_change(market,
 
 
 def test_the_estimate_the_ticket_shows_is_what_placement_reserves(market, option, trader):
-    from accounts.selectors import trading_account_for
+    from accounts.selectors import default_account_for
     from marketdata.quotes import quotes_get
 
-    account = trading_account_for(trader)
+    account = default_account_for(trader)
     p = params(side="SELL", product="MIS", quantity=65)
     quote = quotes_get([option.id])[0][option.id]
     estimate = services.order_funds_required(account=account, instrument=option, params=p, quote=quote)
@@ -125,7 +126,7 @@ def test_the_estimate_the_ticket_shows_is_what_placement_reserves(market, option
 
 
 def test_a_deposit_and_a_withdrawal_are_ledger_entries_in_the_audit_trail(trader):
-    account = trader.trading_account
+    account = default_account_for(trader)
     services.funds_deposit(user=trader, account=account, amount=D("50000.50"))
     services.funds_withdraw(user=trader, account=account, amount=D("20000"))
     funds = Funds.objects.get(account=account)
@@ -137,7 +138,7 @@ def test_a_deposit_and_a_withdrawal_are_ledger_entries_in_the_audit_trail(trader
 
 
 def test_a_withdrawal_never_takes_available_funds_below_zero(market, trader):
-    account = trader.trading_account
+    account = default_account_for(trader)
     reserved(trader, market["SBIN-EQ"], side="BUY", product="CNC", quantity=100, order_type="LIMIT", price="790")
     # 10,00,000 cash, 79,000 blocked by the order: 9,21,000 available.
     with pytest.raises(RuleViolation) as refused:
@@ -159,12 +160,12 @@ def test_a_withdrawal_never_takes_available_funds_below_zero(market, trader):
 )
 def test_deposits_refuse_amounts_that_are_not_rupees_and_paise(trader, amount, code):
     with pytest.raises(InvalidInput) as refused:
-        services.funds_deposit(user=trader, account=trader.trading_account, amount=amount)
+        services.funds_deposit(user=trader, account=default_account_for(trader), amount=amount)
     assert refused.value.code == code
 
 
 def test_a_live_account_moves_no_money_from_here(trader):
-    account = trader.trading_account
+    account = default_account_for(trader)
     TradingAccount.objects.filter(id=account.id).update(mode=TradingAccount.Mode.LIVE)
     account.refresh_from_db()
     with pytest.raises(RuleViolation) as refused:

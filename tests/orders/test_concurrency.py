@@ -10,6 +10,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Sum
 
 from accounts.models import TradingAccount
+from accounts.selectors import default_account_for
 from brokers.models import BrokerAccount, PaperOrder
 from marketdata.models import Instrument, WatchlistItem
 from marketdata.services import watchlist_add
@@ -42,7 +43,7 @@ def burst(requests: int, send) -> list:
 
 def test_100_concurrent_market_buys_accept_exactly_what_the_funds_cover(market, trader):
     per_order = (D("800.05") * D("1.01")).quantize(D("0.0001"))  # ask + 1% buffer, CNC: full value
-    account = trader.trading_account
+    account = default_account_for(trader)
     services.funds_set_capital(account=account, amount=per_order * 60)
     body = {
         "exchange": "NSE",
@@ -107,7 +108,7 @@ def test_concurrent_submissions_of_one_order_reach_the_broker_once(market, trade
 def test_50_concurrent_orders_that_fit_alone_never_take_the_exposure_past_its_limit(market, trader):
     from risk.profiles import risk_profile_for
 
-    profile = risk_profile_for(trader.trading_account.id)
+    profile = risk_profile_for(default_account_for(trader).id)
     profile.max_gross_exposure = D("80000.00")  # room for 10 of the orders below (8,000 each at 800.00)
     profile.save()
     body = {
@@ -125,7 +126,7 @@ def test_50_concurrent_orders_that_fit_alone_never_take_the_exposure_past_its_li
     codes = sorted(r.status_code for r in responses)
     assert codes == [201] * 10 + [422] * 40
     assert {r.json()["error"]["code"] for r in responses if r.status_code == 422} == {"risk_max_gross_exposure"}
-    accepted = Order.objects.filter(account=trader.trading_account).exclude(status=OrderStatus.REJECTED)
+    accepted = Order.objects.filter(account=default_account_for(trader)).exclude(status=OrderStatus.REJECTED)
     assert sum(o.quantity * o.price for o in accepted) <= profile.max_gross_exposure
     funds = Funds.objects.get(account__user=trader)
     assert funds.open_order_value == D("80000.00") and funds.open_orders == 10  # the running usage the checks read
@@ -135,7 +136,7 @@ def test_50_concurrent_orders_against_a_daily_cap_of_20_accept_exactly_20_and_ke
     from orders.books import usage_recount, usage_running
     from risk.profiles import risk_profile_for
 
-    profile = risk_profile_for(trader.trading_account.id)
+    profile = risk_profile_for(default_account_for(trader).id)
     profile.max_orders_per_day = 20
     profile.save()
     body = {
@@ -190,7 +191,7 @@ def _free(model, pk) -> bool:
 def test_a_fill_locks_its_accounts_rows_and_not_the_instrument_or_the_user(market, trader):
     """The position is looked up by its key: no join for the model's ordering, so FOR UPDATE takes no instrument
     row (every account's fills in that instrument would queue behind it) and no user row."""
-    sbin, account = market["SBIN-EQ"], trader.trading_account
+    sbin, account = market["SBIN-EQ"], default_account_for(trader)
     done, release = threading.Event(), threading.Event()
 
     def fill():
@@ -227,7 +228,7 @@ def test_changing_the_watchlist_locks_its_items_and_not_the_user(market, trader)
 def test_an_order_waiting_for_the_lock_while_the_account_switches_to_live_is_refused(market, trader):
     """The placement reads the account's mode under the account's lock, the lock the switch holds: an order
     that queued behind a switch is refused, never stored as paper and sent live."""
-    account = trader.trading_account
+    account = default_account_for(trader)
     BrokerAccount.objects.create(account=account, client_code="A1", api_key="k", pin="1", totp_secret="JBSWY3DP")
     done, release = threading.Event(), threading.Event()
 

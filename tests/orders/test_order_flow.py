@@ -6,6 +6,7 @@ from decimal import Decimal as D
 import pytest
 from django.db.models import Sum
 
+from accounts.selectors import default_account_for
 from brokers.models import PaperOrder
 from brokers.paper.engine import MatchingEngine
 from marketdata.bus import Tick
@@ -328,7 +329,7 @@ def test_positions_list_open_ones_and_those_closed_today_only(market, trader):
     from orders.books import risk_usage_verify
     from orders.selectors import positions_for_user
 
-    account = trader.trading_account
+    account = default_account_for(trader)
     Position.objects.create(account=account, instrument=market["SBIN-EQ"], product="CNC", net_quantity=5)
     today = Position.objects.create(account=account, instrument=market["INFY-EQ"], product="MIS", net_quantity=0)
     old = Position.objects.create(account=account, instrument=market["TCS-EQ"], product="MIS", net_quantity=0)

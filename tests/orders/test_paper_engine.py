@@ -4,6 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from accounts.selectors import default_account_for
 from brokers.models import PaperOrder
 from brokers.paper.engine import MatchingEngine
 from marketdata import fills as matching
@@ -115,7 +116,7 @@ def test_placing_the_same_tag_twice_at_the_paper_exchange_returns_the_first_orde
         product=Product.CNC,
         validity=Validity.DAY,
     )
-    broker = PaperBroker(trader.trading_account.id)
+    broker = PaperBroker(default_account_for(trader).id)
     first = broker.place_order(request)
     again = broker.place_order(request)
     assert (again.broker_order_id, again.status, again.filled_quantity) == (

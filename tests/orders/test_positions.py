@@ -4,6 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from accounts.selectors import default_account_for
 from orders.books import AccountBooks
 from orders.models import Position
 from orders.services import position_margin
@@ -26,7 +27,7 @@ SEQUENCE = [
 
 def test_positions_and_realised_pnl_follow_a_hand_computed_sequence(trader):  # noqa: F811
     instrument = InstrumentFactory()
-    account_id = trader.trading_account.id
+    account_id = default_account_for(trader).id
     margin = D(0)
     for side, qty, price, net, average, realised, total in SEQUENCE:
         with AccountBooks.locked(account_id) as books:  # as its callers do

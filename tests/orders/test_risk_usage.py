@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.selectors import default_account_for
 from brokers.base import BrokerOrder, BrokerStatus, BrokerTrade, OrderUpdate
 from core import clock, events
 from orders import services
@@ -169,7 +170,7 @@ def test_usage_verify_sets_the_running_totals_from_the_rows_and_tells_monitoring
     events.subscribe("risk.usage_corrected", heard.append)
     Funds.objects.filter(account__user=trader).update(open_orders=7, open_order_value=D("1"), orders_today=0)
     try:
-        assert risk_usage_verify() == [trader.trading_account.id]
+        assert risk_usage_verify() == [default_account_for(trader).id]
     finally:
         events._handlers[:] = [(name, h) for name, h in events._handlers if h != heard.append]
     assert open_totals(trader) == (1, D("1580.00"))

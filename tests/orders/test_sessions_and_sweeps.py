@@ -4,6 +4,7 @@ from decimal import Decimal as D
 import pytest
 from django.utils import timezone
 
+from accounts.selectors import default_account_for
 from brokers.base import order_updates
 from brokers.paper.engine import MatchingEngine
 from marketdata.bus import Tick
@@ -27,7 +28,7 @@ def at(monkeypatch):
 
 @pytest.fixture
 def regular_trader(trader):
-    account = trader.trading_account
+    account = default_account_for(trader)
     account.always_open = False
     account.save(update_fields=["always_open"])
     return trader

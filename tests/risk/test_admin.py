@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import OperationalError, connection, connections, transaction
 
+from accounts.selectors import default_account_for
 from core.formatting import inr
 from notifications.models import Delivery
 from notifications.services import preferences_update
@@ -55,7 +56,7 @@ def admin_edit(admin_client, profile: RiskProfile, **changes):
 
 @pytest.fixture
 def profile(trader):
-    return risk_profile_for(trader.trading_account.id)
+    return risk_profile_for(default_account_for(trader).id)
 
 
 def test_the_trader_is_told_when_an_admin_changes_their_limits(admin_client, trader, profile):
@@ -100,7 +101,7 @@ def test_an_admin_edit_keeps_the_trading_state_it_did_not_touch(admin_client, tr
 @pytest.mark.django_db(transaction=True)
 def test_an_admin_edit_waits_for_the_accounts_lock(admin_client, trader):
     """While another transaction holds the account's funds row (an order being placed), the edit waits."""
-    profile = risk_profile_for(trader.trading_account.id)
+    profile = risk_profile_for(default_account_for(trader).id)
     holding, release = threading.Event(), threading.Event()
 
     def hold_the_account() -> None:

@@ -5,6 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from accounts.selectors import default_account_for
 from core import clock
 from orders import services
 from orders.models import Order, OrderStatus
@@ -22,7 +23,7 @@ def limits(trader):
     """Set some of the trader's limits: limits(max_quantity_equity=10)."""
 
     def set_limits(**values):
-        profile = risk_profile_for(trader.trading_account.id)
+        profile = risk_profile_for(default_account_for(trader).id)
         for name, value in values.items():
             setattr(profile, name, value)
         profile.save()

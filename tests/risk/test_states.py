@@ -6,6 +6,7 @@ from decimal import Decimal as D
 import pytest
 
 from accounts.models import TradingAccount
+from accounts.selectors import default_account_for
 from core import clock, events
 from orders import services
 from orders.models import Order, OrderStatus, Position
@@ -24,7 +25,7 @@ def place(trader, instrument, **kw):
 
 
 def profile_of(trader):
-    return risk_profile_for(trader.trading_account.id)
+    return risk_profile_for(default_account_for(trader).id)
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_reducing_for_the_daily_loss_ends_with_the_day(long_100_sbin, trader, mo
     set_quote("NSE", "SBIN-EQ", "780.00", bid="779.95", ask="780.05")
     run(risk_daily_loss_sweep)
     with pytest.raises(Exception) as caught:
-        trading_state_reactivate(account=trader.trading_account, actor="user:x")
+        trading_state_reactivate(account=default_account_for(trader), actor="user:x")
     assert caught.value.code == "risk_reactivation_not_allowed"
     tomorrow = clock.now() + timedelta(days=1)
     monkeypatch.setattr("core.clock.now", lambda: tomorrow)
@@ -78,7 +79,7 @@ def test_the_kill_switch_cancels_squares_off_and_halts_and_a_paper_trader_may_re
     long_100_sbin, trader, run, heard
 ):
     resting = place(trader, long_100_sbin, order_type="LIMIT", price="790.00", quantity=5, product="MIS")
-    result = run(kill_switch_activate, account=trader.trading_account, actor="user:t", square_off=True)
+    result = run(kill_switch_activate, account=default_account_for(trader), actor="user:t", square_off=True)
     assert [o.id for o in result.cancelled] == [resting.id]
     (closing,) = result.closing
     assert (closing.side, closing.quantity, closing.status) == ("SELL", 100, OrderStatus.NEW)
@@ -87,8 +88,8 @@ def test_the_kill_switch_cancels_squares_off_and_halts_and_a_paper_trader_may_re
     with pytest.raises(Exception) as caught:
         place(trader, long_100_sbin, quantity=1, product="MIS")
     assert caught.value.code == "risk_halted"
-    assert trading_state_reactivate(account=trader.trading_account, actor="user:t").state == TradingState.ACTIVE
-    kinds = list(RiskEvent.objects.filter(account=trader.trading_account).values_list("kind", "code"))
+    assert trading_state_reactivate(account=default_account_for(trader), actor="user:t").state == TradingState.ACTIVE
+    kinds = list(RiskEvent.objects.filter(account=default_account_for(trader)).values_list("kind", "code"))
     assert ("KILL_SWITCH", "risk_kill_switch") in kinds and ("STATE", "risk_reactivated") in kinds
     assert "risk.kill_switch" in {e.name for e in heard}
 
@@ -112,18 +113,18 @@ def test_the_kill_switch_square_off_is_never_refused_by_the_limits_it_enforces(l
     profile = profile_of(trader)
     profile.max_order_value_equity, profile.max_quantity_equity, profile.max_orders_per_day = D("1"), 1, 0
     profile.save()
-    result = run(kill_switch_activate, account=trader.trading_account, actor="user:t", square_off=True)
+    result = run(kill_switch_activate, account=default_account_for(trader), actor="user:t", square_off=True)
     (closing,) = result.closing
     run(services.order_submit, order_id=closing.id)
-    assert Position.objects.get(account=trader.trading_account, product="MIS").net_quantity == 0
+    assert Position.objects.get(account=default_account_for(trader), product="MIS").net_quantity == 0
 
 
 def test_an_admin_halt_is_lifted_only_by_an_admin(market, trader):
-    kill_switch_activate(account=trader.trading_account, actor="admin:root", square_off=False, by_admin=True)
+    kill_switch_activate(account=default_account_for(trader), actor="admin:root", square_off=False, by_admin=True)
     with pytest.raises(Exception) as caught:
-        trading_state_reactivate(account=trader.trading_account, actor="user:t")
+        trading_state_reactivate(account=default_account_for(trader), actor="user:t")
     assert caught.value.code == "risk_reactivation_not_allowed"
-    trading_state_reactivate(account=trader.trading_account, actor="admin:root", by_admin=True)
+    trading_state_reactivate(account=default_account_for(trader), actor="admin:root", by_admin=True)
     assert profile_of(trader).state == TradingState.ACTIVE
 
 

@@ -8,6 +8,11 @@ with A's ids: the answer must be the one for an id that does not exist at all
 (404; 405 only where the method is refused whatever the id) and never a 5xx.
 Routes without ids must not show any of A's objects to B. Afterwards every row
 of A's is as it was.
+
+Then the same walk as A herself with her other (empty) account chosen (the `X-Trading-Account`
+header, the dashboard's switcher): her default account's orders, trades, ledger and runs are as
+foreign there as B's are; routes naming them answer 404, lists never show them, and afterwards
+every row of the default account is as it was.
 """
 
 import json
@@ -20,8 +25,17 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.settings import spectacular_settings
 
+from accounts.models import TradingAccount
 from tests.conftest import jwt_client
-from tests.security.world import INSTRUMENT_MARK, MARK, OWNED_ROWS, snapshot, user_owned_models, world_build
+from tests.security.world import (
+    INSTRUMENT_MARK,
+    MARK,
+    OWNED_ROWS,
+    account_snapshot,
+    snapshot,
+    user_owned_models,
+    world_build,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,10 +48,15 @@ ID_SOURCES = {
     "sweep_id": ("sweep", True),
     "run_id": ("run", True),
     "key_id": ("api_key", True),
+    "account_id": ("account", True),
     "instrument_id": ("instrument", False),
     "exchange": ("instrument_symbol", False),
     "symbol": ("instrument_symbol", False),
 }
+# What belongs to an account rather than to its user: walked as A with her other account chosen.
+ACCOUNT_SCOPED = {"order_id", "run_id", "instrument_id", "exchange", "symbol"}
+# The texts of A's default account's own rows (her backtests, keys and watchlist are hers on every account).
+ACCOUNT_MARKS = tuple(f"{MARK}-{kind}" for kind in ("order-", "broker-", "trade-1", "ledger", "ext", "run"))
 # Plausible values for the fields of the operations and forms that take an id; each API call sends
 # those its operation's request schema names, so the call passes validation and reaches the lookup.
 PLAUSIBLE = {
@@ -121,6 +140,8 @@ class Walk:
         self.api = jwt_client(world.b)
         self.web = Client()
         self.web.force_login(world.b)
+        self.marks: tuple[str, ...] | None = None  # None: every mark of A's
+        self.who = "B"
         self.requests = 0
         self.routes = 0
         self.problems: list[str] = []
@@ -139,7 +160,7 @@ class Walk:
         for url in fill(template, self.world):
             got = self.call(kind, method, url, body).status_code
             if got != 404 and not (got == 405 == missing):
-                self.problems.append(f"{method} {url} as B: {got} (an id that does not exist: {missing})")
+                self.problems.append(f"{method} {url} as {self.who}: {got} (an id that does not exist: {missing})")
 
     def public(self, kind: str, method: str, template: str, body: dict | None) -> None:
         """A public object named by A's (the instrument): any answer but a 5xx, and none of A's private texts."""
@@ -148,14 +169,14 @@ class Walk:
 
     def page(self, kind: str, method: str, url: str, body: dict | None = None, marks=None) -> None:
         """Any answer but a 5xx, showing nothing of A's."""
-        marks = marks or ((MARK,) if url in CATALOGUE else (MARK, INSTRUMENT_MARK))
+        marks = self.marks or marks or ((MARK,) if url in CATALOGUE else (MARK, INSTRUMENT_MARK))
         response = self.call(kind, method, url, body)
         text = response.content.decode(errors="replace").lower()
         if response.status_code >= 500:
-            self.problems.append(f"{method} {url} as B: {response.status_code}")
+            self.problems.append(f"{method} {url} as {self.who}: {response.status_code}")
         for mark in marks:
             if mark.lower() in text:
-                self.problems.append(f"{method} {url} as B shows something of A's ({mark!r} in the answer)")
+                self.problems.append(f"{method} {url} as {self.who} shows something of A's ({mark!r} in the answer)")
 
     def route(self, kind: str, method: str, template: str, body: dict | None = None) -> None:
         self.routes += 1
@@ -169,6 +190,25 @@ class Walk:
         fill(template, self.world)  # fails at once for a parameter with no id source
         owned = ID_SOURCES[names[0]][1]
         (self.owned if owned else self.public)(kind, method, template, body)
+
+
+class AccountWalk(Walk):
+    """A herself with her other account chosen: by the header (API) and by the switcher (dashboard)."""
+
+    def __init__(self, world) -> None:
+        super().__init__(world)
+        self.api = jwt_client(world.a)
+        self.api.credentials(**self.api._credentials, HTTP_X_TRADING_ACCOUNT=str(world.other.id))
+        self.web = Client()
+        self.web.force_login(world.a)
+        chosen = self.web.post("/accounts/trading-account/", {"account": world.other.id})
+        assert chosen.status_code == 302
+        self.marks = ACCOUNT_MARKS
+        self.who = "A on her other account"
+
+    def route(self, kind: str, method: str, template: str, body: dict | None = None) -> None:
+        if set(parameters(template)) <= ACCOUNT_SCOPED:  # her backtests, keys and accounts are hers anywhere
+            super().route(kind, method, template, body)
 
 
 def test_every_route_keeps_traders_apart(market):
@@ -235,3 +275,28 @@ def test_a_path_parameter_without_an_id_source_fails_the_walk():
     world = type("W", (), {"ids": {}})()
     with pytest.raises(AssertionError, match="add the path parameter"):
         fill("/api/v1/widgets/{widget_id}/", world)
+
+
+def test_every_route_keeps_two_accounts_of_one_trader_apart(market):
+    world = world_build()
+    default = TradingAccount.objects.get(user=world.a, is_default=True)
+    before = account_snapshot(default)
+    walk = AccountWalk(world)
+    for method, template, body in api_operations():
+        walk.route("api", method, template, body)
+    for template in dashboard_paths():
+        for method in ("GET", "POST"):
+            walk.route("web", method, template)
+    print(f"account walk: {walk.routes} routes walked, {walk.requests} requests sent as A on her other account")
+    assert walk.routes > 50 and not walk.problems, "\n".join(walk.problems)
+    changed = [name for name, rows in before.items() if rows != account_snapshot(default)[name]]
+    assert not changed, f"acting on her other account changed the default account's rows: {changed}"
+
+
+def test_the_account_walk_would_see_a_leak_the_default_account_shows_its_orders(market):
+    world = world_build()
+    api, web = jwt_client(world.a), Client()
+    web.force_login(world.a)
+    for url in ("/api/v1/orders/", "/api/v1/orders/external/", "/api/v1/funds/ledger/", "/trading/orders/"):
+        text = (api if url.startswith("/api/") else web).get(url).content.decode()
+        assert any(mark in text for mark in ACCOUNT_MARKS), url

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import Model
 
 from accounts.models import ApiKey, TradingAccount, User
+from accounts.selectors import default_account_for
 from accounts.services import api_key_create
 from brokers.models import BrokerAccount
 from core import clock
@@ -29,7 +30,7 @@ from orders.models import (
     PositionMismatch,
     Trade,
 )
-from orders.services import account_open, order_place
+from orders.services import account_open, order_place, paper_account_open
 from risk.models import RiskEvent, RiskProfile
 from strategies import services as strategy_services
 from strategies.models import Backtest, StrategyRun, StrategyRunOrder, Sweep, SweepResult
@@ -57,6 +58,7 @@ BACKTEST = {
 class World:
     a: User
     b: User
+    other: TradingAccount | None = None  # A's second account, empty: the walk as A with it chosen
     ids: dict[str, list] = field(default_factory=dict)  # id source name -> A's ids of that kind
     instrument: Instrument | None = None  # on A's watchlist and in A's position; public itself
 
@@ -75,12 +77,12 @@ def _orders(a: User, sbin: Instrument) -> list[Order]:
         Order.objects.filter(pk=order.pk).update(status=status, broker_order_id=f"{MARK}-broker-{n}")
         order.refresh_from_db()
         orders.append(order)
-    risk_usage_verify([a.trading_account.id])  # statuses set behind the books: their running usage from the rows
+    risk_usage_verify([default_account_for(a).id])  # statuses set behind the books: their running usage from the rows
     return orders
 
 
 def _trading_records(a: User, sbin: Instrument, filled: Order) -> None:
-    account = a.trading_account
+    account = default_account_for(a)
     now = clock.now()
     Trade.objects.create(
         order=filled,
@@ -135,6 +137,7 @@ def _strategy_runs(a: User) -> tuple[Backtest, Sweep]:
 def _strategy_run(a: User, order: Order) -> StrategyRun:
     run = StrategyRun.objects.create(
         user=a,
+        account=default_account_for(a),
         strategy="sma_crossover",
         params={"fast": 5, "slow": 20},
         symbols=["NSE:SBIN-EQ"],
@@ -163,7 +166,7 @@ def _notification_preferences(a: User) -> None:
 
 def _broker_account(a: User) -> BrokerAccount:
     return BrokerAccount.objects.create(
-        account=a.trading_account,
+        account=default_account_for(a),
         client_code="LEAKA01",
         static_ip="203.0.113.7",
         api_key=f"{MARK}-broker-key",
@@ -191,13 +194,16 @@ def world_build() -> World:
     _broker_account(a)
     run = _strategy_run(a, orders[0])
     _notification_preferences(a)
-    world = World(a=a, b=b, instrument=mine)
+    other = paper_account_open(user=a, name=f"{MARK}-second")
+    TradingAccount.objects.filter(pk=other.pk).update(always_open=True)
+    world = World(a=a, b=b, instrument=mine, other=other)
     world.ids = {
         "order": [o.id for o in orders],
         "backtest": [backtest.id],
         "sweep": [sweep.id],
         "api_key": [key.id],
         "run": [run.id],
+        "account": [default_account_for(a).id, other.id],
         "instrument": [mine.id],
         "instrument_symbol": [(mine.exchange, mine.symbol)],
     }
@@ -262,3 +268,29 @@ def user_owned_models() -> set[type[Model]]:
             if f.is_relation and f.related_model in {User, TradingAccount, Order, Backtest, Sweep, StrategyRun}:
                 found.add(model)
     return found
+
+
+# The rows of one trading account: what A acting on her other account must leave as they were.
+ACCOUNT_ROWS = {
+    BrokerAccount: lambda account: BrokerAccount.objects.filter(account=account),
+    Order: lambda account: Order.objects.filter(account=account),
+    OrderEvent: lambda account: OrderEvent.objects.filter(order__account=account),
+    Trade: lambda account: Trade.objects.filter(account=account),
+    Position: lambda account: Position.objects.filter(account=account),
+    Funds: lambda account: Funds.objects.filter(account=account),
+    LedgerEntry: lambda account: LedgerEntry.objects.filter(account=account),
+    ExternalOrder: lambda account: ExternalOrder.objects.filter(account=account),
+    PositionMismatch: lambda account: PositionMismatch.objects.filter(account=account),
+    RiskProfile: lambda account: RiskProfile.objects.filter(account=account),
+    RiskEvent: lambda account: RiskEvent.objects.filter(account=account),
+    StrategyRun: lambda account: StrategyRun.objects.filter(account=account),
+    StrategyRunOrder: lambda account: StrategyRunOrder.objects.filter(run__account=account),
+}
+
+
+def account_snapshot(account: TradingAccount) -> dict[str, list[dict]]:
+    rows = {}
+    for model, query in ACCOUNT_ROWS.items():
+        fields = [f.attname for f in model._meta.concrete_fields if f.attname != "updated_at"]
+        rows[model.__name__] = list(query(account).order_by("pk").values(*fields))
+    return rows

@@ -11,6 +11,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from accounts.selectors import default_account_for
 from brokers.base import OrderType, PlaceOrderRequest, Product, Side, Validity
 from brokers.models import PaperFill
 from brokers.paper.engine import MatchingEngine
@@ -83,7 +84,7 @@ def test_the_paper_exchange_and_the_backtester_fill_the_same_orders_alike(
     settings.PAPER_SLIPPAGE_BPS = 0  # the backtests here run without slippage too
     user = UserFactory()
     account_open(user=user, starting_funds=D("10000000"), always_open=True)
-    account_id = user.trading_account.id
+    account_id = default_account_for(user).id
     expected = backtest_fills(prices, side, order_type, limit, trigger)
     assert paper_fills(prices, side, order_type, limit, trigger, account_id) == expected
     assert expected or name == "limit buy never reached"  # every other case does fill

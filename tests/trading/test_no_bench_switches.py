@@ -6,6 +6,7 @@ from decimal import Decimal as D
 import pytest
 from rest_framework.test import APIRequestFactory, force_authenticate
 
+from accounts.selectors import default_account_for
 from benchmarks._risk_switch import RiskChecksApi
 from orders.models import OrderStatus
 from risk.profiles import risk_profile_for
@@ -38,7 +39,7 @@ def test_the_settings_hold_nothing_for_the_benchmarks():
 
 @pytest.mark.django_db
 def test_the_benchmark_server_turns_the_risk_checks_off_and_on_without_the_product_knowing(market, trader):  # noqa: F811
-    profile = risk_profile_for(trader.trading_account.id)
+    profile = risk_profile_for(default_account_for(trader).id)
     profile.max_order_value_equity = D("1000")
     profile.save()
     client = jwt_client(trader)

@@ -15,7 +15,8 @@ REST_FRAMEWORK = {
         "accounts.authentication.ApiKeyAuth",
         "accounts.authentication.SessionAuth",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Authenticated, and the trading account the request acts on chosen once (X-Trading-Account).
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.chosen.AccountChosen"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
