@@ -7,14 +7,14 @@ import pytest
 from django.conf import settings
 from django.db import IntegrityError
 from django.test import Client
-from orders.services.books import locked
 from rest_framework.test import APIClient
 
 from accounts.models import TradingAccount
 from accounts.selectors import default_account_for
 from accounts.services import api_key_create
+from orders.books import AccountBooks
 from orders.models import Funds, LedgerEntry, Order, OrderStatus, Position
-from orders.services import account_open, order_place, paper_account_open, position_apply_fill
+from orders.services import account_open, order_place, paper_account_open
 from tests.accounts.factories import UserFactory
 from tests.conftest import jwt_client
 from tests.orders.conftest import params
@@ -224,10 +224,8 @@ def test_a_reset_cancels_orders_clears_positions_and_restores_the_opening_cash(t
     working, _ = order_place(
         user=trader, account=second, instrument=sbin, params=params(order_type="LIMIT", price="700")
     )
-    with locked(second.id) as books:
-        position_apply_fill(
-            funds=books.funds, instrument_id=sbin.id, product="CNC", side="BUY", quantity=5, price=Decimal("800")
-        )
+    with AccountBooks.locked(second.id) as books:
+        books.position_fill(instrument_id=sbin.id, product="CNC", side="BUY", quantity=5, price=Decimal("800"))
     untouched, _ = order_place(user=trader, instrument=sbin, params=params(order_type="LIMIT", price="700"))
 
     response = jwt_client(trader).post(_reset_url(second))
