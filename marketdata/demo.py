@@ -2,12 +2,12 @@
 
 import math
 import random
-import time
 import zlib
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from core import clock
 from core.clock import IST_OFFSET_SECONDS as IST_OFFSET
 
 from .bus import Tick
@@ -41,7 +41,7 @@ def demo_history_backfill(*, session_minutes: int = 375, days: int = 60, seed: i
     changes nothing. The minute data goes through the same TickProcessor the
     live feed uses, so every interval's candles are built by production code.
     """
-    now = now or time.time()
+    now = now or clock.now().timestamp()  # the one clock: tests may move it
     references = demo_reference_prices()
     todo = [i for i in Instrument.objects.filter(is_active=True) if not Candle.objects.filter(instrument=i).exists()]
     if not todo:

@@ -9,6 +9,7 @@ from django.test import override_settings
 
 from marketdata import quotes
 from marketdata.ticks import QuoteRow
+from orders.services import account_open
 from tests.conftest import requires_redis
 from tests.marketdata.factories import InstrumentFactory, QuoteFactory
 
@@ -86,9 +87,12 @@ def test_the_dashboard_session_can_read_quotes(client, user, password, sbin):
     assert client.get(URL, {"symbols": "NSE:SBIN-EQ"}).json()["quotes"][0]["ltp"] == "812.35"
 
 
-def test_a_warm_read_is_served_from_the_process_cache_without_queries(auth_client, sbin, django_assert_num_queries):
+def test_a_warm_read_is_served_from_the_process_cache_without_queries(
+    user, auth_client, sbin, django_assert_num_queries
+):
+    account_open(user=user)  # a trader's request also chooses their account: remembered by the process
     auth_client.get(URL, {"symbols": "NSE:SBIN-EQ"})
-    # Only authentication touches the database (the user row); quotes and symbols come from memory.
+    # Only authentication touches the database (the user row); the account, quotes and symbols come from memory.
     with django_assert_num_queries(1):
         assert auth_client.get(URL, {"symbols": "NSE:SBIN-EQ"}).status_code == 200
 

@@ -81,7 +81,7 @@ def paper_fills(prices, side, order_type, limit, trigger, account_id):
 def test_the_paper_exchange_and_the_backtester_fill_the_same_orders_alike(
     settings, name, prices, side, order_type, limit, trigger
 ):
-    settings.PAPER_SLIPPAGE_BPS = 0  # the backtests here run without slippage too
+    settings.PAPER_SLIPPAGE_BPS = D(0)  # the backtests here run without slippage too
     user = UserFactory()
     account_open(user=user, starting_funds=D("10000000"), always_open=True)
     account_id = default_account_for(user).id
