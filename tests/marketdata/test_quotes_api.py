@@ -106,13 +106,14 @@ def test_the_feed_publishing_updates_the_process_cache_at_once(auth_client, sbin
 
 @requires_redis()
 def test_with_redis_an_empty_process_cache_is_refilled_from_redis_not_the_database(
-    auth_client, sbin, django_assert_num_queries
+    user, auth_client, sbin, django_assert_num_queries
 ):
+    account_open(user=user)  # a trader's request also chooses their account: remembered by the process
     row = QuoteRow(sbin.instrument_id, Decimal("821.00"), None, None, None, None, None, Decimal("800"), 5, 1e10)
     quotes.quotes_publish([row])
     auth_client.get(URL, {"symbols": "NSE:SBIN-EQ"})  # warm the symbol map
     quotes.l1_clear()
-    with django_assert_num_queries(1):  # the user row only
+    with django_assert_num_queries(1):  # the user row only (the account is remembered, quotes come from Redis)
         body = auth_client.get(URL, {"symbols": "NSE:SBIN-EQ"}).json()
     assert body["quotes"][0]["ltp"] == "821.00"
     assert cache.get(f"q:{sbin.instrument_id}").ltp == Decimal("821.00")
