@@ -121,5 +121,8 @@ class AccountChosen(IsAuthenticated):
     def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):
             return False
+        method = request.method.lower()
+        if method not in view.http_method_names or not hasattr(view, method):
+            return True  # a method this view does not answer: DRF's 405 follows, whatever the header says
         request._trading_account = api_account_choose(request)
         return True

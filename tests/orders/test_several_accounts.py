@@ -114,6 +114,14 @@ def test_a_bad_account_header_is_refused(trader, market, header, status, code):
     assert (response.status_code, _code(response)) == (status, code)
 
 
+def test_a_method_the_route_does_not_answer_is_405_whatever_the_account_header_says(trader, market):
+    client = jwt_client(trader)
+    client.credentials(**client._credentials, HTTP_X_TRADING_ACCOUNT="987654321")
+    response = client.generic("TRACE", ORDERS_URL)
+    assert response.status_code == 405
+    assert client.get(ORDERS_URL).status_code == 404  # the same header on a method it answers
+
+
 def test_another_users_account_is_a_404_like_one_that_does_not_exist(trader, market):
     someone = UserFactory()
     theirs = account_open(user=someone)
