@@ -45,7 +45,7 @@ run: setup
 # share queues with a `make run` on the same checkout; TEST_VAR_DIR gives two runs side by side one each.
 TEST_VAR_DIR ?= $(CURDIR)/var/test
 test: setup
-	TRADING_VAR_DIR=$(TEST_VAR_DIR) $(PY) -m pytest $(PYTEST_ARGS)
+	TRADING_VAR_DIR=$(abspath $(TEST_VAR_DIR)) $(PY) -m pytest $(PYTEST_ARGS)
 
 # ruff (pyflakes, bugbear, aware datetimes, Django, ...), formatting, the layers (import-linter's contracts in
 # pyproject.toml), and no model change without its migration.
