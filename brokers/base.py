@@ -12,35 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import models
+from core.vocabulary import OrderType, Product, Side, Validity
 
 logger = logging.getLogger(__name__)
 
 
-# The one vocabulary of orders, shared by the orders app (model choices) and every broker.
-
-
-class Side(models.TextChoices):
-    BUY = "BUY"
-    SELL = "SELL"
-
-
-class OrderType(models.TextChoices):
-    MARKET = "MARKET"
-    LIMIT = "LIMIT"
-    SL = "SL"
-    SL_M = "SL-M"
-
-
-class Product(models.TextChoices):
-    CNC = "CNC", "CNC (delivery)"
-    MIS = "MIS", "MIS (intraday)"
-    NRML = "NRML", "NRML (carry forward, F&O)"
-
-
-class Validity(models.TextChoices):
-    DAY = "DAY"
-    IOC = "IOC"
+# The one vocabulary of orders lives in the kernel (core/vocabulary.py): risk checks it, brokers speak it.
 
 
 class BrokerStatus(enum.StrEnum):

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from brokers.base import OrderType, Side
 from core.errors import RuleViolation
 from core.formatting import inr, price
+from core.vocabulary import OrderType, Side
 from marketdata import limits
 from marketdata.models import Instrument
 from marketdata.quotes import CachedQuote

@@ -1,4 +1,4 @@
-"""The formatter lays out the code: no line is packed by hand behind a `fmt: skip` or `fmt: off`."""
+"""The formatter lays out the code: no line is packed by hand behind a comment that switches the formatter off."""
 
 import re
 import subprocess
