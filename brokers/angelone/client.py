@@ -7,6 +7,7 @@ refused it, so nothing was done). Reads are retried with backoff on network
 and internal errors; writes never are.
 """
 
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +24,11 @@ from .session import SessionStore
 from .transport import headers, send
 
 BROKER = "angelone"
+
+
+def request_hold_seconds() -> float:
+    """The longest one request can be on its way: its slot counts as in flight until then."""
+    return settings.ANGELONE_CONNECT_TIMEOUT_SECONDS + settings.ANGELONE_READ_TIMEOUT_SECONDS
 
 
 @lru_cache(maxsize=64)
@@ -62,19 +68,26 @@ class SmartApiClient:
         request_headers = headers(api_key=self.account.api_key, public_ip=self.account.static_ip, jwt=jwt)
 
         def attempt() -> Any:
-            self._take_slot(endpoint.bucket)
-            return send(self.account.pk, endpoint, body, suffix, request_headers)
+            with self._slot(endpoint.bucket):
+                return send(self.account.pk, endpoint, body, suffix, request_headers)
 
         return timed_call(BROKER, endpoint.path, lambda: guarded(BROKER, self.account.pk, attempt))
 
-    def _take_slot(self, bucket: str) -> None:
+    @contextmanager
+    def _slot(self, bucket: str):
+        """A rate-limit slot held while the request is out (the broker counts it when it arrives)."""
+        key, rates = f"{BROKER}:{self.account.client_code}:{bucket}", bucket_rates(bucket)
         try:
-            limiter.acquire(f"{BROKER}:{self.account.client_code}:{bucket}", bucket_rates(bucket))
+            slot = limiter.acquire(key, rates, hold=request_hold_seconds())
         except RateLimitExceeded as exc:
             raise RateLimited(f"Too many {bucket} requests for this account; try again shortly.") from exc
         except redis.RedisError as exc:
             # Without the shared counter we cannot know the limit is kept: do not send.
             raise RateLimited("The rate limiter is unavailable; the request was not sent.") from exc
+        try:
+            yield
+        finally:
+            limiter.done(key, rates, slot)
 
     # --- session calls (used by SessionStore, under the account's lock) ------------------
 

@@ -4,7 +4,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from datetime import datetime, timedelta
 
 import pybreaker
@@ -19,7 +21,8 @@ from brokers.paper.exchange import PaperBroker
 from brokers.registry import BrokerModeMismatch, broker_for_account, register_broker
 from brokers.resilience import RateLimitExceeded, breaker_reset_all, breaker_state, limiter, parse_rates
 from brokers.resilience import breaker as breaker_module
-from brokers.resilience.ratelimit import MemoryWindows, Rate
+from brokers.resilience._redis import redis_client
+from brokers.resilience.ratelimit import POLL_MS, Limiter, MemoryWindows, Rate, RedisWindows
 from tests import processes
 from tests.accounts.factories import UserFactory
 from tests.conftest import requires_redis
@@ -133,20 +136,80 @@ def test_a_full_window_says_how_long_until_a_slot_frees():
     windows = MemoryWindows()
     rates = (Rate(3, 1), Rate(5, 60))
 
-    taken = [windows.take("k", rates) for _ in range(3)]
-    wait = windows.take("k", rates)
+    taken = [windows.take("k", rates, uuid.uuid4().hex) for _ in range(3)]
+    wait = windows.take("k", rates, uuid.uuid4().hex)
 
     assert taken == [0.0, 0.0, 0.0]
     assert 0 < wait <= 1.1
-    assert windows.take("other", rates) == 0.0  # another account has its own windows
+    assert windows.take("other", rates, "o") == 0.0  # another account has its own windows
 
 
 def test_the_minute_cap_holds_when_seconds_have_room():
     windows = MemoryWindows()
     rates = (Rate(100, 1), Rate(4, 60))
 
-    assert [windows.take("k", rates) for _ in range(4)] == [0.0] * 4
-    assert windows.take("k", rates) > 50
+    assert [windows.take("k", rates, uuid.uuid4().hex) for _ in range(4)] == [0.0] * 4
+    assert windows.take("k", rates, uuid.uuid4().hex) > 50
+
+
+def _windows(kind: str):
+    if kind == "memory":
+        return MemoryWindows()
+    if redis_client() is None:
+        pytest.skip("needs REDIS_URL (runs in the PostgreSQL+Redis CI pass)")
+    return RedisWindows(redis_client())
+
+
+BACKENDS = pytest.mark.parametrize("kind", ["memory", pytest.param("redis", marks=requires_redis())])
+
+
+@BACKENDS
+def test_a_slot_in_flight_holds_its_place_until_its_request_comes_back(kind):
+    windows, rates, key = _windows(kind), (Rate(2, 1),), f"flight-{uuid.uuid4().hex}"
+    slots = [uuid.uuid4().hex for _ in range(2)]
+    assert [windows.take(key, rates, slot, hold=30) for slot in slots] == [0.0, 0.0]
+
+    # Both requests are still out: no one can say when the window frees, so look again soon.
+    assert windows.take(key, rates, "third") == POLL_MS / 1000
+
+    for slot in slots:
+        windows.done(key, rates, slot)
+    # Back: each counts from the moment it came back, for a whole window.
+    assert POLL_MS / 1000 < windows.take(key, rates, "third") <= rates[0].window_ms / 1000
+
+
+@BACKENDS
+def test_requests_that_go_out_late_never_put_one_too_many_in_any_second_at_the_broker(kind, settings):
+    """The first five are held up after taking their slots (a descheduled worker); the next five are not.
+
+    Counted from when the slots were taken, the late five and the prompt five would reach the
+    broker within one second of each other: ten in a second against a limit of five.
+    """
+    windows, rates, key = _windows(kind), (Rate(5, 1),), f"late-{uuid.uuid4().hex}"
+    settings.BROKER_RATE_LIMIT_MAX_WAIT_SECONDS = 30
+    limiter = Limiter(backend=windows)
+    arrivals, order, lock = [], [], threading.Lock()
+
+    def request():
+        slot = limiter.acquire(key, rates, hold=10)
+        with lock:
+            order.append(slot)
+            late = len(order) <= 5
+        if late:
+            time.sleep(0.6)
+        with lock:
+            arrivals.append(time.monotonic())  # the broker counts it now
+        limiter.done(key, rates, slot)
+
+    threads = [threading.Thread(target=request) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(arrivals) == 10
+    busiest = max(sum(1 for b in arrivals if a <= b < a + 1) for a in arrivals)
+    assert busiest <= 5, sorted(b - min(arrivals) for b in arrivals)
 
 
 def test_a_request_over_the_limit_waits_for_its_slot_or_is_refused(settings):

@@ -166,8 +166,8 @@ ANGELONE_RATE_LIMITS = {
 ORDER_RATE_REGULATORY_PER_SECOND = env_int("ORDER_RATE_REGULATORY_PER_SECOND", 10)
 # A request over the limit waits at most this long for a slot, then is refused with `rate_limited`.
 BROKER_RATE_LIMIT_MAX_WAIT_SECONDS = env_float("BROKER_RATE_LIMIT_MAX_WAIT_SECONDS", 2)
-# Windows are this much longer than their nominal second/minute/hour, so that network jitter
-# cannot squeeze one request too many into a window as the broker counts it.
+# Windows are this much longer than their nominal second/minute/hour, for the broker's clock
+# (a request's travel time is covered by counting its slot as in flight until it comes back).
 BROKER_RATE_LIMIT_MARGIN_SECONDS = env_float("BROKER_RATE_LIMIT_MARGIN_SECONDS", 0.1)
 BROKER_BREAKER_FAIL_MAX = env_int("BROKER_BREAKER_FAIL_MAX", 5)
 BROKER_BREAKER_RESET_SECONDS = env_float("BROKER_BREAKER_RESET_SECONDS", 30)
