@@ -243,6 +243,10 @@ class LedgerEntry(models.Model):
         WITHDRAWAL = "WITHDRAWAL", "Funds withdrawn"
         ADJUSTMENT = "ADJUSTMENT", "Adjustment"
         REALISED_PNL = "REALISED_PNL", "Realised P&L"
+        CHARGES = "CHARGES", "Charges"
+
+    # The day's realised P&L counts these: what fills realise, less the charges paid (the daily loss limit is net).
+    REALISED = (Kind.REALISED_PNL, Kind.CHARGES)
 
     account = models.ForeignKey(TradingAccount, on_delete=models.PROTECT, related_name="ledger")
     kind = models.CharField(max_length=16, choices=Kind.choices)

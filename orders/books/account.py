@@ -65,8 +65,8 @@ class AccountBooks:
     """One account's books, held under its lock for one transaction.
 
     Money, on the account's Funds row:
-    - `cash`: the sum of the ledger; it moves only with a LedgerEntry (deposit, withdraw, adjust, and the
-      P&L a fill realises; charges join as `fee` with their ledger kind when fills carry them).
+    - `cash`: the sum of the ledger; it moves only with a LedgerEntry (deposit, withdraw, adjust, the
+      P&L a fill realises, and the charges paid: `fee`).
     - `reserved`: blocked for open orders, the sum of their `Order.reserved_amount` (reserve, release;
       the rest of an order's reservation is released as it fills or ends).
     - `margin_used`: blocked for open positions, the sum of `position_margin` over them (position_fill).
@@ -82,7 +82,7 @@ class AccountBooks:
       ends, from each order's share as it was locked and as it is now, whatever the steps between.
     - `usage_day`: the IST trading day the day's counts are for; a new day starts them at zero.
     - `orders_today`: orders stored today (accepted, or refused by a limit and kept in the book).
-    - `realised_today`: P&L realised today (the REALISED_PNL rows of the ledger).
+    - `realised_today`: P&L realised today, net of the day's charges (the ledger's `LedgerEntry.REALISED` rows).
     - `second_window`/`orders_in_second`, `minute_window`/`orders_in_minute`: orders stored in the
       current clock second and minute of the platform's clock (exchanges count order rates so).
     - `positions_held`: the open positions as the checks value them,
@@ -169,10 +169,17 @@ class AccountBooks:
         """A correction of the capital (signed), e.g. paper capital set by an administrator."""
         return self._ledger(LedgerEntry.Kind.ADJUSTMENT, amount, note=note)
 
+    def fee(self, amount: Decimal, *, note: str, trade: Trade | None = None) -> LedgerEntry:
+        """Charges paid (brokerage, taxes, exchange fees), for a fill when `trade` says which: a debit of cash
+        that also counts against the day's realised P&L."""
+        if amount < 0:
+            raise ValueError("a fee is paid, never received: pass a positive amount")
+        return self._ledger(LedgerEntry.Kind.CHARGES, -amount, trade=trade, note=note)
+
     def _ledger(self, kind: str, amount: Decimal, *, trade: Trade | None = None, note: str = "") -> LedgerEntry:
         amount = money(amount)
         self._change("cash", money(self._funds.cash + amount))
-        if kind == LedgerEntry.Kind.REALISED_PNL:
+        if kind in LedgerEntry.REALISED:
             self._count_realised(amount, clock.now())
         return LedgerEntry.objects.create(
             account_id=self.account_id, kind=kind, amount=amount, balance_after=self._funds.cash, trade=trade, note=note

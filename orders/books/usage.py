@@ -94,7 +94,7 @@ def usage_recount(account_id: int, *, now: datetime | None = None) -> Counted:
         value=Sum((F("quantity") - F("filled_quantity")) * at, filter=~Q(status__in=TERMINAL)),
     )
     realised = LedgerEntry.objects.filter(
-        account_id=account_id, kind=LedgerEntry.Kind.REALISED_PNL, created_at__gte=start
+        account_id=account_id, kind__in=LedgerEntry.REALISED, created_at__gte=start
     ).aggregate(total=Sum("amount"))["total"]
     held = dict(position_entry(p) for p in Position.objects.filter(account_id=account_id).exclude(net_quantity=0))
     return Counted(orders["open"], orders["value"] or ZERO, orders["today"], realised or ZERO, held)

@@ -186,4 +186,5 @@ def test_ledger_kinds_are_trader_words():
         "WITHDRAWAL": "Funds withdrawn",
         "ADJUSTMENT": "Adjustment",
         "REALISED_PNL": "Realised P&L",
+        "CHARGES": "Charges",
     }

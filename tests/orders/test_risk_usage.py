@@ -13,8 +13,8 @@ from accounts.selectors import default_account_for
 from brokers.base import BrokerOrder, BrokerStatus, BrokerTrade, OrderUpdate
 from core import clock, events
 from orders import services
-from orders.books import risk_usage_verify, usage_for, usage_recount, usage_running
-from orders.models import Funds, Order, OrderStatus
+from orders.books import AccountBooks, risk_usage_verify, usage_for, usage_recount, usage_running
+from orders.models import Funds, LedgerEntry, Order, OrderStatus, Trade
 from tests.orders.conftest import params, set_quote
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +125,29 @@ def test_realised_pnl_and_the_days_order_count_start_again_on_the_next_trading_d
     assert (usage.orders_today, usage.realised_today) == (0, D(0))
     place(trader, market["SBIN-EQ"], order_type="LIMIT", price="800.00", quantity=1)
     assert usage_for(funds_of(trader)).orders_today == 1
+
+
+def test_charges_are_a_debit_of_cash_in_the_ledger_and_count_against_the_days_realised_pnl(market, trader, run):
+    bought = place(trader, market["SBIN-EQ"], quantity=10, product="MIS")
+    run(services.order_submit, order_id=bought.id)
+    trade = Trade.objects.get(order=bought)
+    cash_before = funds_of(trader).cash
+
+    with AccountBooks.locked(bought.account_id) as books:
+        entry = books.fee(D("20.36"), trade=trade, note="brokerage and taxes")
+
+    funds = funds_of(trader)
+    assert (entry.kind, entry.amount, entry.balance_after, entry.trade_id) == (
+        LedgerEntry.Kind.CHARGES,
+        D("-20.36"),
+        funds.cash,
+        trade.id,
+    )
+    assert funds.cash == cash_before - D("20.36")
+    assert usage_for(funds).realised_today == D("-20.36")
+    assert usage_running(funds) == usage_recount(funds.account_id)  # the recount reads the same rows
+    with AccountBooks.locked(bought.account_id) as books, pytest.raises(ValueError):
+        books.fee(D("-1"), note="a refund is an adjustment, not a negative fee")
 
 
 def test_the_rate_limits_count_in_clock_seconds_and_minutes(market, trader, monkeypatch):
