@@ -22,7 +22,7 @@ class TradingAccount(models.Model):
     """One of a user's accounts at a broker. Orders, positions and funds hang off it.
 
     A user may hold several (a paper and a live one side by side); exactly one is the default, which
-    a request that names no account acts on (accounts.services.accounts keeps it so).
+    a request that names no account acts on (accounts.services.trading_accounts keeps it so).
     """
 
     class Mode(models.TextChoices):

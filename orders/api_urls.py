@@ -6,6 +6,7 @@ from .api import accounts, funds, live, orders, positions, risk
 
 urlpatterns = [
     path("accounts/", route(get=accounts.AccountListApi, post=accounts.AccountCreateApi), name="accounts"),
+    path("accounts/<int:account_id>/", accounts.AccountUpdateApi.as_view(), name="account"),
     path("accounts/<int:account_id>/reset/", accounts.AccountResetApi.as_view(), name="account-reset"),
     path("orders/", route(get=orders.OrderListApi, post=orders.OrderCreateApi), name="orders"),
     path("orders/external/", live.ExternalOrderListApi.as_view(), name="orders-external"),

@@ -83,3 +83,22 @@ class FundsForm(forms.Form):
     amount = _GroupedDecimalField(
         error_messages={"invalid": "Enter an amount in rupees, e.g. 50,000.", "required": "Enter an amount."}
     )
+
+
+class AccountOpenForm(forms.Form):
+    """Open another paper account: a name and, optionally, what it starts with (the service checks both)."""
+
+    name = forms.CharField(
+        max_length=40, label="Name", error_messages={"required": "Give the account a name of 1 to 40 characters."}
+    )
+    starting_capital = _GroupedDecimalField(
+        required=False,
+        label="Starting capital ₹",
+        error_messages={"invalid": "Enter an amount in rupees, e.g. 5,00,000."},
+    )
+
+
+class AccountRenameForm(forms.Form):
+    name = forms.CharField(
+        max_length=40, label="New name", error_messages={"required": "Give the account a name of 1 to 40 characters."}
+    )

@@ -146,6 +146,11 @@ def funds_for_user(*, user, account: TradingAccount | None = None) -> FundsView:
     return FundsView(funds, realised, unrealised)
 
 
+def funds_by_account_for_user(*, user) -> dict[int, Funds]:
+    """Each of the user's accounts' funds row, by account id (one query: the Accounts page's cash and available)."""
+    return {funds.account_id: funds for funds in Funds.objects.filter(account__user_id=user.pk)}
+
+
 def ledger_for_user(*, user, account: TradingAccount | None = None) -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(account_id=account_id_for(user, account)).order_by("-created_at", "-id")
 

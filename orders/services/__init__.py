@@ -5,8 +5,9 @@
 - submission: order_submit, order_modify_submit, order_cancel_submit (the worker's broker calls)
 - broker_updates: order_apply_update, the one path fills and status changes take
 - position_margin: what an open position blocks (positions move with fills, in the books: orders/books/)
-- funds: account_open, paper_account_open, funds_set_capital, funds_deposit, funds_withdraw
-- paper_reset: paper_account_reset (cancel, clear positions, the opening cash again)
+- funds: account_open, paper_account_open (its starting capital optional), funds_set_capital, funds_deposit,
+  funds_withdraw
+- paper_reset: paper_account_reset (cancel, clear positions, the opening cash again), paper_account_opening_cash
 - sweeps: orders_outbox_sweep, orders_reconcile (broker_books: external orders, position mismatches)
 - account_mode: broker_ready (the live gate at placement), trading_account_switch_mode
 - notices: notifications for the trader, typed events for monitoring
@@ -21,7 +22,7 @@ from .end_of_day import mis_orders_cancel, mis_positions_close, orders_expire_da
 from .funds import account_open, funds_deposit, funds_set_capital, funds_withdraw, paper_account_open
 from .modification import MODIFIABLE, order_cancel, order_modify, orders_cancel_all
 from .notices import notification_create, notifications_mark_read
-from .paper_reset import paper_account_reset
+from .paper_reset import paper_account_opening_cash, paper_account_reset
 from .placement import FundsRequired, order_funds_required, order_place, positions_close
 from .submission import order_cancel_submit, order_modify_submit, order_submit
 from .sweeps import orders_outbox_sweep, orders_reconcile
@@ -53,6 +54,7 @@ __all__ = [
     "orders_outbox_sweep",
     "orders_reconcile",
     "paper_account_open",
+    "paper_account_opening_cash",
     "paper_account_reset",
     "position_margin",
     "positions_close",

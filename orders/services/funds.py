@@ -34,10 +34,13 @@ def account_open(*, user, starting_funds: Decimal | None = None, always_open: bo
 
 
 @transaction.atomic
-def paper_account_open(*, user, name: str) -> TradingAccount:
-    """Another paper account for `user`, with its funds opened as the first account's are."""
+def paper_account_open(*, user, name: str, starting_capital: Decimal | None = None) -> TradingAccount:
+    """Another paper account for `user`, with its funds opened as the first account's are: with
+    `starting_capital` rupees (what a reset brings it back to), else the administrator's amount."""
+    if starting_capital is not None:
+        _check_amount(starting_capital, field="starting_capital")
     account = trading_account_create(user=user, name=name, mode=TradingAccount.Mode.PAPER)
-    _funds_open(account, None)
+    _funds_open(account, starting_capital)
     return account
 
 
@@ -110,12 +113,16 @@ def _check_funds_move(account: TradingAccount, amount: Decimal) -> None:
             code="live_account_funds",
             field="amount",
         )
+    _check_amount(amount, field="amount")
+
+
+def _check_amount(amount: Decimal, *, field: str) -> None:
     if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0:
-        raise InvalidInput("Enter a positive amount of rupees.", code="invalid_amount", field="amount")
+        raise InvalidInput("Enter a positive amount of rupees.", code="invalid_amount", field=field)
     if amount > MAX_FUNDS_MOVE:  # first: quantizing 1e26 to the paisa overflows the decimal context
-        raise InvalidInput(f"At most ₹{inr(MAX_FUNDS_MOVE)} in one go.", code="amount_too_large", field="amount")
+        raise InvalidInput(f"At most ₹{inr(MAX_FUNDS_MOVE)} in one go.", code="amount_too_large", field=field)
     if amount != amount.quantize(PAISA):
-        raise InvalidInput("Enter rupees and paise: at most two decimals.", code="invalid_amount", field="amount")
+        raise InvalidInput("Enter rupees and paise: at most two decimals.", code="invalid_amount", field=field)
 
 
 def _audit(entry: LedgerEntry, user) -> None:

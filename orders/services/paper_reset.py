@@ -46,6 +46,11 @@ def _check_paper(account: TradingAccount) -> None:
         )
 
 
+def paper_account_opening_cash(*, account: TradingAccount) -> Decimal:
+    """The cash a reset would bring the account back to (the dashboard says it before asking to confirm)."""
+    return _opening_cash(account)
+
+
 def _opening_cash(account: TradingAccount) -> Decimal:
     """What the account was opened with (its starting deposit), else what a new paper account gets now."""
     first = LedgerEntry.objects.filter(account=account, kind=LedgerEntry.Kind.DEPOSIT, note=STARTING_CAPITAL_NOTE)

@@ -4,12 +4,20 @@
 - book: the Orders page, cancelling, and notices that follow a request to its end
 - detail: one order's page and its modify form
 - positions, holdings, funds: the account's positions and trades, delivery holdings, money
+- accounts: the Accounts page (open another paper account, rename, the default, reset a paper one)
 - chart: the trader's lines on the chart (the home page and the top bar: the dashboard app)
 
 Each parses the input, calls the same services and selectors as the API and
 answers through core.htmx (a partial for htmx, a message and a redirect otherwise).
 """
 
+from .accounts import (
+    trading_account_default_view,
+    trading_account_open_view,
+    trading_account_rename_view,
+    trading_account_reset_view,
+    trading_accounts_page,
+)
 from .book import order_book_partial, order_cancel_view, order_notice_partial, orders_cancel_all_view, orders_page
 from .chart import chart_lines
 from .detail import order_detail, order_modify_view
@@ -43,4 +51,9 @@ __all__ = [
     "ticket_estimate",
     "ticket_partial",
     "trades_partial",
+    "trading_account_default_view",
+    "trading_account_open_view",
+    "trading_account_rename_view",
+    "trading_account_reset_view",
+    "trading_accounts_page",
 ]
