@@ -95,6 +95,8 @@ class AccountOpenForm(forms.Form):
         required=False,
         label="Starting capital ₹",
         error_messages={"invalid": "Enter an amount in rupees, e.g. 5,00,000."},
+        # Text, as on the Funds page: traders write 5,00,000, which a number input refuses.
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "e.g. 5,00,000"}),
     )
 
 

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services as account_services
@@ -41,6 +42,7 @@ def _page(request, *, open_form=None, renamed: tuple[int, AccountRenameForm] | N
         form = renamed[1] if renamed and renamed[0] == account.id else _rename_form(account)
         rows.append({"account": account, "funds": funds.get(account.id), "rename_form": form})
     context = {"rows": rows, "current": current, "open_form": open_form or AccountOpenForm()}
+    context["page_url"] = reverse("orders:trading-accounts")  # where the switcher comes back to after a POST
     return render(request, PAGE, context, status=status)
 
 
@@ -120,4 +122,5 @@ def trading_account_reset_view(request, account_id: int):
         "opening": services.paper_account_opening_cash(account=account) if paper else None,
         "funds": selectors.funds_by_account_for_user(user=request.user).get(account.id),
     }
+    context["page_url"] = reverse("orders:trading-account-reset", args=[account.id])
     return render(request, RESET_PAGE, context, status=422 if form.errors else 200)

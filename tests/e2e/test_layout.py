@@ -151,6 +151,7 @@ FILLERS = {
     "sweep_id": lambda w: [w.sweep.id],
     "run_id": lambda w: [w.run.id],
     "key_id": lambda w: [w.api_key.id],
+    "account_id": lambda w: [w.resting.account_id],  # the trader's default (paper) account: its reset page
 }
 # A page that shows something only with a query: what it is given.
 QUERIES = {"strategies:compare": lambda w: "?ids=" + ",".join(str(b.id) for b in w.backtests)}
@@ -206,6 +207,8 @@ def main_actions(name: str, phone: bool) -> tuple[str, ...]:
         "accounts:api-keys": ("api-key-form",),
         "notifications:preferences": ("notifications-form",),
         "accounts:security": ("tab-security", "security-event"),
+        "orders:trading-accounts": ("trading-account", "trading-account-open-form"),
+        "orders:trading-account-reset": ("trading-account-reset-submit",),
     }.get(name, ())
 
 
@@ -319,7 +322,8 @@ def test_every_page_fits_reaches_and_reads(checked_page, trader, password, feed,
                 problems[f"{url} (opened)"] = check_page(page, phone=phone)
                 screenshot(page, f"{size}-{name.replace(':', '-')}-{len(opened)}-opened")
     # The walk saw the pages (the control: a walk that opened nothing would pass).
-    assert {"dashboard", "orders:risk", "strategies:compare", "strategies:sweep", "not-found"} <= set(opened)
+    walked = {"dashboard", "orders:risk", "strategies:compare", "strategies:sweep", "orders:trading-accounts"}
+    assert walked | {"orders:trading-account-reset", "not-found"} <= set(opened)
     report = {url: found for url, found in problems.items() if found}
     out = Path(settings.VAR_DIR) / "artifacts" / f"layout-{size}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
