@@ -1,11 +1,12 @@
 """Managing trading accounts: renaming one, making one the default (exactly one at all times), opening a paper
 account with its own starting capital, resetting a paper one; the API's PATCH and the dashboard's Accounts page."""
 
+import threading
 from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -16,7 +17,7 @@ from core.errors import NotFound, RuleViolation
 from orders.models import Funds, LedgerEntry, Order, OrderStatus
 from orders.services import account_open, order_place, paper_account_open, paper_account_reset
 from tests.accounts.factories import UserFactory
-from tests.conftest import jwt_client
+from tests.conftest import jwt_client, requires_postgres
 from tests.orders.conftest import params
 
 pytestmark = pytest.mark.django_db
@@ -295,3 +296,35 @@ def test_a_live_account_has_no_reset_button_and_the_post_is_refused(trader):
     assert refused.status_code == 422 and "Only a paper account can be reset" in refused.content.decode()
     assert 'class="form-error"' in refused.content.decode()
     assert Funds.objects.get(account=account).cash == cash
+
+
+# --- Concurrency (PostgreSQL): one default whichever choice lands last ----------------------------
+
+
+@requires_postgres()
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_choices_of_the_default_leave_exactly_one():
+    user = UserFactory()
+    account_open(user=user)
+    accounts = [default_account_for(user)] + [paper_account_open(user=user, name=f"P{n}") for n in range(5)]
+    threads_n = 6
+    barrier = threading.Barrier(threads_n)
+    failures: list[BaseException] = []
+
+    def choose(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(5):
+                trading_account_make_default(user=user, account=accounts[(n + i) % len(accounts)])
+        except BaseException as exc:  # an IntegrityError here is the race the lock prevents
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=choose, args=(n,)) for n in range(threads_n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert len(_defaults(user)) == 1
