@@ -259,13 +259,16 @@ def snapshot(a: User) -> dict[str, list[dict]]:
 OPERATOR_LINKS = {"acknowledged_by"}
 
 
+USER_APPS = {"accounts", "orders", "brokers", "marketdata", "strategies", "monitoring", "notifications"}
+
+
 def user_owned_models() -> set[type[Model]]:
     """Models with a direct link to a user or a trading account: each must be in OWNED_ROWS."""
     from django.apps import apps
 
     found = set()
     for model in apps.get_models():
-        if model._meta.app_label not in {"accounts", "orders", "brokers", "marketdata", "strategies", "monitoring", "notifications"}:
+        if model._meta.app_label not in USER_APPS:
             continue
         for f in model._meta.concrete_fields:
             if f.name in OPERATOR_LINKS:
