@@ -241,7 +241,7 @@ def test_a_cancel_the_broker_cannot_even_hear_puts_the_order_back_and_says_why(l
     order = submit(run, place(live, market["SBIN-EQ"], order_type="LIMIT", price="700"))
     assert order.status == OrderStatus.OPEN
     broker_account_disconnect(broker_account=BrokerAccount.objects.get(account__user=live))
-    run(services.order_cancel, user=live, order_id=order.id)
+    run(services.order_cancel, user=live, order=order)
     run(services.order_cancel_submit, order_id=order.id)
 
     order.refresh_from_db()
