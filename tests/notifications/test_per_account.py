@@ -17,7 +17,8 @@ from notifications.services import notification_create, preferences_update
 from orders import services
 from orders.models import OrderStatus
 from orders.services import paper_account_open
-from risk.events import DailyLossLimitReached
+from risk.events import DailyLossLimitReached, KillSwitchActivated
+from tests.accounts.factories import UserFactory
 from tests.conftest import jwt_client
 from tests.orders.conftest import params
 
@@ -108,8 +109,6 @@ def test_the_preferences_page_edits_the_switched_to_account(trader, two):
 
 
 def test_another_users_account_header_is_a_404_on_notices_and_preferences(trader, two):
-    from tests.accounts.factories import UserFactory
-
     _, b, _ = two
     other = _on(jwt_client(UserFactory()), b)
     assert other.get(NOTICES).status_code == 404 and other.get(PREFERENCES).status_code == 404
@@ -143,3 +142,13 @@ def test_a_fill_on_b_leaves_its_notice_on_b_and_follows_bs_in_app_choice(market,
     on_a, _ = services.order_place(user=trader, instrument=market["SBIN-EQ"], params=params(quantity=1))
     commit(services.order_submit, order_id=on_a.id)
     assert not Notification.objects.filter(order_id=on_a.id).exists()  # turned off on A only
+
+
+def test_a_platform_wide_event_reaches_a_place_once_however_many_accounts_chose_it(trader, two, webhook, commit):
+    a, b, _ = two
+    for account in (a, b):
+        preferences_update(
+            user=trader, account=account, events=["kill_switch"], channels=["webhook"], webhook_url=webhook.url
+        )
+    commit(events.publish, event=KillSwitchActivated(actor="admin", square_off=False, platform=True))
+    assert len(webhook.received) == 1
