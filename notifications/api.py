@@ -1,14 +1,71 @@
-"""GET/PUT /api/v1/notifications/preferences/: which events a trader hears about, and where."""
+"""The trader's notifications in the API: the unread notices (GET /api/v1/notifications/, POST .../read/) and
+which events the trading account's owner hears about, and where (GET/PUT /api/v1/notifications/preferences/).
+Each acts on the chosen account (`X-Trading-Account`; absent: the default one)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import OwnerAction, StrictSerializer, validated
+from accounts.chosen import request_account
+from core.api import IntegerInputField, OwnerAction, StrictSerializer, validated
 from core.schema import ERRORS
 
-from .services import CHANNELS, EVENTS, preferences_get, preferences_update
+from .models import Notification
+from .services import (
+    CHANNELS,
+    EVENTS,
+    notifications_mark_read,
+    notifications_unread_for,
+    preferences_get,
+    preferences_update,
+)
+
+
+class NotificationListApi(ListAPIView):
+    class OutputSerializer(serializers.ModelSerializer):
+        order = serializers.IntegerField(source="order_id", allow_null=True, required=False)
+
+        class Meta:
+            model = Notification
+            fields = ["id", "level", "code", "message", "order", "created_at"]
+
+    serializer_class = OutputSerializer
+
+    @extend_schema(
+        operation_id="notifications",
+        tags=["orders"],
+        description="Unread notices of the chosen account, and those about you rather than an account (a login "
+        "lock-out), newest first.",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return notifications_unread_for(user=self.request.user, account=request_account(self.request))
+
+
+class NotificationReadApi(APIView):
+    class InputSerializer(StrictSerializer):
+        ids = serializers.ListField(child=IntegerInputField(min_value=1), required=False, max_length=500)
+
+    class OutputSerializer(serializers.Serializer):
+        read = serializers.IntegerField()
+
+    @extend_schema(
+        operation_id="notifications_read",
+        tags=["orders"],
+        request=InputSerializer,
+        responses={200: OutputSerializer},
+        description="Dismiss the given notices (all unread ones the chosen account shows without `ids`).",
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ids = data.validated_data.get("ids")
+        read = notifications_mark_read(user=request.user, account=request_account(request), notification_ids=ids)
+        return Response({"read": read})
 
 
 class PreferencesOutput(serializers.Serializer):
@@ -44,10 +101,10 @@ class PreferencesGetApi(APIView):
         operation_id="notification_preferences",
         tags=["notifications"],
         responses={200: PreferencesOutput},
-        description="The trader's notification choices. The webhook secret is never shown again.",
+        description="The chosen account's notification choices. The webhook secret is never shown again.",
     )
     def get(self, request):
-        return Response(_output(preferences_get(user=request.user)))
+        return Response(_output(preferences_get(user=request.user, account=request_account(request))))
 
 
 class PreferencesUpdateApi(APIView):
@@ -74,11 +131,11 @@ class PreferencesUpdateApi(APIView):
         tags=["notifications"],
         request=InputSerializer,
         responses={200: PreferencesOutput, 422: ERRORS[422]},
-        description="Replace the trader's choices. 422 `invalid_preferences`: a chosen channel without its "
+        description="Replace the chosen account's choices. 422 `invalid_preferences`: a chosen channel without its "
         "address, or an address that cannot be delivered to. "
         "The first webhook URL, or `new_webhook_secret`, makes a signing secret returned once as `webhook_secret`.",
     )
     def put(self, request):
         data = validated(self.InputSerializer, request.data)
-        pref, secret = preferences_update(user=request.user, **data)
+        pref, secret = preferences_update(user=request.user, account=request_account(request), **data)
         return Response(_output(pref, secret))

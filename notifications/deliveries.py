@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 
+from accounts.models import TradingAccount
 from core import clock, crypto
 
 from .models import Delivery, NotificationPreference
@@ -30,8 +31,11 @@ class WebhookRefused(DeliveryFailed):
     """A trader's webhook host that must not be reached (private, local, or no address): final, never retried."""
 
 
-def deliveries_queue(targets, *, event: str, subject: str, payload: dict, user=None, alert_id=None) -> list[int]:
-    """One Delivery row per (channel, target); each is sent by its own task once the transaction commits."""
+def deliveries_queue(
+    targets, *, event: str, subject: str, payload: dict, user=None, account_id=None, alert_id=None
+) -> list[int]:
+    """One Delivery row per (channel, target); each is sent by its own task once the transaction commits.
+    `account_id`: the trading account whose preferences chose the targets (its webhook secret signs)."""
     rows = Delivery.objects.bulk_create(
         Delivery(
             channel=channel,
@@ -40,6 +44,7 @@ def deliveries_queue(targets, *, event: str, subject: str, payload: dict, user=N
             subject=subject[:200],
             payload=payload,
             user=user,
+            account_id=account_id,
             alert_id=alert_id,
         )
         for channel, target in targets
@@ -142,7 +147,7 @@ def _post_pinned(url: str, **kwargs) -> None:
 def _webhook_secret(delivery: Delivery) -> str:
     if delivery.user_id is None:
         return settings.ALERT_WEBHOOK_SECRET
-    return webhook_secret_for(delivery.user_id)
+    return webhook_secret_for(delivery.user_id, delivery.account_id)
 
 
 def send_telegram(delivery: Delivery) -> None:
@@ -172,11 +177,18 @@ SENDERS = {
 }
 
 
-# --- the per-user webhook secret (encrypted at rest with FIELD_ENCRYPTION_KEY) -------------------
+# --- the per-account webhook secret (encrypted at rest with FIELD_ENCRYPTION_KEY) ----------------
 
 
-def webhook_secret_for(user_id: int) -> str:
-    token = NotificationPreference.objects.filter(user_id=user_id).values_list("webhook_secret", flat=True).first()
+def webhook_secret_for(user_id: int, account_id: int | None = None) -> str:
+    """The secret of the account's preferences (None: the user's default account's, else their own row's)."""
+    rows = NotificationPreference.objects.filter(user_id=user_id)
+    if account_id is None:
+        default = TradingAccount.objects.filter(user_id=user_id, is_default=True).values_list("id", flat=True)
+        rows = rows.filter(account_id=default.first())
+    else:
+        rows = rows.filter(account_id=account_id)
+    token = rows.values_list("webhook_secret", flat=True).first()
     if not token:
         return ""
     try:

@@ -4,14 +4,49 @@ alerts' messages, which monitoring hands over as events)."""
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 
+from accounts.models import TradingAccount
 from monitoring.models import Alert
 
 
-class NotificationPreference(models.Model):
-    """Which events a trader hears about, and where."""
+class Notification(models.Model):
+    """Something the trader must know at once (a late rejection, a lost session), shown on the dashboard.
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    It belongs to the trading account it is about (None: to the user, whichever account is chosen). The
+    order it is about is a plain id: notifications sits below orders and holds no key into its tables.
+    """
+
+    class Level(models.TextChoices):
+        INFO = "info"
+        WARNING = "warning"
+        ERROR = "error"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    account = models.ForeignKey(TradingAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
+    code = models.CharField(max_length=64)
+    message = models.CharField(max_length=400)
+    order_id = models.BigIntegerField(null=True, blank=True, db_index=True, help_text="The order it is about.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "orders_notification"  # made by orders before notices were the notifications app's
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread", condition=Q(read_at=None))]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.code}: {self.message[:40]}"
+
+
+class NotificationPreference(models.Model):
+    """Which events a trader hears about on one of their trading accounts, and where.
+
+    One row per account; a user who has no trading account yet keeps one row without an account."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    account = models.OneToOneField(TradingAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     events = models.JSONField(default=list, blank=True)
     channels = models.JSONField(default=list, blank=True)
     email = models.EmailField(blank=True, help_text="Empty: the account's address.")
@@ -24,9 +59,14 @@ class NotificationPreference(models.Model):
 
     class Meta:
         db_table = "monitoring_notificationpreference"  # made by monitoring before notifications was an app
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(account=None), name="notification_preference_one_without_account"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"notification preferences of user {self.user_id}"
+        return f"notification preferences of user {self.user_id}, account {self.account_id}"
 
 
 class Delivery(models.Model):
@@ -44,6 +84,7 @@ class Delivery(models.Model):
 
     channel = models.CharField(max_length=8, choices=Channel.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    account = models.ForeignKey(TradingAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=64)
     target = models.CharField(max_length=500, help_text="Address, URL or chat id.")

@@ -1,4 +1,5 @@
-"""Trader notifications: which events a trader hears about and where, and the event handlers that queue them.
+"""Trader notifications: the dashboard's notices, which events a trader hears about on each trading account
+and where, and the event handlers that queue the messages.
 
 Notifications imports no app that publishes these events (orders, risk, strategies, brokers): it subscribes
 to them by name. The operator alerts' messages come the same way, from monitoring's AlertNotice.
@@ -11,16 +12,18 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
+from django.db.models import Q
 
 from accounts.models import TradingAccount
-from core import crypto
+from accounts.selectors import account_get_for_user
+from core import clock, crypto
 from core.cache import TimedCache
 from core.errors import RuleViolation
 from core.events import Event, subscribe
 from monitoring.events import AlertNotice
 
 from .deliveries import WebhookRefused, deliveries_queue, webhook_addresses
-from .models import Delivery, NotificationPreference
+from .models import Delivery, Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +51,40 @@ EVENT_LABELS = {
 SECURITY_NOTICES = {"security.account_locked": "Logins to your account are locked"}
 CHANNELS = [c.value for c in Delivery.Channel]
 _KEY_OF = {name: key for key, names in EVENTS.items() for name in names}
-# Every fill reads its trader's preferences; they change rarely, and a change (or a deactivated user)
-# reaches every worker within these seconds (at once in the process that saved it).
+# Every fill reads its account's preferences; they change rarely, and a change (or a deactivated user, or
+# another default account) reaches every worker within these seconds (at once in the process that saved it).
 _preferences = TimedCache(ttl=10.0)
+
+
+# --- the dashboard's notices -----------------------------------------------------------------
+
+
+def notification_create(
+    *,
+    user_id: int,
+    code: str,
+    message: str,
+    level: str = Notification.Level.INFO,
+    account_id: int | None = None,
+    order_id: int | None = None,
+) -> Notification:
+    """A notice on the trader's dashboard; `account_id` None: about the user, shown whichever account is chosen."""
+    return Notification.objects.create(
+        user_id=user_id, account_id=account_id, code=code, message=message[:400], level=level, order_id=order_id
+    )
+
+
+def notifications_unread_for(*, user, account: TradingAccount | None):
+    """The unread notices of the chosen account and the user's own (no account), newest first."""
+    return Notification.objects.filter(Q(account=None) | Q(account=account), user=user, read_at=None)
+
+
+def notifications_mark_read(*, user, account: TradingAccount | None, notification_ids: list[int] | None = None) -> int:
+    """Dismiss some (or all) of the unread notices the chosen account shows; returns how many."""
+    unread = notifications_unread_for(user=user, account=account)
+    if notification_ids is not None:
+        unread = unread.filter(id__in=notification_ids)
+    return unread.update(read_at=clock.now())
 
 
 def subscribe_events() -> None:
@@ -79,8 +113,10 @@ def on_event(event: Event) -> None:
         return
     payload = _plain(event)
     subject = f"{EVENT_LABELS[key]}: {_summary(event)}"
-    for pref in _preferences_for(event, key):
-        deliveries_queue(_targets(pref), event=event.name, subject=subject, payload=payload, user=pref.user)
+    for pref, targets in _preferences_for(event, key):
+        deliveries_queue(
+            targets, event=event.name, subject=subject, payload=payload, user=pref.user, account_id=pref.account_id
+        )
 
 
 def _plain(event: Event) -> dict:
@@ -93,7 +129,8 @@ def on_security_notice(event: Event) -> None:
     user_id = getattr(event, "user_id", None)
     if user_id is None:
         return  # nobody to tell (a username nobody has)
-    pref = NotificationPreference.objects.select_related("user").filter(user_id=user_id).first()
+    prefs = _preferences_of(user_id, None)  # a user's own event: their default account's preferences
+    pref = prefs[0] if prefs else None
     user = pref.user if pref is not None else get_user_model().objects.filter(pk=user_id).first()
     if user is None or not user.is_active:
         return
@@ -101,32 +138,56 @@ def on_security_notice(event: Event) -> None:
     if not targets and user.email:
         targets = [(Delivery.Channel.EMAIL, user.email)]
     subject = f"{SECURITY_NOTICES[event.name]}: {_summary(event)}"
-    deliveries_queue(targets, event=event.name, subject=subject, payload=_plain(event), user=user)
+    account_id = pref.account_id if pref is not None else None
+    deliveries_queue(
+        targets, event=event.name, subject=subject, payload=_plain(event), user=user, account_id=account_id
+    )
 
 
-def _preferences_for(event: Event, key: str):
+def _preferences_for(event: Event, key: str) -> list[tuple[NotificationPreference, list[tuple[str, str]]]]:
+    """The preferences that hear of the event, with their targets: the event's account's (the user's default
+    account's for an event about the user), or, for a platform-wide event, every account's that chose it."""
     user_id = getattr(event, "user_id", None)
     if user_id is None and event.account_id is not None:
         user_id = _owner_of(event.account_id)
     if user_id is not None:
-        prefs = [p for p in _preferences_of(user_id) if p.channels]
+        prefs = [p for p in _preferences_of(user_id, event.account_id) if p.channels]
     elif getattr(event, "platform", False):
         prefs = _with_channels()
     else:
         return []  # nobody to tell (an account without an owner); only platform-wide events go to everyone
-    return [p for p in prefs if key in p.events and p.user.is_active]
+    chosen, seen = [], set()
+    for pref in prefs:
+        if key not in pref.events or not pref.user.is_active:
+            continue
+        # A platform-wide event reaches each place once, however many of the user's accounts chose it.
+        targets = [t for t in _targets(pref) if (pref.user_id, *t) not in seen]
+        seen.update((pref.user_id, *t) for t in targets)
+        chosen.append((pref, targets))
+    return chosen
 
 
 def _owner_of(account_id: int) -> int | None:
     return TradingAccount.objects.filter(id=account_id).values_list("user_id", flat=True).first()
 
 
-def _preferences_of(user_id: int) -> list[NotificationPreference]:
-    """The user's preferences (no row, or one), remembered: a fill reads them for the dashboard's notice in its
-    transaction and again for the other channels after it commits."""
-    return _preferences.get_or_set(
-        user_id, lambda: list(NotificationPreference.objects.select_related("user").filter(user_id=user_id))
-    )
+def _preferences_of(user_id: int, account_id: int | None) -> list[NotificationPreference]:
+    """The preferences of the user's account (no row, or one), remembered: a fill reads them for the dashboard's
+    notice in its transaction and again for the other channels after it commits. `account_id` None: the user's
+    default account (the row without an account while they have none)."""
+    return _preferences.get_or_set((user_id, account_id), lambda: _preferences_read(user_id, account_id))
+
+
+def _preferences_read(user_id: int, account_id: int | None) -> list[NotificationPreference]:
+    if account_id is None:
+        account_id = _default_account_id(user_id)
+    rows = NotificationPreference.objects.select_related("user").filter(user_id=user_id, account_id=account_id)
+    return list(rows)
+
+
+def _default_account_id(user_id: int) -> int | None:
+    accounts = TradingAccount.objects.filter(user_id=user_id, is_default=True)
+    return accounts.values_list("id", flat=True).first()
 
 
 def _with_channels():
@@ -137,10 +198,10 @@ def preferences_cache_clear() -> None:
     _preferences.clear()
 
 
-def in_app_fills_wanted(user_id: int) -> bool:
-    """Whether a fill should leave a notice on the trader's dashboard: yes unless they turned it off
-    (a trader who never saved preferences has no row, and hears of fills)."""
-    prefs = _preferences_of(user_id)
+def in_app_fills_wanted(user_id: int, account_id: int | None) -> bool:
+    """Whether a fill on the account should leave a notice on the trader's dashboard: yes unless they turned it
+    off for that account (an account whose preferences were never saved has no row, and hears of fills)."""
+    prefs = _preferences_of(user_id, account_id)
     return not prefs or prefs[0].in_app_fills
 
 
@@ -166,14 +227,21 @@ def _targets(pref: NotificationPreference) -> list[tuple[str, str]]:
 # --- preferences -----------------------------------------------------------------------------
 
 
-def preferences_get(*, user) -> NotificationPreference:
-    pref, _ = NotificationPreference.objects.get_or_create(user=user)
+def preferences_get(*, user, account: TradingAccount | None = None) -> NotificationPreference:
+    """The preferences of one of the user's accounts (None: the default one; the user's own row while they
+    have no account). The caller has checked that the account is the user's (accounts.chosen)."""
+    if account is None:
+        account_id = _default_account_id(user.pk)
+    else:
+        account_id = account_get_for_user(user=user, account_id=account.pk).pk  # someone else's: a 404
+    pref, _ = NotificationPreference.objects.get_or_create(user=user, account_id=account_id)
     return pref
 
 
 def preferences_update(
     *,
     user,
+    account: TradingAccount | None = None,
     events: list[str],
     channels: list[str],
     email: str = "",
@@ -184,7 +252,7 @@ def preferences_update(
 ) -> tuple[NotificationPreference, str | None]:
     """Save the choices; returns the preferences and a new webhook secret (shown once) when one was made."""
     _check(user=user, events=events, channels=channels, addresses=(email, webhook_url, telegram_chat_id))
-    pref = preferences_get(user=user)
+    pref = preferences_get(user=user, account=account)
     if webhook_url and webhook_url != pref.webhook_url:
         _check_webhook_reachable(webhook_url)
     pref.events, pref.channels = sorted(set(events)), sorted(set(channels))
@@ -195,7 +263,8 @@ def preferences_update(
         secret = secrets.token_urlsafe(32)
         pref.webhook_secret = crypto.encrypt(secret)
     pref.save()
-    _preferences.discard(user.pk)
+    _preferences.discard((user.pk, pref.account_id))
+    _preferences.discard((user.pk, None))
     return pref, secret
 
 
@@ -241,8 +310,16 @@ def _address_errors(*, email: str, webhook_url: str) -> dict[str, list[str]]:
     return errors
 
 
-def notification_test_send(*, user) -> int:
-    """One test message on every chosen channel; returns how many were queued."""
-    pref = preferences_get(user=user)
+def notification_test_send(*, user, account: TradingAccount | None = None) -> int:
+    """One test message on every channel the account's preferences chose; returns how many were queued."""
+    pref = preferences_get(user=user, account=account)
     payload = {"message": "This is a test notification from the trading platform."}
-    return len(deliveries_queue(_targets(pref), event="test", subject="Test notification", payload=payload, user=user))
+    queued = deliveries_queue(
+        _targets(pref),
+        event="test",
+        subject="Test notification",
+        payload=payload,
+        user=user,
+        account_id=pref.account_id,
+    )
+    return len(queued)

@@ -1,4 +1,5 @@
-"""/accounts/notifications/: the trader chooses events and channels, and sends a test."""
+"""/accounts/notifications/: the trader chooses events and channels for the account chosen in the switcher,
+and sends a test."""
 
 from django import forms
 from django.contrib import messages
@@ -6,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.chosen import request_account
 from core.errors import DomainError
 from core.forms import form_add_domain_error
 
@@ -28,13 +30,15 @@ class PreferencesForm(forms.Form):
 
 
 def _page(request, form, *, secret: str | None = None, status: int = 200):
-    context = {"form": form, "secret": secret, "pref": preferences_get(user=request.user)}
+    account = request_account(request)
+    pref = preferences_get(user=request.user, account=account)
+    context = {"form": form, "secret": secret, "pref": pref, "account": account}
     return render(request, "notifications/preferences.html", context, status=status)
 
 
 @login_required
 def notifications_page(request):
-    pref = preferences_get(user=request.user)
+    pref = preferences_get(user=request.user, account=request_account(request))
     if request.method != "POST":
         fields = ("events", "channels", "email", "webhook_url", "telegram_chat_id", "in_app_fills")
         initial = {f: getattr(pref, f) for f in fields}
@@ -43,7 +47,8 @@ def notifications_page(request):
     if not form.is_valid():
         return _page(request, form, status=422)
     try:
-        _, secret = preferences_update(user=request.user, **form.cleaned_data)
+        account = request_account(request)
+        _, secret = preferences_update(user=request.user, account=account, **form.cleaned_data)
     except DomainError as exc:
         form_add_domain_error(form, exc)
         return _page(request, form, status=422)
@@ -54,7 +59,7 @@ def notifications_page(request):
 @login_required
 @require_POST
 def notifications_test(request):
-    count = notification_test_send(user=request.user)
+    count = notification_test_send(user=request.user, account=request_account(request))
     if count:
         messages.success(request, f"Test sent on {count} channel(s); it arrives in a few seconds.")
     else:

@@ -9,7 +9,6 @@ from .models import (
     ExternalOrder,
     Funds,
     LedgerEntry,
-    Notification,
     Order,
     OrderEvent,
     Position,
@@ -229,14 +228,6 @@ class PositionMismatchAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("product", ("resolved_at", admin.EmptyFieldListFilter))
     search_fields = ("symbol", "account__user__username")
     list_select_related = ("account__user",)
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("created_at", "user", "level", "code", "message", "order", "read_at")
-    list_filter = ("level", "code")
-    search_fields = ("user__username", "message", "=order__id")
-    list_select_related = ("user",)
 
 
 from . import admin_risk  # noqa: E402, F401 - registers the risk models (their actions are orders' services)

@@ -23,8 +23,6 @@ urlpatterns = [
     path("funds/", funds.FundsApi.as_view(), name="funds"),
     path("funds/ledger/", funds.LedgerListApi.as_view(), name="funds-ledger"),
     path("account/mode/", route(get=live.AccountModeApi, post=live.AccountModeSwitchApi), name="account-mode"),
-    path("notifications/", live.NotificationListApi.as_view(), name="notifications"),
-    path("notifications/read/", live.NotificationReadApi.as_view(), name="notifications-read"),
     path("risk/", risk.RiskApi.as_view(), name="risk"),
     path("risk/kill-switch/", risk.KillSwitchApi.as_view(), name="risk-kill-switch"),
     path("risk/reactivate/", risk.ReactivateApi.as_view(), name="risk-reactivate"),

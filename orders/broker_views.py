@@ -1,4 +1,5 @@
-"""Dashboard: the trader's broker page (connect, log in now, disconnect, paper/live), the notices banner,
+"""Dashboard: the trader's broker page (connect, log in now, disconnect, paper/live), the notices banner
+(the chosen account's notices, kept by notifications, beside its broker's state),
 and the external orders beside the order book. The same services as the API."""
 
 from django import forms
@@ -15,6 +16,7 @@ from brokers.network import ip_check
 from core.errors import DomainError
 from core.forms import form_add_domain_error
 from core.inputs import ids_parse
+from notifications.services import notifications_mark_read, notifications_unread_for
 
 from . import selectors, services
 
@@ -113,7 +115,7 @@ def _notices(request):
     """Unread notices, and the broker's state when it stops live trading (down, disconnected)."""
     account = request_account(request)
     health = broker_health(account) if account and account.mode == "live" else None
-    notices = list(selectors.notifications_unread_for_user(user=request.user)[:5])
+    notices = list(notifications_unread_for(user=request.user, account=account)[:5])
     return render(request, "orders/_notices.html", {"notices": notices, "health": health, "account": account})
 
 
@@ -127,7 +129,7 @@ def notices_partial(request):
 @require_POST
 def notices_read_view(request):
     ids = ids_parse(request.POST.getlist("id"))
-    services.notifications_mark_read(user=request.user, notification_ids=ids or None)
+    notifications_mark_read(user=request.user, account=request_account(request), notification_ids=ids or None)
     return _notices(request)
 
 

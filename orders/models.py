@@ -324,27 +324,3 @@ class PositionMismatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.symbol} {self.product}: ours {self.platform_quantity}, broker {self.broker_quantity}"
-
-
-class Notification(models.Model):
-    """Something the trader must know at once (a late rejection, a lost session), shown on the dashboard."""
-
-    class Level(models.TextChoices):
-        INFO = "info"
-        WARNING = "warning"
-        ERROR = "error"
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
-    code = models.CharField(max_length=64)
-    message = models.CharField(max_length=400)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread", condition=Q(read_at=None))]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} {self.code}: {self.message[:40]}"

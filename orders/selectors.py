@@ -232,12 +232,6 @@ def external_orders_for_user(*, user, account: TradingAccount | None = None):
     return ExternalOrder.objects.filter(account_id=account_id_for(user, account))
 
 
-def notifications_unread_for_user(*, user):
-    from .models import Notification
-
-    return Notification.objects.filter(user=user, read_at=None)
-
-
 def risk_overview_of(account_id: int) -> RiskOverview:
     """The account's limits beside what it uses of each (the risk panel, GET /api/v1/risk/)."""
     usage = usage_of_account(account_id)

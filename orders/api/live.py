@@ -1,4 +1,4 @@
-"""Live trading in the API: the account's mode, its broker's health, external orders, notifications."""
+"""Live trading in the API: the account's mode, its broker's health, external orders."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -8,12 +8,12 @@ from rest_framework.views import APIView
 
 from accounts.chosen import request_account
 from brokers.gate import broker_health
-from core.api import IntegerInputField, OwnerAction, StrictSerializer
+from core.api import OwnerAction, StrictSerializer
 from core.errors import NotFound
 from core.schema import ERRORS
 
 from .. import selectors, services
-from ..models import ExternalOrder, Notification
+from ..models import ExternalOrder
 
 
 def _account(request):
@@ -109,40 +109,3 @@ class ExternalOrderListApi(ListAPIView):
 
     def get_queryset(self):
         return selectors.external_orders_for_user(user=self.request.user, account=request_account(self.request))
-
-
-class NotificationListApi(ListAPIView):
-    class OutputSerializer(serializers.ModelSerializer):
-        class Meta:
-            model = Notification
-            fields = ["id", "level", "code", "message", "order", "created_at"]
-
-    serializer_class = OutputSerializer
-
-    @extend_schema(operation_id="notifications", tags=["orders"], description="Unread notices, newest first.")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    def get_queryset(self):
-        return selectors.notifications_unread_for_user(user=self.request.user)
-
-
-class NotificationReadApi(APIView):
-    class InputSerializer(StrictSerializer):
-        ids = serializers.ListField(child=IntegerInputField(min_value=1), required=False, max_length=500)
-
-    class OutputSerializer(serializers.Serializer):
-        read = serializers.IntegerField()
-
-    @extend_schema(
-        operation_id="notifications_read",
-        tags=["orders"],
-        request=InputSerializer,
-        responses={200: OutputSerializer},
-        description="Dismiss the given notices (all unread ones without `ids`).",
-    )
-    def post(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        read = services.notifications_mark_read(user=request.user, notification_ids=data.validated_data.get("ids"))
-        return Response({"read": read})

@@ -10,7 +10,7 @@
 - paper_reset: paper_account_reset (cancel, clear positions, the opening cash again), paper_account_opening_cash
 - sweeps: orders_outbox_sweep, orders_reconcile (broker_books: external orders, position mismatches)
 - account_mode: broker_ready (the live gate at placement), trading_account_switch_mode
-- notices: notifications for the trader, typed events for monitoring
+- notices: dashboard notices for the trader (notifications.services keeps them), typed events
 - end_of_day: orders_expire_day, mis_orders_cancel, mis_positions_close
 - dispatch: queueing tasks (the books, orders/books/, and the lifecycle, orders/lifecycle.py, sit beside)
 """
@@ -21,7 +21,6 @@ from .broker_updates import on_broker_update, order_apply_update, order_id_from_
 from .end_of_day import mis_orders_cancel, mis_positions_close, orders_expire_day
 from .funds import account_open, funds_deposit, funds_set_capital, funds_withdraw, paper_account_open
 from .modification import MODIFIABLE, order_cancel, order_modify, orders_cancel_all
-from .notices import notification_create, notifications_mark_read
 from .paper_reset import paper_account_opening_cash, paper_account_reset
 from .placement import FundsRequired, order_funds_required, order_place, positions_close
 from .submission import order_cancel_submit, order_modify_submit, order_submit
@@ -37,8 +36,6 @@ __all__ = [
     "funds_withdraw",
     "mis_orders_cancel",
     "mis_positions_close",
-    "notification_create",
-    "notifications_mark_read",
     "on_broker_update",
     "order_apply_update",
     "order_cancel",

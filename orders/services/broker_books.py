@@ -11,10 +11,11 @@ from django.db import transaction
 from accounts.models import TradingAccount
 from brokers.base import Broker, BrokerError, BrokerOrder, Product
 from core import events
+from notifications.models import Notification
+from notifications.services import notification_create
 
 from ..events import PositionMismatchFound
-from ..models import TERMINAL, ExternalOrder, Notification, Order, Position, PositionMismatch
-from .notices import notification_create
+from ..models import TERMINAL, ExternalOrder, Order, Position, PositionMismatch
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,11 @@ def _external_create(account: TradingAccount, broker_order_id: str, values: dict
                 f"{values['quantity']} {values['symbol']} ({values['status']})."
             )
             notification_create(
-                user_id=account.user_id, code="external_order", message=text, level=Notification.Level.WARNING
+                user_id=account.user_id,
+                account_id=account.id,
+                code="external_order",
+                message=text,
+                level=Notification.Level.WARNING,
             )
     return int(created)
 

@@ -1,38 +1,29 @@
-"""Telling the trader at once: dashboard notifications, and typed events for monitoring to alert on."""
+"""Telling the trader at once: dashboard notices (the notifications app keeps them), and typed events for
+monitoring and the other channels."""
 
 from django.db import transaction
 
-from core import clock, events
+from core import events
 from core.formatting import price, quantity
-from notifications.services import in_app_fills_wanted
+from notifications.models import Notification
+from notifications.services import in_app_fills_wanted, notification_create
 
 from ..events import OrderFilled, OrderRejectedByBroker
-from ..models import Notification, Order, Side, Trade
+from ..models import Order, Side, Trade
 
 
-def notification_create(
-    *, user_id: int, code: str, message: str, level: str = Notification.Level.INFO, order_id: int | None = None
-) -> Notification:
-    return Notification.objects.create(
-        user_id=user_id, code=code, message=message[:400], level=level, order_id=order_id
+def order_notice(order: Order, *, code: str, message: str, level: str = Notification.Level.INFO) -> None:
+    """A dashboard notice about the order, on its account."""
+    notification_create(
+        user_id=order.user_id, account_id=order.account_id, code=code, message=message, level=level, order_id=order.id
     )
-
-
-def notifications_mark_read(*, user, notification_ids: list[int] | None = None) -> int:
-    """Dismiss some (or all) of the user's unread notifications; returns how many."""
-    unread = Notification.objects.filter(user=user, read_at=None)
-    if notification_ids is not None:
-        unread = unread.filter(id__in=notification_ids)
-    return unread.update(read_at=clock.now())
 
 
 def order_rejection_notify(order: Order, *, code: str, message: str, late: bool) -> None:
     """A broker refused the order: a notice for the trader now, an event for monitoring after commit."""
     when = "after accepting it" if late else "when it was sent"
     text = f"Order #{order.id} ({order.side} {order.quantity} {order.instrument.display_name}) was rejected by the broker {when}: {message}"  # noqa: E501
-    notification_create(
-        user_id=order.user_id, code=code, message=text, level=Notification.Level.ERROR, order_id=order.id
-    )
+    order_notice(order, code=code, message=text, level=Notification.Level.ERROR)
     event = OrderRejectedByBroker(
         order_id=order.id, account_id=order.account_id, user_id=order.user_id, code=code, message=message, late=late
     )
@@ -44,10 +35,8 @@ def order_fill_notify(order: Order, fills: list[Trade]) -> None:
     after commit. A resting order fills while the trader is on any page: the notice reaches them there."""
     filled = sum(t.quantity for t in fills)
     average = (sum(t.price * t.quantity for t in fills) / filled).quantize(fills[0].price)
-    if in_app_fills_wanted(order.user_id):
-        notification_create(
-            user_id=order.user_id, code="order_filled", message=_fill_text(order, filled, average), order_id=order.id
-        )
+    if in_app_fills_wanted(order.user_id, order.account_id):
+        order_notice(order, code="order_filled", message=_fill_text(order, filled, average))
     event = OrderFilled(
         order_id=order.id,
         account_id=order.account_id,

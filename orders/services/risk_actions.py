@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts.models import TradingAccount
 from core import events
+from notifications.services import notification_create
 from risk.events import DailyLossLimitReached, KillSwitchActivated, RiskLimitsChanged
 from risk.models import RiskProfile, TradingState
 from risk.services import (
@@ -23,7 +24,6 @@ from risk.services import (
 from ..books import AccountBooks, day_start, usage_of_account
 from ..models import Order, Position
 from .modification import orders_cancel_all
-from .notices import notification_create
 from .placement import positions_close
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def risk_limits_update(*, account: TradingAccount, limits: dict, actor: str) -> 
         profile, changes, message = risk_limits_set(account_id=account.id, limits=limits)
         if not changes:
             return profile
-        notification_create(user_id=account.user_id, code="risk_limits_changed", message=message)
+        notification_create(user_id=account.user_id, account_id=account.id, code="risk_limits_changed", message=message)
     described = limits_described(changes)
     log.info("risk limits of account %s changed by %s: %s", account.id, actor, described)
     changed = RiskLimitsChanged(account_id=account.id, message=message, changes=described)

@@ -33,7 +33,7 @@ from ..lifecycle import claim, end, move
 from ..models import TERMINAL, Order, OrderStatus
 from .broker_updates import apply_with_trades, trim_reservation
 from .modification import send_queued_cancel
-from .notices import notification_create, order_rejection_notify
+from .notices import order_notice, order_rejection_notify
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ def _request_refused(order: Order, exc: BrokerError) -> None:
         reason = f"Cancellation refused by the broker: {exc.message}"
         move(current, previous, reason, "broker", data={"code": exc.code}, fields=("pending_changes",))
         text = f"Order #{current.id} could not be cancelled and may still be working at the broker: {exc.message}"
-        notification_create(user_id=current.user_id, code=exc.code, message=text, level="error", order_id=current.id)
+        order_notice(current, code=exc.code, message=text, level="error")
 
 
 def order_cancel_submit(*, order_id: int) -> None:

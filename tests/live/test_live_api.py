@@ -4,7 +4,8 @@ import pytest
 
 from accounts.selectors import default_account_for
 from brokers.models import BrokerAccount
-from orders.models import ExternalOrder, Notification
+from notifications.models import Notification
+from orders.models import ExternalOrder
 from tests.conftest import jwt_client
 
 pytestmark = pytest.mark.django_db

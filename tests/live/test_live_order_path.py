@@ -18,9 +18,10 @@ from brokers.services import broker_account_disconnect
 from core import events
 from core.errors import RuleViolation, ServiceUnavailable
 from marketdata.models import Instrument
+from notifications.models import Notification
 from orders import services
 from orders.events import OrderRejectedByBroker, PositionMismatchFound
-from orders.models import ExternalOrder, Notification, Order, OrderStatus, Position, PositionMismatch
+from orders.models import ExternalOrder, Order, OrderStatus, Position, PositionMismatch
 from tests.conftest import jwt_client
 from tests.orders.conftest import params
 
@@ -87,7 +88,7 @@ def test_a_late_rejection_ends_the_order_rejected_with_the_brokers_text_and_tell
         ("OPEN", "Accepted by the broker"),
         ("REJECTED", "Rejected by the broker: RMS:Margin Exceeds"),
     ]
-    notice = Notification.objects.get(user=live, order=order)
+    notice = Notification.objects.get(user=live, order_id=order.id)
     assert notice.level == "error" and "after accepting it: RMS:Margin Exceeds" in notice.message
     assert [(e.order_id, e.code, e.late) for e in captured[OrderRejectedByBroker]] == [
         (order.id, "broker_rejected", True)
@@ -125,7 +126,7 @@ def test_an_order_absent_after_the_grace_is_sent_again_once_and_then_rejected(li
     order.refresh_from_db()
     assert (order.status, order.rejection_code) == (OrderStatus.REJECTED, "broker_order_lost")
     assert not fake.state.orders  # it never reached the broker
-    assert Notification.objects.filter(user=live, order=order, code="broker_order_lost").exists()
+    assert Notification.objects.filter(user=live, order_id=order.id, code="broker_order_lost").exists()
     assert order.account.funds.reserved == 0
 
 
@@ -216,7 +217,7 @@ def test_a_wrong_pin_rejects_the_order_with_broker_session_expired_and_later_ord
     order = submit(run, place(user, market["SBIN-EQ"]))
     assert (order.status, order.rejection_code) == (OrderStatus.REJECTED, "broker_session_expired")
     assert "Invalid clientcode or password" in order.rejection_reason
-    assert Notification.objects.filter(user=user, order=order, code="broker_session_expired").exists()
+    assert Notification.objects.filter(user=user, order_id=order.id, code="broker_session_expired").exists()
     assert BrokerAccount.objects.get(account__user=user).status == BrokerAccount.Status.DISCONNECTED
     with pytest.raises(RuleViolation) as refused:
         place(user, market["SBIN-EQ"])
@@ -248,4 +249,4 @@ def test_a_cancel_the_broker_cannot_even_hear_puts_the_order_back_and_says_why(l
     last = order.events.last()
     assert last.data == {"code": "broker_session_expired"}
     assert last.reason.startswith("Cancellation refused by the broker: Disconnected from Angel One, log in again")
-    assert Notification.objects.filter(user=live, order=order, code="broker_session_expired").exists()
+    assert Notification.objects.filter(user=live, order_id=order.id, code="broker_session_expired").exists()

@@ -85,10 +85,10 @@ def test_the_ticket_the_instrument_page_and_the_order_book_name_the_contract(cli
 
 
 def test_a_rejection_notice_names_the_contract(trader, option):  # noqa: F811
-    from orders.models import Notification
+    from notifications.models import Notification
 
     order, _ = order_place(
         user=trader, instrument=option, params=params(quantity=65, order_type="LIMIT", price=100, product="NRML")
     )
     order_rejection_notify(order, code="broker_rejected", message="Margin shortfall.", late=False)
-    assert "(BUY 65 NIFTY 29 DEC 26000 CE) was rejected" in Notification.objects.get(order=order).message
+    assert "(BUY 65 NIFTY 29 DEC 26000 CE) was rejected" in Notification.objects.get(order_id=order.id).message

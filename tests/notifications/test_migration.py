@@ -46,3 +46,73 @@ def test_moving_notifications_to_their_app_keeps_every_row():
     assert Delivery.objects.get(user_id=user_id).event == "orders.filled"
     assert ContentType.objects.get_for_model(Delivery).app_label == "notifications"
     assert not ContentType.objects.filter(app_label="monitoring", model="delivery").exists()
+
+
+BEFORE_NOTICES = [("orders", "0008_ledger_charges"), ("notifications", "0001_initial")]
+
+
+def _rows_made_before_notices_moved(apps) -> dict:
+    """A user with a default and a second account, their preferences, and two notices as orders kept them."""
+    user = apps.get_model(settings.AUTH_USER_MODEL).objects.create(username="notice-trader")
+    accounts = apps.get_model("accounts", "TradingAccount")
+    default = accounts.objects.create(user_id=user.id, name="Paper", is_default=True)
+    accounts.objects.create(user_id=user.id, name="Second", is_default=False)
+    lonely = apps.get_model(settings.AUTH_USER_MODEL).objects.create(username="no-account-yet")
+    prefs = apps.get_model("notifications", "NotificationPreference")
+    prefs.objects.create(user_id=user.id, events=["fills"], channels=["email"], email="t@example.com")
+    prefs.objects.create(user_id=lonely.id, events=["kill_switch"], channels=[])
+    instrument = apps.get_model("marketdata", "Instrument").objects.create(
+        exchange="NSE", symbol="MIGRATE-EQ", token="999001", tick_size="0.05"
+    )
+    order = apps.get_model("orders", "Order").objects.create(
+        user_id=user.id,
+        account_id=default.id,
+        instrument_id=instrument.id,
+        side="BUY",
+        quantity=1,
+        order_type="MARKET",
+        product="CNC",
+        status="REJECTED",
+    )
+    notices = apps.get_model("orders", "Notification")
+    about_order = notices.objects.create(
+        user_id=user.id, code="broker_rejected", message="Order was rejected", level="error", order_id=order.id
+    )
+    unattached = notices.objects.create(user_id=user.id, code="external_order", message="found at the broker")
+    ContentType.objects.get_or_create(app_label="orders", model="notification")
+    ContentType.objects.filter(app_label="notifications", model="notification").delete()
+    return {
+        "user": user.id,
+        "lonely": lonely.id,
+        "default": default.id,
+        "order": order.id,
+        "about_order": about_order.id,
+        "unattached": unattached.id,
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_moving_notices_to_notifications_keeps_them_and_gives_each_its_account():
+    executor = _migrate(BEFORE_NOTICES)
+    assert ("notifications", "0002_notices_and_preferences_per_account") not in executor.loader.applied_migrations
+    state = executor.loader.project_state(list(executor.loader.applied_migrations)).apps
+    ids = _rows_made_before_notices_moved(state)
+
+    _migrate(executor.loader.graph.leaf_nodes())
+
+    from notifications.models import Notification
+
+    notice = Notification.objects.get(id=ids["about_order"])
+    assert (notice.user_id, notice.code, notice.level, notice.read_at) == (
+        ids["user"],
+        "broker_rejected",
+        "error",
+        None,
+    )
+    assert (notice.order_id, notice.account_id) == (ids["order"], ids["default"])  # the order's account
+    assert Notification.objects.get(id=ids["unattached"]).account_id is None  # about the user: shown everywhere
+    pref = NotificationPreference.objects.get(user_id=ids["user"])
+    assert (pref.account_id, pref.email, pref.events) == (ids["default"], "t@example.com", ["fills"])
+    assert NotificationPreference.objects.get(user_id=ids["lonely"]).account_id is None  # no account yet
+    assert ContentType.objects.get_for_model(Notification).app_label == "notifications"
+    assert not ContentType.objects.filter(app_label="orders", model="notification").exists()

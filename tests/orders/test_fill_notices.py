@@ -6,10 +6,10 @@ import pytest
 
 from brokers.paper.engine import MatchingEngine
 from marketdata.bus import Tick
-from notifications.models import NotificationPreference
+from notifications.models import Notification, NotificationPreference
 from notifications.services import preferences_cache_clear, preferences_get, preferences_update
 from orders import services
-from orders.models import Notification, OrderStatus
+from orders.models import OrderStatus
 from tests.orders.conftest import params
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from django.db import OperationalError, connection, connections, transaction
 
 from accounts.selectors import default_account_for
 from core.formatting import inr
-from notifications.models import Delivery
+from notifications.models import Delivery, Notification
 from notifications.services import preferences_update
-from orders.models import Funds, Notification
+from orders.models import Funds
 from risk.models import RiskProfile, TradingState
 from risk.profiles import risk_profile_for
 from tests.conftest import requires_postgres

@@ -56,7 +56,9 @@ ID_SOURCES = {
 # What belongs to an account rather than to its user: walked as A with her other account chosen.
 ACCOUNT_SCOPED = {"order_id", "run_id", "instrument_id", "exchange", "symbol"}
 # The texts of A's default account's own rows (her backtests, keys and watchlist are hers on every account).
-ACCOUNT_MARKS = tuple(f"{MARK}-{kind}" for kind in ("order-", "broker-", "trade-1", "ledger", "ext", "run"))
+ACCOUNT_MARKS = tuple(
+    f"{MARK}-{kind}" for kind in ("order-", "broker-", "trade-1", "ledger", "ext", "run", "notification", "pref")
+)
 # Plausible values for the fields of the operations and forms that take an id; each API call sends
 # those its operation's request schema names, so the call passes validation and reaches the lookup.
 PLAUSIBLE = {
@@ -297,6 +299,7 @@ def test_the_account_walk_would_see_a_leak_the_default_account_shows_its_orders(
     world = world_build()
     api, web = jwt_client(world.a), Client()
     web.force_login(world.a)
-    for url in ("/api/v1/orders/", "/api/v1/orders/external/", "/api/v1/funds/ledger/", "/trading/orders/"):
+    urls = ("/api/v1/orders/", "/api/v1/orders/external/", "/api/v1/funds/ledger/", "/trading/orders/")
+    for url in (*urls, "/api/v1/notifications/", "/api/v1/notifications/preferences/", "/trading/notices/"):
         text = (api if url.startswith("/api/") else web).get(url).content.decode()
         assert any(mark in text for mark in ACCOUNT_MARKS), url

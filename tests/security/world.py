@@ -16,13 +16,12 @@ from accounts.services import api_key_create
 from brokers.models import BrokerAccount
 from core import clock
 from marketdata.models import Instrument, WatchlistItem
-from notifications.models import Delivery, NotificationPreference
+from notifications.models import Delivery, Notification, NotificationPreference
 from orders.books import AccountBooks, risk_usage_verify
 from orders.models import (
     ExternalOrder,
     Funds,
     LedgerEntry,
-    Notification,
     Order,
     OrderEvent,
     OrderStatus,
@@ -115,7 +114,11 @@ def _trading_records(a: User, sbin: Instrument, filled: Order) -> None:
         message=f"{MARK}-external",
         first_seen_at=now,
     )
-    Notification.objects.create(user=a, code="order_rejected", message=f"{MARK}-notification", order=filled)
+    Notification.objects.create(
+        user=a, account=account, code="order_rejected", message=f"{MARK}-notification", order_id=filled.id
+    )
+    # About her rather than an account (a login lock-out): shown whichever of her accounts is chosen.
+    Notification.objects.create(user=a, code="account_locked", message=f"{MARK}-about-her")
     PositionMismatch.objects.create(
         account=account,
         exchange="NSE",
@@ -151,11 +154,13 @@ def _strategy_run(a: User, order: Order) -> StrategyRun:
 
 
 def _notification_preferences(a: User) -> None:
+    account = default_account_for(a)
     NotificationPreference.objects.create(
-        user=a, events=["orders.filled"], channels=["email"], email=f"{MARK}@example.com"
+        user=a, account=account, events=["fills"], channels=["email"], email=f"{MARK}-pref@example.com"
     )
     Delivery.objects.create(
         user=a,
+        account=account,
         channel="email",
         event="orders.filled",
         target=f"{MARK}@example.com",
@@ -254,13 +259,16 @@ def snapshot(a: User) -> dict[str, list[dict]]:
 OPERATOR_LINKS = {"acknowledged_by"}
 
 
+USER_APPS = {"accounts", "orders", "brokers", "marketdata", "strategies", "monitoring", "notifications"}
+
+
 def user_owned_models() -> set[type[Model]]:
     """Models with a direct link to a user or a trading account: each must be in OWNED_ROWS."""
     from django.apps import apps
 
     found = set()
     for model in apps.get_models():
-        if model._meta.app_label not in {"accounts", "orders", "brokers", "marketdata", "strategies", "monitoring"}:
+        if model._meta.app_label not in USER_APPS:
             continue
         for f in model._meta.concrete_fields:
             if f.name in OPERATOR_LINKS:
@@ -285,6 +293,9 @@ ACCOUNT_ROWS = {
     RiskEvent: lambda account: RiskEvent.objects.filter(account=account),
     StrategyRun: lambda account: StrategyRun.objects.filter(account=account),
     StrategyRunOrder: lambda account: StrategyRunOrder.objects.filter(run__account=account),
+    Notification: lambda account: Notification.objects.filter(account=account),
+    NotificationPreference: lambda account: NotificationPreference.objects.filter(account=account),
+    Delivery: lambda account: Delivery.objects.filter(account=account),
 }
 
 
