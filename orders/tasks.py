@@ -1,6 +1,9 @@
 """Celery tasks: an id in, reload, call one service. Services check state, so a redelivered task is a no-op."""
 
+import uuid
+
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 
 from . import services
@@ -33,13 +36,22 @@ def outbox_sweep() -> dict:
 @shared_task(name="orders.tasks.reconcile")
 def reconcile() -> dict:
     # One run at a time across workers (beat, and every worker's start): each reads every live
-    # account's order book, and those reads are rate-limited at the broker.
-    if not cache.add(_RECONCILE_LOCK, 1, timeout=120):
+    # account's order book, and those reads are rate-limited at the broker. The run holds a lease,
+    # renewed after each account, so a worker killed in the middle holds reconciliation up for at
+    # most one lease, never the longest a whole run could take.
+    lease, token = settings.RECONCILE_LEASE_SECONDS, uuid.uuid4().hex
+    if not cache.add(_RECONCILE_LOCK, token, timeout=lease):
         return {"skipped": 1}
+
+    def renew() -> None:
+        if cache.get(_RECONCILE_LOCK) == token:
+            cache.touch(_RECONCILE_LOCK, lease)
+
     try:
-        return services.orders_reconcile()
+        return services.orders_reconcile(renew=renew)
     finally:
-        cache.delete(_RECONCILE_LOCK)
+        if cache.get(_RECONCILE_LOCK) == token:  # not a lease another run took after ours ran out
+            cache.delete(_RECONCILE_LOCK)
 
 
 @shared_task(name="orders.tasks.expire_day_orders")

@@ -7,6 +7,7 @@ left behind, these find and settle.
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -59,7 +60,7 @@ def orders_outbox_sweep(*, now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
-def orders_reconcile(*, now: datetime | None = None) -> dict[str, int]:
+def orders_reconcile(*, now: datetime | None = None, renew: Callable[[], None] = lambda: None) -> dict[str, int]:
     """Compare what we believe with what the broker says, and take the broker's word.
 
     Per account, one look at the broker's order book (live brokers; the paper
@@ -76,6 +77,7 @@ def orders_reconcile(*, now: datetime | None = None) -> dict[str, int]:
     grace = now - timedelta(seconds=settings.ORDER_SUBMIT_GRACE_SECONDS)
     counts = Counter(found=0, resent=0, refreshed=0)
     for account in _accounts_to_reconcile(now):
+        renew()  # the caller's lease on "one run at a time"
         try:
             broker = broker_for_account(account)
         except (BrokerError, LookupError) as exc:

@@ -51,6 +51,7 @@ def live_env(fake, settings):
         "BROKER_RETRY_MAX_SECONDS": "0.05",
         "ORDER_SUBMIT_GRACE_SECONDS": str(GRACE),
         "OUTBOX_RESEND_AFTER_SECONDS": "3",
+        "RECONCILE_LEASE_SECONDS": "10",  # a worker killed while reconciling holds the next run up this long
         "QUOTES_STALE_AFTER_SECONDS": "600",
         **{f"ANGELONE_RATE_LIMIT_{b}": "50/s" for b in ("ORDERBOOK", "TRADEBOOK", "POSITIONS", "HOLDINGS", "LOGIN")},
     }
@@ -165,7 +166,9 @@ def test_a_placement_whose_answer_is_lost_is_found_by_tag_and_placed_once(fake, 
     fake.faults(lose_next_place=1)
     order = place(user, market["SBIN-EQ"], quantity=3)
     wait_for(lambda: Order.objects.get(id=order.id).status == OrderStatus.UNKNOWN, 30, "the order to be UNKNOWN")
-    took = wait_for(lambda: Order.objects.get(id=order.id).status == OrderStatus.FILLED, 60, "reconciliation", sweep)
+    took = wait_for(
+        lambda: Order.objects.get(id=order.id).status == OrderStatus.FILLED, 60, "reconciliation", sweep, user
+    )
     order.refresh_from_db()
     figures("lost_answer", reconciled_in_s=round(took, 1), history=[e.to_status for e in order.events.all()])
     assert tags_at_fake(fake) == {order.broker_tag: 1}
@@ -250,7 +253,9 @@ def test_a_worker_killed_after_sending_before_recording_is_found_by_reconciliati
     assert tags_at_fake(fake) == {order.broker_tag: 1}  # but the broker has it
 
     exclusive_workers(**live_env)
-    took = wait_for(lambda: Order.objects.get(id=order.id).status == OrderStatus.FILLED, 60, "reconciliation", sweep)
+    took = wait_for(
+        lambda: Order.objects.get(id=order.id).status == OrderStatus.FILLED, 60, "reconciliation", sweep, user
+    )
     order.refresh_from_db()
     figures("sigkill_after_send", reconciled_in_s=round(took, 1))
     assert tags_at_fake(fake) == {order.broker_tag: 1}

@@ -177,3 +177,43 @@ def test_an_unknown_order_is_looked_up_by_tag_and_takes_the_brokers_state(market
     run(services.orders_reconcile)
     order.refresh_from_db()
     assert order.status == OrderStatus.FILLED and order.trades.count() == 1
+
+
+# --- One reconciliation at a time, on a lease --------------------------------------------------
+
+
+def test_a_reconciliation_lease_held_elsewhere_skips_the_run_and_ours_is_renewed_then_released(monkeypatch):
+    from django.core.cache import cache
+
+    from orders import tasks
+
+    cache.add(tasks._RECONCILE_LOCK, "a run on another worker", timeout=60)
+    assert tasks.reconcile() == {"skipped": 1}
+    cache.delete(tasks._RECONCILE_LOCK)
+
+    seen = []
+
+    def reconcile(*, renew):
+        held = cache.get(tasks._RECONCILE_LOCK)
+        cache.delete(tasks._RECONCILE_LOCK)  # as if the lease had run out meanwhile: renew must not revive it
+        renew()
+        seen.append((held, cache.get(tasks._RECONCILE_LOCK)))
+        cache.add(tasks._RECONCILE_LOCK, "the next run", timeout=60)  # another run takes the free lease
+        return {"found": 0}
+
+    monkeypatch.setattr(services, "orders_reconcile", reconcile)
+    assert tasks.reconcile() == {"found": 0}
+    [(held, after_renew)] = seen
+    assert held not in (None, "a run on another worker") and after_renew is None
+    assert cache.get(tasks._RECONCILE_LOCK) == "the next run"  # ours ended without deleting theirs
+    cache.delete(tasks._RECONCILE_LOCK)
+
+
+def test_reconciliation_renews_its_lease_once_per_account(market, trader, run):
+    renewals = []
+    order = services.order_place(user=trader, instrument=market["SBIN-EQ"], params=params(quantity=1))[0]
+    Order.objects.filter(id=order.id).update(status=OrderStatus.UNKNOWN)
+
+    services.orders_reconcile(renew=lambda: renewals.append(1))
+
+    assert renewals == [1]

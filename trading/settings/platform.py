@@ -78,6 +78,8 @@ MARKET_HOLIDAYS = env_list("MARKET_HOLIDAYS", [])
 # than the grace period are looked up at the broker by their tag.
 OUTBOX_RESEND_AFTER_SECONDS = env_float("OUTBOX_RESEND_AFTER_SECONDS", 3)
 ORDER_SUBMIT_GRACE_SECONDS = env_float("ORDER_SUBMIT_GRACE_SECONDS", 90)
+# One reconciliation at a time: its lease, renewed after each account, frees this soon after a worker dies in it.
+RECONCILE_LEASE_SECONDS = env_float("RECONCILE_LEASE_SECONDS", 60)
 # Reconciliation with the brokers (one order-book read per live account per run).
 RECONCILE_INTERVAL_SECONDS = env_float("RECONCILE_INTERVAL_SECONDS", 5)
 FAULTS = set(env_list("TRADING_FAULTS", []))
