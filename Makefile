@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The live stream (uvicorn) listens beside the pages; the dashboard opens its socket there.
+STREAM_PORT ?= $(shell echo $$(( $(PORT) + 1 )))
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup run test lint bench clean
@@ -39,7 +41,7 @@ run: setup
 	@echo ""
 	@# Metrics files of the previous run's processes (prometheus_client's multiprocess mode) start afresh.
 	rm -rf "$${TRADING_VAR_DIR:-var}/prometheus"
-	honcho start -f Procfile -p $(PORT)
+	STREAM_PORT=$(STREAM_PORT) honcho start -f Procfile -p $(PORT)
 
 # Tests get their own var/ folder (SQLite file, embedded broker) so they never
 # share queues with a `make run` on the same checkout; TEST_VAR_DIR gives two runs side by side one each.

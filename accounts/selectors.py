@@ -10,6 +10,7 @@ from .models import ApiKey, SecurityEvent, TradingAccount
 # Read on every order; an account's mode or market-hours setting changes rarely, and a change
 # reaches every process within these seconds.
 _accounts = TimedCache(ttl=10.0)
+_owners = TimedCache(ttl=3600.0)
 
 
 def default_account_for(user) -> TradingAccount | None:
@@ -33,6 +34,13 @@ def account_get_for_user(*, user, account_id: int) -> TradingAccount:
     return account
 
 
+def account_owner_id(account_id: int) -> int | None:
+    """The id of the user a trading account belongs to (an account never changes hands: kept a while)."""
+    return _owners.get_or_set(
+        account_id, lambda: TradingAccount.objects.filter(id=account_id).values_list("user_id", flat=True).first()
+    )
+
+
 def account_list_for_user(*, user) -> QuerySet[TradingAccount]:
     """The user's trading accounts, the default first."""
     return TradingAccount.objects.filter(user_id=user.pk).order_by("-is_default", "id")
@@ -40,6 +48,7 @@ def account_list_for_user(*, user) -> QuerySet[TradingAccount]:
 
 def trading_account_cache_clear() -> None:
     _accounts.clear()
+    _owners.clear()
 
 
 def api_key_list_for_user(*, user) -> QuerySet[ApiKey]:

@@ -226,6 +226,8 @@ class FeedRunner:
                     self.bus.publish(tick)
                     self.last_tick_at = tick.ts
                 window_ticks += len(batch)
+                if self.relay:
+                    self.relay.flush()  # at once: the live stream's quotes are as fresh as the relay
                 metrics.count(metrics.ticks.labels(self.source.name), len(batch))
                 if tick_now >= next_flush:
                     self.flush()

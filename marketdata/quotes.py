@@ -120,15 +120,24 @@ def quotes_get(instrument_ids: list[int]) -> tuple[dict[int, CachedQuote], bool]
     return found, degraded
 
 
-def _quotes_from_database(instrument_ids: list[int]) -> dict[int, CachedQuote]:
+def _quotes_from_database(instrument_ids: list[int], *, after: float | None = None) -> dict[int, CachedQuote]:
     from .models import Quote
 
     out = {}
-    for q in Quote.objects.filter(instrument_id__in=instrument_ids):
+    rows = Quote.objects.filter(instrument_id__in=instrument_ids)
+    if after is not None:
+        rows = rows.filter(timestamp__gt=datetime.fromtimestamp(after, tz=UTC))
+    for q in rows:
         out[q.instrument_id] = CachedQuote(
             q.instrument_id, q.ltp, q.bid, q.ask, q.open, q.high, q.low, q.close, q.volume, q.timestamp.timestamp()
         )
     return out
+
+
+def quotes_written_after(instrument_ids: list[int], after: float) -> list[CachedQuote]:
+    """The quotes the feed wrote to the database since `after` (epoch seconds): how a process that hears no
+    relay (the embedded default has no Redis) follows them."""
+    return list(_quotes_from_database(instrument_ids, after=after).values())
 
 
 def quotes_publish(rows: list[QuoteRow], redis_client=None) -> bool:

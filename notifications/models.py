@@ -104,3 +104,35 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.event} to {self.target[:40]}"
+
+
+class StreamEvent(models.Model):
+    """One private event of the live stream (an order's change, the funds, a position, a notice), kept for a
+    while so that a client that lost its connection can resume from the last sequence number it saw.
+
+    `seq` counts per user from 1 without gaps (StreamCursor hands them out), so a client can tell that it
+    missed something; rows older than STREAM_RESUME_SECONDS are deleted (a resume from before them is told
+    to reload instead).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+    topic = models.CharField(max_length=16)
+    data = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "seq"], name="stream_event_user_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}#{self.seq} {self.topic}"
+
+
+class StreamCursor(models.Model):
+    """The last sequence number handed out to a user's private events (one row per user, locked to count)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.last_seq}"

@@ -24,6 +24,7 @@ from monitoring.events import AlertNotice
 
 from .deliveries import WebhookRefused, deliveries_queue, webhook_addresses
 from .models import Delivery, Notification, NotificationPreference
+from .stream_log import stream_publish
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +69,26 @@ def notification_create(
     account_id: int | None = None,
     order_id: int | None = None,
 ) -> Notification:
-    """A notice on the trader's dashboard; `account_id` None: about the user, shown whichever account is chosen."""
-    return Notification.objects.create(
+    """A notice on the trader's dashboard (and their live stream); `account_id` None: about the user, shown
+    whichever account is chosen."""
+    notice = Notification.objects.create(
         user_id=user_id, account_id=account_id, code=code, message=message[:400], level=level, order_id=order_id
     )
+    stream_publish(user_id=user_id, topic="notices", data=notice_payload(notice))
+    return notice
+
+
+def notice_payload(notice: Notification) -> dict:
+    """A notice in the names the API lists it with (and the account it is about)."""
+    return {
+        "id": notice.id,
+        "account": notice.account_id,
+        "level": notice.level,
+        "code": notice.code,
+        "message": notice.message,
+        "order": notice.order_id,
+        "created_at": notice.created_at.isoformat(),
+    }
 
 
 def notifications_unread_for(*, user, account: TradingAccount | None):

@@ -16,3 +16,11 @@ from .deliveries import DeliveryFailed, delivery_send
 def deliver(self, delivery_id: int) -> str:
     """Send one notification or alert message; a failure is retried with exponential backoff."""
     return delivery_send(delivery_id=delivery_id, final=self.request.retries >= self.max_retries)
+
+
+@shared_task(name="notifications.stream_log_trim")
+def stream_log_trim() -> int:
+    """Forget the stream's private events older than the resume window."""
+    from .stream_log import stream_log_trim as trim
+
+    return trim()

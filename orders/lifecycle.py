@@ -23,6 +23,7 @@ from collections.abc import Callable
 from core.errors import Conflict
 
 from . import metrics as order_metrics
+from . import stream
 from .books import AccountBooks, mark
 from .models import Order, OrderEvent, OrderStatus
 
@@ -203,6 +204,7 @@ def _record(order: Order, from_status: str, to_status: str, reason: str, actor: 
         order=order, from_status=from_status, to_status=to_status, reason=reason[:300], actor=actor, data=data
     )
     order_metrics.order_transition(order, from_status, to_status)
+    stream.order_changed(order, from_status=from_status, reason=row.reason)
     return row
 
 

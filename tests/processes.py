@@ -379,3 +379,24 @@ class WebServer(OnTestDatabase):
 
     def ready(self) -> bool:
         return http_ok(self.port)
+
+
+class StreamServer(OnTestDatabase):
+    """The Procfile's stream process (uvicorn serving the live stream) on a free port of the test database."""
+
+    name = "stream"
+
+    def __init__(self, **kwargs) -> None:
+        self.port = free_port()
+        super().__init__(env={"STREAM_PORT": str(self.port), **kwargs.pop("env", {})}, **kwargs)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/v1/stream/"
+
+    def command(self) -> list[str]:
+        command = [part.replace("$STREAM_PORT", str(self.port)) for part in procfile_command("stream")]
+        return [sys.executable, "-m", *command]
+
+    def ready(self) -> bool:
+        return http_ok(self.port)

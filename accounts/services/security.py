@@ -17,6 +17,7 @@ from datetime import UTC
 from django.db import connection, transaction
 
 from core import clock
+from core.push import stream_nudge
 from monitoring.tracing import current_request_id
 
 from ..models import SecurityEvent, User
@@ -99,11 +100,23 @@ def security_event_record(
     *, kind: str, user: User | None = None, username: str = "", detail: dict | None = None
 ) -> SecurityEvent | None:
     """Append one event for `user` (or an unknown `username`); the caller's address comes from the request."""
+    if user is not None and kind in _ENDS_STREAMS:
+        transaction.on_commit(lambda: stream_nudge("user.changed", user_id=user.pk))
     try:
         return _append(_new_row(kind=kind, user=user, username=username, detail=detail))
     except Exception:
         logger.exception("could not record the security event %s", kind)
         return None
+
+
+# Events after which the user's live-stream connections are checked again at once (they may have to close).
+_ENDS_STREAMS = {
+    SecurityEvent.Kind.LOGOUT,
+    SecurityEvent.Kind.ACCOUNT_LOCKED,
+    SecurityEvent.Kind.PASSWORD_CHANGED,
+    SecurityEvent.Kind.API_KEY_REVOKED,
+    SecurityEvent.Kind.ADMIN_CHANGE,
+}
 
 
 def security_chain_verify() -> ChainWalk:

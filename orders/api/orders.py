@@ -24,8 +24,8 @@ from marketdata.selectors import instrument_cached
 
 from .. import selectors, services
 from ..models import OrderEvent, OrderStatus, OrderType, Product, Side, Validity
+from ..serializers import OrderOutputSerializer
 from ..validation import OrderParams
-from .serializers import OrderOutputSerializer
 
 KEY_PATTERN = r"^[A-Za-z0-9._:\-]{1,64}$"
 KEY_VALIDATOR = RegexValidator(KEY_PATTERN, "Use 1-64 letters, digits, '.', '_', ':' or '-'.")

@@ -14,7 +14,7 @@ from marketdata.selectors import instrument_get_by_key
 
 from .. import selectors, services
 from ..models import Product, Trade
-from .serializers import OrdersOutputSerializer
+from ..serializers import OrdersOutputSerializer
 
 
 class TradeListApi(ListAPIView):

@@ -13,8 +13,8 @@ from core.schema import ERRORS
 from risk.services import trading_state_reactivate
 
 from ..selectors import risk_overview_of
+from ..serializers import OrderOutputSerializer
 from ..services.risk_actions import kill_switch_activate
-from .serializers import OrderOutputSerializer
 
 
 def _account(request):

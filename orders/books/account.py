@@ -22,11 +22,13 @@ from core.formatting import price as format_price
 from core.formatting import quantity as format_quantity
 from marketdata.models import Instrument
 from marketdata.selectors import instrument_cached_by_id
+from notifications.stream_log import stream_batch
 from risk.models import PlatformRisk
 
+from .. import stream
 from ..models import TERMINAL, Funds, LedgerEntry, Order, Position, Side, Trade
 from ..validation import blocked_amount
-from .unit_of_work import mark, save_marked
+from .unit_of_work import mark, marked, save_marked
 from .usage import Counted, position_entry, usage_for, usage_running
 from .usage_view import Usage
 
@@ -98,15 +100,17 @@ class AccountBooks:
         self._funds = funds
         self._orders: list[Order] = []
         self._open_shares: list[tuple[int, Decimal]] = []  # each order's share of the open totals when taken
+        self._positions: dict[int, Position] = {}  # moved in this block, by id: the stream hears of each once
 
     @classmethod
     @contextmanager
     def locked(cls, account_id: int):
         """A transaction holding the account's Funds row locked (always first: no deadlocks)."""
-        with transaction.atomic():
+        with stream_batch(), transaction.atomic():  # the block's stream events: one write after its commit
             books = cls(Funds.objects.select_for_update().get(account_id=account_id))
             yield books
             books._settle_open_orders()
+            books._tell_the_stream()
             save_marked(*books._orders, books._funds)
 
     # --- Reading -------------------------------------------------------------------------------------
@@ -241,6 +245,7 @@ class AccountBooks:
         else:
             position.save(update_fields=_MOVED_BY_A_FILL)
         self._hold(position)
+        self._positions[position.pk] = position
         margin_change = self._margin_of(position, instrument) - margin_before
         if margin_change:
             self._change("margin_used", max(ZERO, self._funds.margin_used + margin_change))
@@ -310,6 +315,8 @@ class AccountBooks:
         """Close the books' positions without trades (a paper account's reset): no position, no margin
         blocked for one. Returns how many rows went."""
         cleared, _ = Position.objects.filter(account_id=self.account_id).delete()
+        if cleared:
+            stream.positions_cleared(self.account_id)
         self._change("margin_used", ZERO)
         self._change("positions_held", {})
         return cleared
@@ -322,6 +329,13 @@ class AccountBooks:
         self._change("realised_today", counted.realised_today)
         self._change("usage_day", clock.ist_date(now))
         self._change("positions_held", counted.positions_held)
+
+    def _tell_the_stream(self) -> None:
+        """The trader's stream hears of the funds and each position this block moved (when it commits)."""
+        if _MONEY_FIELDS & marked(self._funds):
+            stream.funds_changed(self._funds)
+        for position in self._positions.values():
+            stream.position_changed(position)
 
     def _change(self, field: str, value) -> None:
         setattr(self._funds, field, value)
@@ -342,6 +356,9 @@ class AccountBooks:
         """The platform kill switch copied to every account's row in one statement: the UPDATE waits for
         placements holding an account's lock, and every placement after it sees the switch in the row it locks."""
         Funds.objects.update(platform_halted=halted)
+
+
+_MONEY_FIELDS = {"cash", "reserved", "margin_used"}
 
 
 def _open_share(order: Order) -> tuple[int, Decimal]:

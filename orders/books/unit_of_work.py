@@ -10,6 +10,11 @@ def mark(obj, *fields: str) -> None:
     obj.__dict__.setdefault("_changed_fields", set()).update(fields)
 
 
+def marked(obj) -> set[str]:
+    """The fields of a row marked as changed and not yet saved."""
+    return obj.__dict__.get("_changed_fields", set())
+
+
 def save_marked(*objects) -> None:
     for obj in objects:
         fields = obj.__dict__.pop("_changed_fields", None)

@@ -395,8 +395,11 @@ def test_a_marketable_order_goes_out_and_is_booked_with_each_row_written_once(ma
     # the owner's notification preferences read once (for the dashboard's fill notice, then remembered for
     # a few seconds: the other channels after the commit read no more), the notice, order and funds written
     # once each. The paper exchange's answer says its stream already booked it: no read of the order
-    # afterwards. No existence check for the first fill.
-    assert len(statements) == 15, "\n".join(q["sql"][:60] for q in queries)
+    # afterwards. No existence check for the first fill. After each of the two commits, the live stream's
+    # events of that transaction in one write (the user's cursor moved, read, the events inserted).
+    assert len(statements) == 21, "\n".join(q["sql"][:60] for q in queries)
+    stream_writes = [q["sql"] for q in queries if '"notifications_stream' in q["sql"]]
+    assert len(stream_writes) == 6
 
 
 def test_a_placement_reads_and_writes_only_the_accounts_own_rows_once_each(market, trader):

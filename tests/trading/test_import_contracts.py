@@ -42,6 +42,7 @@ def test_every_app_is_checked_for_circles_between_its_modules():
 def test_no_app_may_import_trading_and_none_but_trading_the_dashboard():
     assert set(_contract("trading")["source_modules"]) == _our_apps() - {"trading"}
     assert set(_contract("dashboard")["source_modules"]) == _our_apps() - {"trading", "dashboard"}
+    assert set(_contract("stream")["source_modules"]) == _our_apps() - {"trading", "stream"}
 
 
 def test_core_and_monitoring_may_import_no_other_app():

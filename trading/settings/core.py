@@ -181,6 +181,7 @@ INSTALLED_APPS = [
     "orders",
     "strategies",
     "dashboard",
+    "stream",
     "trading",
 ]
 
@@ -281,6 +282,13 @@ else:
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(VAR_DIR / "heartbeats"),
     }
+
+# The live stream's servers hear the platform through Channels' layer: Redis between processes; on the
+# embedded default, none crosses a process (the stream reads the database instead; see stream/hub.py).
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 

@@ -133,7 +133,28 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": _weekday_crontab(RISK_USAGE_VERIFY_IST),
     },
     "monitoring-alert-rules": {"task": "monitoring.alert_rules_evaluate", "schedule": ALERT_EVALUATE_SECONDS},
+    "notifications-stream-trim": {"task": "notifications.stream_log_trim", "schedule": 300.0},
 }
+
+# --- The live stream (/ws/v1/stream/, the `stream` app) ---
+# Private events are kept this long for a client that reconnects and resumes (at least 10 minutes).
+STREAM_RESUME_SECONDS = env_int("STREAM_RESUME_SECONDS", 900)
+STREAM_MAX_CONNECTIONS_PER_USER = env_int("STREAM_MAX_CONNECTIONS_PER_USER", 10)
+# A connection that came without the dashboard's session must send {"op": "auth"} within this many seconds.
+STREAM_AUTH_SECONDS = env_float("STREAM_AUTH_SECONDS", 10)
+STREAM_MAX_SYMBOLS = env_int("STREAM_MAX_SYMBOLS", 500)  # quote and candle topics per connection
+# How often each connection's credential is checked again (expiry, logout, deactivation, lock-out); with
+# Redis, a change the platform announces is acted on at once.
+STREAM_RECHECK_SECONDS = env_float("STREAM_RECHECK_SECONDS", 15)
+# Seconds between the server's pings; a client silent for three of them is closed.
+STREAM_PING_SECONDS = env_float("STREAM_PING_SECONDS", 20)
+# How often the stream looks for private events, quotes and candles where nothing pushes them to it (the
+# embedded default; with Redis it is told at once and this is the safety net).
+STREAM_POLL_SECONDS = env_float("STREAM_POLL_SECONDS", 0.2)
+# Where the browser opens the stream: STREAM_URL when set (wss://.../ws/v1/stream/ behind a proxy); else the
+# page's host on STREAM_PORT (`make run`: the stream process's own port); else the page's own host and port.
+STREAM_URL = env("STREAM_URL", "")
+STREAM_PORT = env_int("STREAM_PORT", 0)
 
 # --- Brokers: Angel One SmartAPI and the resilience every broker call goes through ------------
 

@@ -1,4 +1,4 @@
-"""Output serializers shared by several operations.
+"""Output serializers shared by several API operations and the live stream (orders.stream).
 
 Plain serializers with every field declared: a ModelSerializer would rebuild its
 fields from the model's metadata for each order it renders (a fifth of a
@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from core.api import PriceField
 
-from ..models import OrderStatus, OrderType, Product, Side, Validity
+from .models import OrderStatus, OrderType, Product, Side, Validity
 
 
 def _text(**kwargs) -> serializers.CharField:

@@ -1,0 +1,116 @@
+"""The live stream's private events: written after the change they describe commits, read by the stream.
+
+Whoever changes something a trader watches (an order, the funds, a position, a notice) calls
+`stream_publish` inside its transaction. The event is written only once that transaction commits (never an
+event for a rolled-back change), in a short transaction of its own that takes the user's next sequence
+numbers; a unit of work wrapped in `stream_batch()` (the account's books) writes all of its events at once.
+The stream server (the `stream` app) reads the log by user and sequence number: what is new since
+it last looked, and what a reconnecting client missed.
+"""
+
+import logging
+import threading
+from collections import defaultdict
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from core import clock
+from core.push import stream_nudge
+
+from .models import StreamCursor, StreamEvent
+
+logger = logging.getLogger(__name__)
+
+PRIVATE_TOPICS = ("orders", "positions", "funds", "notices")
+_local = threading.local()  # the events a stream_batch() of this thread is gathering
+
+
+def stream_publish(*, user_id: int, topic: str, data: dict) -> None:
+    """A private event for the user's stream, written once the current transaction commits (and never if it
+    rolls back, savepoints included: Django's on-commit hooks decide)."""
+    if topic not in PRIVATE_TOPICS:
+        raise ValueError(f"{topic!r} is not a private topic of the stream")
+    event = (user_id, topic, data)
+    transaction.on_commit(lambda: _committed(event))
+
+
+def _committed(event: tuple[int, str, dict]) -> None:
+    gathered = getattr(_local, "gathered", None)
+    if gathered is None:
+        _write([event])
+    else:
+        gathered.append(event)
+
+
+@contextmanager
+def stream_batch():
+    """Write the events that commit inside the block together, when it ends: wrap a unit of work *outside*
+    its transaction (`with stream_batch(), transaction.atomic():`), so that its events, committed when the
+    transaction ends, are one write instead of one each. Nested, only the outermost writes. Events whose
+    transaction commits after the block (it was nested in an outer one) are written one by one then."""
+    if getattr(_local, "gathered", None) is not None:
+        yield
+        return
+    _local.gathered = gathered = []
+    try:
+        yield
+    finally:
+        _local.gathered = None
+        if gathered:
+            _write(gathered)
+
+
+def _write(events: list[tuple[int, str, dict]]) -> None:
+    by_user: dict[int, list[tuple[str, dict]]] = defaultdict(list)
+    for user_id, topic, data in events:
+        by_user[user_id].append((topic, data))
+    for user_id, mine in by_user.items():
+        try:
+            _append(user_id, mine)
+        except Exception:
+            # The change itself has committed: a lost event costs the stream, never the order.
+            logger.exception("could not write %d events to user %s's stream", len(mine), user_id)
+            continue
+        stream_nudge("private.appended", user_id=user_id)
+
+
+def _append(user_id: int, events: list[tuple[str, dict]]) -> None:
+    """The user's next sequence numbers (their cursor row, locked by the UPDATE), and the events."""
+    count = len(events)
+    with transaction.atomic():
+        cursor = StreamCursor.objects.filter(user_id=user_id)
+        if not cursor.update(last_seq=F("last_seq") + count):
+            StreamCursor.objects.get_or_create(user_id=user_id)
+            cursor.update(last_seq=F("last_seq") + count)
+        last = cursor.values_list("last_seq", flat=True).get()
+        StreamEvent.objects.bulk_create(
+            StreamEvent(user_id=user_id, seq=last - count + 1 + i, topic=topic, data=data)
+            for i, (topic, data) in enumerate(events)
+        )
+
+
+def stream_heads(user_ids) -> dict[int, int]:
+    """Each user's last sequence number (0: none yet)."""
+    rows = StreamCursor.objects.filter(user_id__in=list(user_ids)).values_list("user_id", "last_seq")
+    return dict(rows)
+
+
+def stream_events_after(*, user_id: int, seq: int, limit: int = 500) -> list[StreamEvent]:
+    """The user's events after `seq`, oldest first."""
+    return list(StreamEvent.objects.filter(user_id=user_id, seq__gt=seq).order_by("seq")[:limit])
+
+
+def stream_oldest_kept(*, user_id: int) -> int | None:
+    """The user's oldest sequence number still kept (None: none kept)."""
+    return StreamEvent.objects.filter(user_id=user_id).order_by("seq").values_list("seq", flat=True).first()
+
+
+def stream_log_trim() -> int:
+    """Delete the events older than the resume window; beat runs it every few minutes."""
+    horizon = clock.now() - timedelta(seconds=settings.STREAM_RESUME_SECONDS)
+    deleted, _ = StreamEvent.objects.filter(created_at__lt=horizon).delete()
+    return deleted

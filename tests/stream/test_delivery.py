@@ -1,0 +1,99 @@
+"""What a trader can rely on: their own events only, in order, none lost over a reconnect; closed when their
+credential ends."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import User
+from notifications.services import notification_create
+from orders.services import account_open
+from tests.accounts.factories import UserFactory
+
+from .conftest import access_token
+from .test_protocol import closed_with
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PRIVATE = ("orders", "positions", "funds", "notices")
+
+
+def notices(user, count: int, prefix: str = "n") -> None:
+    for i in range(count):
+        notification_create(user_id=user.pk, code="test_notice", message=f"{prefix}{i}")
+
+
+def test_another_users_burst_never_reaches_a_client(stream_server, ws_client):
+    alice, bob = UserFactory(), UserFactory()
+    account_open(user=alice)
+    account_open(user=bob)
+    server = stream_server()
+    spy, own = ws_client(server), ws_client(server)
+    spy.auth(access_token(bob))
+    spy.subscribe(*PRIVATE)
+    own.auth(access_token(alice))
+    own.subscribe(*PRIVATE)
+
+    notices(alice, 40, prefix="alice-")
+
+    heard = [own.until(lambda m: m.get("topic") == "notices", what=f"alice's notice {i}") for i in range(40)]
+    assert [m["data"]["message"] for m in heard] == [f"alice-{i}" for i in range(40)]
+    assert [m["seq"] for m in heard] == list(range(heard[0]["seq"], heard[0]["seq"] + 40))
+    leaked = [m for m in spy.gather(1.0) if "topic" in m]
+    assert leaked == []
+
+
+def test_a_client_that_reconnects_gets_what_it_missed_once_and_in_order(stream_server, ws_client):
+    user = UserFactory()
+    server = stream_server()
+    token = access_token(user)
+    first = ws_client(server)
+    first.auth(token)
+    first.subscribe("notices")
+    notices(user, 3, prefix="before-")
+    seen = [first.until(lambda m: m.get("topic") == "notices") for _ in range(3)]
+    first.close()
+
+    notices(user, 5, prefix="while-away-")
+    again = ws_client(server)
+    again.auth(token)
+    again.subscribe("notices", resume_from=seen[-1]["seq"])
+    notices(user, 2, prefix="after-")
+
+    got = [m for m in again.gather(2.0) if m.get("topic") == "notices"]
+    assert [m["data"]["message"] for m in got] == [f"while-away-{i}" for i in range(5)] + ["after-0", "after-1"]
+    assert [m["seq"] for m in got] == list(range(seen[-1]["seq"] + 1, seen[-1]["seq"] + 8))
+
+
+def test_a_resume_from_beyond_what_is_kept_is_told_to_resync(stream_server, ws_client):
+    user = UserFactory()
+    notices(user, 3)
+    server = stream_server()
+    client = ws_client(server)
+    client.auth(access_token(user))
+    client.subscribe("notices", resume_from=999)
+    assert client.until(lambda m: m.get("op") == "resync", what="resync")["topics"] == list(PRIVATE)
+
+
+def test_an_expired_token_closes_the_socket(stream_server, ws_client):
+    user = UserFactory()
+    server = stream_server()
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=timedelta(seconds=2))
+    client = ws_client(server)
+    assert client.auth(str(token))["op"] == "authenticated"
+    client.subscribe("notices")
+    started = time.monotonic()
+    assert closed_with(client) == (4401, "token_expired")
+    assert time.monotonic() - started < 6
+
+
+def test_a_deactivated_user_is_closed(stream_server, ws_client):
+    user = UserFactory()
+    server = stream_server()
+    client = ws_client(server)
+    client.auth(access_token(user))
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert closed_with(client) == (4403, "user_inactive")
