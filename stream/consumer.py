@@ -30,7 +30,8 @@ ERRORS_BEFORE_CLOSE = 20
 class StreamConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "none"  # the hub listens to the layer once for the process, not each socket
 
-    async def connect(self) -> None:
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         self.credential: auth.Credential | None = None
         self.quote_topics, self.candle_topics, self.private_topics = {}, {}, {}
         self.cursor = 0
@@ -43,6 +44,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self._closing: protocol.Close | None = None
         self._writer: asyncio.Task | None = None
         self._auth_timer: asyncio.TimerHandle | None = None
+
+    async def connect(self) -> None:
         await self.accept()
         user, session = self.scope.get("user"), self.scope.get("session")
         if user is not None and user.is_authenticated and session is not None and self._same_site():

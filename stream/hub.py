@@ -322,7 +322,8 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                logger.warning("the stream lost Redis (%s); quotes come from the database until it is back", exc)
+                if not self.degraded:
+                    logger.warning("the stream lost Redis (%s); quotes come from the database until it is back", exc)
                 self._set_degraded(True)
                 await asyncio.sleep(1)
 
@@ -353,6 +354,8 @@ class Hub:
         if degraded == self.degraded:
             return
         self.degraded = degraded
+        if not degraded:
+            logger.info("the stream has Redis again")
         frame = protocol.encode({"op": "degraded" if degraded else "recovered"})
         for conn in self.connections:
             conn.push(frame)

@@ -237,6 +237,19 @@ def http_ok(port: int, path: str = "/health/live") -> bool:
 # --- The test run's processes (Django settings and the test database) ------------------------------
 
 
+def redis_server(port: int) -> ManagedProcess:
+    """A Redis of a test's own on `port` (the shared one must keep serving the other processes)."""
+
+    def answers() -> bool:
+        with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+        return False
+
+    command = [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    return ManagedProcess(name="redis", command=[*command, "--appendonly", "no"], ready=answers)
+
+
 def test_database_url() -> str:
     from django.db import connection
 

@@ -1,9 +1,7 @@
 """/health/live and /health/ready: one check per dependency, 503 naming the required ones that fail."""
 
 import shutil
-import socket
 import time
-from contextlib import suppress
 
 import httpx
 import pytest
@@ -17,7 +15,7 @@ from brokers.resilience import breaker_for, breaker_reset_all
 from core import clock
 from monitoring.heartbeats import BEAT, WORKER, heartbeat_write
 from tests.accounts.factories import UserFactory
-from tests.processes import ManagedProcess, WebServer, free_port
+from tests.processes import WebServer, free_port, redis_server
 
 pytestmark = pytest.mark.django_db
 
@@ -229,29 +227,6 @@ def test_ready_names_the_worker_when_the_real_one_stops_and_is_200_again_when_it
 
     exclusive_workers(**quick)
     assert ready_until(client, 200)["http"] == 200
-
-
-def redis_server(port: int) -> ManagedProcess:
-    """A Redis of this test's own (the shared one must keep serving the other processes)."""
-
-    def answers() -> bool:
-        with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
-        return False
-
-    command = [
-        shutil.which("redis-server"),
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ]
-    return ManagedProcess(name="redis", command=command, ready=answers)
 
 
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server program")
