@@ -50,3 +50,23 @@ def test_an_order_and_the_funds_it_blocks_reach_the_owner(stream_server, ws_clie
     funds = client.until(lambda m: m.get("topic") == "funds", what="the funds' event")
     assert Decimal(funds["data"]["reserved"]) == order.reserved_amount
     assert funds["seq"] != placed["seq"]
+
+
+def test_the_forming_candle_comes_as_the_feed_builds_it(stream_server, ws_client, market):  # noqa: F811
+    server = stream_server()
+    client = ws_client(server)
+    client.auth(access_token(UserFactory()))
+    assert client.subscribe("candles:NSE:SBIN-EQ:1m")["topics"] == ["candles:NSE:SBIN-EQ:1m"]
+
+    feed = FeedProcess("--source", "simulated", "--rate", "8", "--symbols", "NSE:SBIN-EQ").start()
+    try:
+        candle = client.until(lambda m: m.get("topic") == "candles:NSE:SBIN-EQ:1m", what="the forming candle")
+        later = client.until(lambda m: m.get("topic") == "candles:NSE:SBIN-EQ:1m", what="the candle again")
+    finally:
+        feed.stop()
+    data = candle["data"]
+    assert set(data) == {"start", "open", "high", "low", "close", "volume"}
+    assert Decimal(data["low"]) <= Decimal(data["close"]) <= Decimal(data["high"])
+    assert data["start"].endswith(":00Z")
+    same_minute = later["data"]["start"] == data["start"]
+    assert later["data"]["volume"] >= data["volume"] if same_minute else later["data"]["start"] > data["start"]

@@ -1,11 +1,14 @@
 """The stream's protocol against a real server: authentication, subscriptions, errors and close codes."""
 
+import time
+
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from notifications.services import notification_create
 from orders.services import account_open
 from tests.accounts.factories import UserFactory
+from tests.orders.conftest import market  # noqa: F401 - fixture
 
 from .conftest import access_token
 
@@ -102,3 +105,50 @@ def test_connections_per_user_are_limited(stream_server, ws_client):
     third = ws_client(server)
     third.send({"op": "auth", "token": token})
     assert closed_with(third) == (4409, "too_many_connections")
+
+
+def test_a_flood_of_messages_is_refused_then_closed(stream_server, ws_client):
+    user = UserFactory()
+    server = stream_server()
+    client = ws_client(server)
+    client.auth(access_token(user))
+    for _ in range(100):
+        client.send({"op": "subscribe", "topics": ["orders"]})
+    answers = []
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            answers.append(client.recv())
+    codes = [a.get("code") for a in answers if a.get("op") == "error"]
+    assert codes and set(codes) == {"rate_limited"}
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4429, "too_many_errors")
+
+
+def test_market_topics_per_connection_are_limited(stream_server, ws_client, market):  # noqa: F811
+    server = stream_server(STREAM_MAX_SYMBOLS="2")
+    client = ws_client(server)
+    client.auth(access_token(UserFactory()))
+    client.send({"op": "subscribe", "topics": ["quotes:NSE:SBIN-EQ", "quotes:NSE:INFY-EQ", "candles:NSE:SBIN-EQ:1m"]})
+    first = client.until(lambda m: m.get("op") in ("error", "subscribed"))
+    assert first == {
+        "op": "error",
+        "code": "too_many_subscriptions",
+        "message": "At most 2 market topics.",
+        "topic": "candles:NSE:SBIN-EQ:1m",
+    }
+    subscribed = client.until(lambda m: m.get("op") == "subscribed")
+    assert subscribed["topics"] == ["quotes:NSE:SBIN-EQ", "quotes:NSE:INFY-EQ"]
+
+
+def test_a_silent_client_is_closed_and_one_that_answers_pings_stays(stream_server, ws_client):
+    user = UserFactory()
+    server = stream_server(STREAM_PING_SECONDS="0.5", STREAM_RECHECK_SECONDS="0.5")
+    silent, lively = ws_client(server), ws_client(server)
+    silent.auth(access_token(user))
+    lively.auth(access_token(user))
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        if lively.until(lambda m: m.get("op") == "ping", what="a ping"):
+            lively.send({"op": "pong"})
+    assert closed_with(silent) == (4408, "heartbeat_timeout")
+    lively.send({"op": "ping"})
+    assert lively.until(lambda m: m.get("op") == "pong") == {"op": "pong"}
