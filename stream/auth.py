@@ -16,7 +16,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from accounts.authentication import JWTAuth
 from accounts.models import ApiKey, TradingAccount
 from accounts.selectors import default_account_for
-from accounts.services import api_key_authenticate, lockout_check
+from accounts.services import api_key_authenticate, lockout_check, lockout_locked_usernames
 from accounts.tokens import access_token_decode, access_token_logged_out, password_unchanged
 from core import clock
 from core.errors import DomainError
@@ -77,24 +77,37 @@ def _from_api_key(raw: str, ip: str) -> Credential:
     )
 
 
-def recheck(credential: Credential) -> protocol.Close | None:
-    """Why the connection must close now (None: it may stay), read afresh from the database."""
-    if credential.expires_at is not None and credential.expires_at <= time.time():
+def recheck(credentials: list[Credential]) -> list[protocol.Close | None]:
+    """Why each connection must close now (None: it may stay), read afresh from the database: a handful of
+    queries for all of them, however many connections share a user."""
+    now = time.time()
+    users = User.objects.in_bulk({c.user_id for c in credentials})
+    locked = lockout_locked_usernames(usernames={u.get_username() for u in users.values()})
+    sessions = {c.session_key for c in credentials if c.kind == "session"}
+    alive = set(
+        Session.objects.filter(session_key__in=sessions, expire_date__gt=clock.now()).values_list(
+            "session_key", flat=True
+        )
+    )
+    keys = {c.key_id for c in credentials if c.kind == "api_key"}
+    revoked = set(ApiKey.objects.filter(pk__in=keys, revoked_at__isnull=False).values_list("pk", flat=True))
+    return [_verdict(c, users.get(c.user_id), now, locked, alive, revoked) for c in credentials]
+
+
+def _verdict(credential: Credential, user, now: float, locked, alive, revoked) -> protocol.Close | None:
+    if credential.expires_at is not None and credential.expires_at <= now:
         return protocol.TOKEN_EXPIRED
-    user = User.objects.filter(pk=credential.user_id).first()
     if user is None or not user.is_active:
         return protocol.USER_INACTIVE
-    try:
-        lockout_check(username=user.get_username())
-    except DomainError:
+    if user.get_username() in locked:
         return protocol.USER_LOCKED
-    if credential.kind == "session":
-        alive = Session.objects.filter(session_key=credential.session_key, expire_date__gt=clock.now()).exists()
-        return None if alive else protocol.CREDENTIAL_REVOKED
+    if credential.kind == "session" and credential.session_key not in alive:
+        return protocol.CREDENTIAL_REVOKED
+    if credential.kind == "api_key" and credential.key_id in revoked:
+        return protocol.CREDENTIAL_REVOKED
     if credential.kind == "jwt":
         return _jwt_revoked(credential, user)
-    key = ApiKey.objects.filter(pk=credential.key_id).values_list("revoked_at", flat=True).first()
-    return protocol.CREDENTIAL_REVOKED if key is not None else None
+    return None
 
 
 def _jwt_revoked(credential: Credential, user) -> protocol.Close | None:

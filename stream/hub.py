@@ -296,15 +296,20 @@ class Hub:
 
     async def recheck(self, user: int | None = None) -> None:
         now = time.monotonic()
+        alive = []
         for conn in list(self.connections if user is None else self.by_user.get(user, ())):
             if now - conn.last_heard > 3 * settings.STREAM_PING_SECONDS:
                 conn.end(protocol.HEARTBEAT_TIMEOUT, "Nothing heard from the client for too long.")
-                continue
-            try:
-                close = await database_sync_to_async(auth.recheck)(conn.credential)
-            except Exception:
-                logger.exception("could not check a stream credential again")
-                continue
+            else:
+                alive.append(conn)
+        if not alive:
+            return
+        try:
+            verdicts = await database_sync_to_async(auth.recheck)([conn.credential for conn in alive])
+        except Exception:
+            logger.exception("could not check the stream's credentials again")
+            return
+        for conn, close in zip(alive, verdicts, strict=True):
             if close is not None:
                 conn.end(close, "The connection's credential is no longer valid.")
 

@@ -2,7 +2,7 @@
 trading_accounts.py (opening, renaming, the default)."""
 
 from .api_keys import api_key_authenticate, api_key_authorize, api_key_create, api_key_revoke
-from .lockout import lockout_check, lockout_clear, login_failure_record
+from .lockout import lockout_check, lockout_clear, lockout_locked_usernames, login_failure_record
 from .login import (
     client_ip,
     token_pair_issue,
@@ -26,6 +26,7 @@ __all__ = [
     "client_ip",
     "lockout_check",
     "lockout_clear",
+    "lockout_locked_usernames",
     "login_failure_record",
     "token_pair_issue",
     "token_pair_refresh",

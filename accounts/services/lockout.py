@@ -90,6 +90,13 @@ def lockout_check(*, username: str) -> None:
         raise _locked_error(locked_until, now)
 
 
+def lockout_locked_usernames(*, usernames) -> set[str]:
+    """Which of `usernames` are locked now (as given), in one query."""
+    keys = {_key(name): name for name in usernames}
+    rows = LoginLockout.objects.filter(username__in=list(keys), locked_until__gt=clock.now())
+    return {keys[key] for key in rows.values_list("username", flat=True)}
+
+
 def _locked_error(locked_until: datetime, now: datetime) -> AccountLocked:
     until = locked_until.astimezone(IST).strftime("%H:%M:%S IST")
     message = f"Too many failed logins: this account is locked until {until}."

@@ -5,9 +5,10 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import User
+from accounts.models import LoginLockout, User
 from notifications.services import notification_create
 from orders.services import account_open
 from tests.accounts.factories import UserFactory
@@ -97,3 +98,12 @@ def test_a_deactivated_user_is_closed(stream_server, ws_client):
     client.auth(access_token(user))
     User.objects.filter(pk=user.pk).update(is_active=False)
     assert closed_with(client) == (4403, "user_inactive")
+
+
+def test_a_locked_out_user_is_closed(stream_server, ws_client):
+    user = UserFactory()
+    server = stream_server()
+    client = ws_client(server)
+    client.auth(access_token(user))
+    LoginLockout.objects.create(username=user.username.lower(), locked_until=timezone.now() + timedelta(minutes=5))
+    assert closed_with(client) == (4403, "user_locked")
