@@ -399,8 +399,8 @@ class StreamServer(OnTestDatabase):
 
     name = "stream"
 
-    def __init__(self, **kwargs) -> None:
-        self.port = free_port()
+    def __init__(self, *, port: int | None = None, **kwargs) -> None:
+        self.port = port or free_port()
         super().__init__(env={"STREAM_PORT": str(self.port), **kwargs.pop("env", {})}, **kwargs)
 
     @property

@@ -18,8 +18,8 @@ def stream_server():
     """A stream server for one test (it must see what the test commits: transactional tests only)."""
     servers = []
 
-    def start(**env) -> StreamServer:
-        server = StreamServer(env={**FAST, **env})
+    def start(port: int | None = None, **env) -> StreamServer:
+        server = StreamServer(port=port, env={**FAST, **env})
         log = server.log_path
         server.log_start = log.stat().st_size if log.exists() else 0  # the session's servers share one log
         server.start()

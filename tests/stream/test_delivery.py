@@ -107,3 +107,24 @@ def test_a_locked_out_user_is_closed(stream_server, ws_client):
     client.auth(access_token(user))
     LoginLockout.objects.create(username=user.username.lower(), locked_until=timezone.now() + timedelta(minutes=5))
     assert closed_with(client) == (4403, "user_locked")
+
+
+def test_a_client_resumes_across_a_restart_of_the_stream_server(stream_server, ws_client):
+    user = UserFactory()
+    server = stream_server()
+    client = ws_client(server)
+    client.auth(access_token(user))
+    client.subscribe("notices")
+    notices(user, 2, prefix="before-")
+    last = [client.until(lambda m: m.get("topic") == "notices") for _ in range(2)][-1]["seq"]
+
+    server.stop()  # a deploy
+    assert closed_with(client)[0] == 1012  # "service restart": come back
+    notices(user, 3, prefix="during-")
+    restarted = stream_server(port=server.port)
+    again = ws_client(restarted)
+    again.auth(access_token(user))
+    again.subscribe("notices", resume_from=last)
+
+    got = [again.until(lambda m: m.get("topic") == "notices") for _ in range(3)]
+    assert [(m["seq"], m["data"]["message"]) for m in got] == [(last + 1 + i, f"during-{i}") for i in range(3)]
