@@ -44,9 +44,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self._closing: protocol.Close | None = None
         self._writer: asyncio.Task | None = None
         self._auth_timer: asyncio.TimerHandle | None = None
+        self._batched = False
 
     async def connect(self) -> None:
-        await self.accept()
+        self._batched = protocol.BATCHED in self.scope.get("subprotocols", ())
+        await self.accept(subprotocol=protocol.BATCHED if self._batched else None)
         user, session = self.scope.get("user"), self.scope.get("session")
         if user is not None and user.is_authenticated and session is not None and self._same_site():
             await self._start(await database_sync_to_async(auth.from_session)(user, session.session_key))
@@ -109,7 +111,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self._errors += 1
         frame = protocol.error(exc.code, exc.message, exc.topic)
         if self.credential is None:
-            await self.send(text_data=frame)  # no writer yet
+            await self._send_now(frame)  # no writer yet
         else:
             self.push(frame)
         if self._errors >= ERRORS_BEFORE_CLOSE:
@@ -122,7 +124,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         try:
             credential = await database_sync_to_async(auth.from_token)(message["token"], ip=ip)
         except auth.Refused as exc:
-            await self.send(text_data=protocol.error(protocol.AUTH_FAILED, exc.message))
+            await self._send_now(protocol.error(protocol.AUTH_FAILED, exc.message))
             self.end(exc.close, exc.message)
             return
         await self._start(credential)
@@ -173,7 +175,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _op_ping(self, message: dict) -> None:
         frame = protocol.encode({"op": "pong"})
         if self.credential is None:
-            await self.send(text_data=frame)
+            await self._send_now(frame)
         else:
             self.push(frame)
 
@@ -202,7 +204,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     async def _end(self, close: protocol.Close, message: str) -> None:
         try:
-            await self.send(text_data=protocol.encode({"op": "closing", "code": close.reason, "message": message}))
+            await self._send_now(protocol.encode({"op": "closing", "code": close.reason, "message": message}))
             await self.close(code=close.code, reason=close.reason)
         except Exception:
             logger.debug("the client went first")
@@ -216,9 +218,23 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 self._queue.append(protocol.encode({"op": "ping"}))
             self._wake.clear()
             while self._queue or self._latest:
+                if self._batched:
+                    await self.send(text_data=self._take_all())
+                    continue
                 # Private events and control first, in order; then the newest frame of each market topic.
                 frame = self._queue.popleft() if self._queue else self._latest.pop(next(iter(self._latest)))
                 await self.send(text_data=frame)
+
+    async def _send_now(self, frame: str) -> None:
+        """One message at once, past the queue (before authentication, and the last words before a close)."""
+        await self.send(text_data=f"[{frame}]" if self._batched else frame)
+
+    def _take_all(self) -> str:
+        """Everything waiting, as one JSON array (the batched subprotocol): one frame instead of one each."""
+        frames = [*self._queue, *self._latest.values()]
+        self._queue.clear()
+        self._latest.clear()
+        return "[" + ",".join(frames) + "]"
 
 
 def _resync(message: str) -> str:

@@ -40,6 +40,8 @@ from .topics import Topic
 logger = logging.getLogger(__name__)
 
 BACKLOG_LIMIT = 2000  # private events waiting for one connection before it is told to resync
+# One serializer for every quote frame: a new instance per tick would copy its declared fields each time.
+_QUOTE = QuoteOutputSerializer()
 
 
 class Connection(Protocol):
@@ -174,7 +176,7 @@ class Hub:
     def _quote_frame(self, name: str, iid: int) -> str:
         place = self.places[iid]
         view = quote_cache.QuoteView(place.exchange, place.symbol, place.price_places, self.quotes[iid], time.time())
-        return protocol.event(name, QuoteOutputSerializer(view).data)
+        return protocol.event(name, _QUOTE.to_representation(view))
 
     def _candle_data(self, key: tuple[int, str]) -> dict:
         start, open_, high, low, close, volume = self.candles[key]

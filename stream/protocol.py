@@ -8,6 +8,9 @@ import json
 from dataclasses import dataclass
 
 MAX_FRAME_BYTES = 64 * 1024
+# The subprotocol a client may ask for (Sec-WebSocket-Protocol) to get its messages in batches: each frame
+# is then a JSON array of the messages above, everything that was waiting when the server wrote.
+BATCHED = "trading.v1.batch"
 MAX_TOPICS_PER_MESSAGE = 500
 
 # Error codes of {"op": "error", "code": ...}.

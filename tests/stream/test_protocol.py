@@ -152,3 +152,26 @@ def test_a_silent_client_is_closed_and_one_that_answers_pings_stays(stream_serve
     assert closed_with(silent) == (4408, "heartbeat_timeout")
     lively.send({"op": "ping"})
     assert lively.until(lambda m: m.get("op") == "pong") == {"op": "pong"}
+
+
+def test_a_client_may_take_its_messages_in_batches(stream_server, ws_client):
+    user = UserFactory()
+    server = stream_server()
+    client = ws_client(server, subprotocols=["trading.v1.batch"])
+    assert client.ws.subprotocol == "trading.v1.batch"
+    client.send({"op": "ping"})
+    assert client.recv() == [{"op": "pong"}]  # before authentication too, every frame is a batch
+    client.send({"op": "auth", "token": access_token(user)})
+    assert client.recv()[0]["op"] == "authenticated"
+    client.send({"op": "subscribe", "topics": ["notices"]})
+    assert client.recv() == [{"op": "subscribed", "topics": ["notices"]}]
+
+    for i in range(5):
+        notification_create(user_id=user.pk, code="test_notice", message=f"n{i}")
+
+    heard = []
+    while len(heard) < 5:
+        batch = client.recv()
+        assert isinstance(batch, list)
+        heard += [m["data"]["message"] for m in batch if m.get("topic") == "notices"]
+    assert heard == [f"n{i}" for i in range(5)]
