@@ -3,6 +3,7 @@ credential ends."""
 
 import time
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -10,8 +11,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import LoginLockout, User
 from notifications.services import notification_create
-from orders.services import account_open
+from orders.services import account_open, order_place
 from tests.accounts.factories import UserFactory
+from tests.orders.conftest import market, params  # noqa: F401 - fixture
 
 from .conftest import access_token
 from .test_protocol import closed_with
@@ -26,9 +28,9 @@ def notices(user, count: int, prefix: str = "n") -> None:
         notification_create(user_id=user.pk, code="test_notice", message=f"{prefix}{i}")
 
 
-def test_another_users_burst_never_reaches_a_client(stream_server, ws_client):
+def test_another_users_burst_of_orders_never_reaches_a_client(stream_server, ws_client, market):  # noqa: F811
     alice, bob = UserFactory(), UserFactory()
-    account_open(user=alice)
+    account_open(user=alice, starting_funds=Decimal("1000000"), always_open=True)
     account_open(user=bob)
     server = stream_server()
     spy, own = ws_client(server), ws_client(server)
@@ -37,13 +39,18 @@ def test_another_users_burst_never_reaches_a_client(stream_server, ws_client):
     own.auth(access_token(alice))
     own.subscribe(*PRIVATE)
 
-    notices(alice, 40, prefix="alice-")
+    placed = [
+        order_place(user=alice, instrument=market["SBIN-EQ"], params=params(order_type="LIMIT", price=700))[0]
+        for _ in range(25)
+    ]
+    notices(alice, 5, prefix="alice-")
 
-    heard = [own.until(lambda m: m.get("topic") == "notices", what=f"alice's notice {i}") for i in range(40)]
-    assert [m["data"]["message"] for m in heard] == [f"alice-{i}" for i in range(40)]
-    assert [m["seq"] for m in heard] == list(range(heard[0]["seq"], heard[0]["seq"] + 40))
-    leaked = [m for m in spy.gather(1.0) if "topic" in m]
-    assert leaked == []
+    heard = []
+    while len([m for m in heard if m.get("topic") == "orders"]) < 25 or len(heard) < 55:
+        heard.append(own.until(lambda m: "topic" in m, what=f"alice's event {len(heard) + 1}"))
+    assert {m["data"]["id"] for m in heard if m["topic"] == "orders"} == {o.pk for o in placed}
+    assert [m["seq"] for m in heard] == list(range(heard[0]["seq"], heard[0]["seq"] + len(heard)))
+    assert [m for m in spy.gather(1.0) if m.get("op") != "ping"] == []
 
 
 def test_a_client_that_reconnects_gets_what_it_missed_once_and_in_order(stream_server, ws_client):
