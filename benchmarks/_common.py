@@ -64,10 +64,11 @@ def run(name: str, main: Callable[[], tuple[dict, bool, str]]) -> None:
 def save_result(name: str, figures: dict, passed: bool, summary: str) -> Path | None:
     """Keep this run as benchmarks/results/<name>.json, the file docs/performance.md is generated from.
 
-    A traced or profiled run (its summary says "timings inflated") is never a verdict, so it keeps the
-    last real result. The date and a note on the machine go with the figures: they differ between runs.
+    A traced or profiled run (its summary says "timings inflated") or a smoke run ("SMOKE RUN") is never a
+    verdict, so it keeps the last real result. The date and a note on the machine go with the figures: they
+    differ between runs.
     """
-    if "timings inflated" in summary:
+    if "timings inflated" in summary or summary.startswith("SMOKE RUN"):
         return None
     machine = figures.get("machine") or machine_info()
     record = {

@@ -136,3 +136,36 @@ def quotes_seed(cold_sets: int) -> dict:
         "quotes": len(rows),
         "demo_import": demo_report.summary(),
     }
+
+
+def stream_seed(*, pool: int, viewers: int) -> dict:
+    """stream.py: the demo instruments; the first `pool` demo NSE equities (what the clients watch); `viewers`
+    users who only watch quotes, each with a JWT access token (no password: they never log in)."""
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import User
+    from marketdata.demo import DEMO_SCRIP_MASTER, demo_instruments_import
+    from marketdata.models import Instrument
+
+    report = demo_instruments_import()
+    rows = json.loads(DEMO_SCRIP_MASTER.read_bytes())
+    symbols = [r["symbol"] for r in rows if r["exch_seg"] == "NSE" and r["symbol"].endswith("-EQ")][:pool]
+    if len(symbols) < pool:
+        raise RuntimeError(f"the demo file has only {len(symbols)} NSE equities")
+    ids = dict(Instrument.objects.filter(exchange="NSE", symbol__in=symbols).values_list("symbol", "id"))
+    users = User.objects.bulk_create(
+        [User(username=f"bench-stream-{n}", password=make_password(None)) for n in range(viewers)]
+    )
+    return {
+        "pool": [f"NSE:{s}" for s in symbols],
+        "instrument_ids": {f"NSE:{s}": ids[s] for s in symbols},
+        "viewer_tokens": [access_token(user) for user in users],
+        "demo_import": report.summary(),
+    }
+
+
+def access_token(user) -> str:
+    """A JWT access token as a login hands out (its own token family); JWT_ACCESS_MINUTES says how long it lives."""
+    from accounts.tokens import refresh_token_for_login, token_pair
+
+    return token_pair(refresh_token_for_login(user))["access"]

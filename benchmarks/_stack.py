@@ -1,4 +1,4 @@
-"""The platform as the HTTP benchmarks run it: backends, the servers' environment, web + worker + feed.
+"""The platform as the benchmarks run it: backends, the servers' environment, web + worker + feed, the stream.
 
 Every process is a tests.processes.ManagedProcess in its own session, started
 here and always stopped (an ExitStack callback), with
@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from benchmarks._common import REPO, progress
-from tests.processes import ManagedProcess, free_port, http_ok, wait_for
+from tests.processes import ManagedProcess, free_port, http_ok, procfile_command, wait_for
 
 SETTINGS_MODULE = "benchmarks._bench_settings"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -99,6 +99,20 @@ def web_start(stack: ExitStack, *, app: str, threads: int, env: dict, log_dir: P
     web.start()
     progress(f"web up (pid {web.pid}) on port {port}")
     return web, port
+
+
+def stream_start(stack: ExitStack, *, env: dict, log_dir: Path, cpu: int | None = None):
+    """The Procfile's stream process (uvicorn serving /ws/v1/stream/) on a free port; stopped when the stack unwinds."""
+    port = free_port()
+    command = [sys.executable, "-m", *(part.replace("$STREAM_PORT", str(port)) for part in procfile_command("stream"))]
+    stream = ManagedProcess(
+        name="stream", command=command, env=env, log_dir=log_dir, ready=lambda: http_ok(port), cpu=cpu
+    )
+    stream.ready_timeout = 60
+    stack.callback(stream.stop)
+    stream.start()
+    progress(f"stream up (pid {stream.pid}) on port {port}")
+    return stream, port
 
 
 def platform_start(
