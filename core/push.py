@@ -56,7 +56,7 @@ def push(group: str, message: dict) -> None:
         _sender.send(group, message)
 
 
-def stream_nudge(kind: str, *, user_id: int) -> None:
-    """Tell the stream servers about a user: "private.appended" (new events in the log) or "user.changed"
-    (credentials or standing changed: their connections are checked again at once)."""
-    push(STREAM_GROUP, {"type": kind, "user": user_id})
+def stream_nudge(kind: str, *, user_id: int, **extra) -> None:
+    """Tell the stream servers about a user: "private.appended" (new events in the log, with `events`) or
+    "user.changed" (credentials or standing changed: their connections are checked again at once)."""
+    push(STREAM_GROUP, {"type": kind, "user": user_id, **extra})

@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+
 logger = logging.getLogger(__name__)
 
-TICKS_CHANNEL = "marketdata:ticks"
+TICKS_CHANNEL = settings.REDIS_PUBSUB_PREFIX + "marketdata:ticks"  # this installation's (settings)
 
 
 @dataclass(slots=True, frozen=True)

@@ -30,7 +30,7 @@ from .ticks import QuoteRow
 
 logger = logging.getLogger(__name__)
 
-INVALIDATE_CHANNEL = "marketdata:quotes"
+INVALIDATE_CHANNEL = settings.REDIS_PUBSUB_PREFIX + "marketdata:quotes"  # this installation's
 L2_TIMEOUT = 24 * 3600  # what the feed writes stays as "last known" for a day
 L2_BACKFILL_TIMEOUT = 2  # what a reader copies up from the database is soon re-read
 

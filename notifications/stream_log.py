@@ -13,10 +13,11 @@ import threading
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from core import clock
 from core.push import stream_nudge
@@ -64,21 +65,30 @@ def stream_batch():
             _write(gathered)
 
 
+class Written(NamedTuple):
+    """One event as the log holds it (what a StreamEvent row and the layer's message both carry)."""
+
+    seq: int
+    topic: str
+    data: dict
+
+
 def _write(events: list[tuple[int, str, dict]]) -> None:
     by_user: dict[int, list[tuple[str, dict]]] = defaultdict(list)
     for user_id, topic, data in events:
         by_user[user_id].append((topic, data))
     for user_id, mine in by_user.items():
         try:
-            _append(user_id, mine)
+            written = _append(user_id, mine)
         except Exception:
             # The change itself has committed: a lost event costs the stream, never the order.
             logger.exception("could not write %d events to user %s's stream", len(mine), user_id)
             continue
-        stream_nudge("private.appended", user_id=user_id)
+        # The events ride along: a stream server that has all before them needs no read of the log.
+        stream_nudge("private.appended", user_id=user_id, events=[list(w) for w in written])
 
 
-def _append(user_id: int, events: list[tuple[str, dict]]) -> None:
+def _append(user_id: int, events: list[tuple[str, dict]]) -> list[Written]:
     """The user's next sequence numbers (their cursor row, locked by the UPDATE), and the events."""
     count = len(events)
     with transaction.atomic():
@@ -87,10 +97,11 @@ def _append(user_id: int, events: list[tuple[str, dict]]) -> None:
             StreamCursor.objects.get_or_create(user_id=user_id)
             cursor.update(last_seq=F("last_seq") + count)
         last = cursor.values_list("last_seq", flat=True).get()
+        written = [Written(last - count + 1 + i, topic, data) for i, (topic, data) in enumerate(events)]
         StreamEvent.objects.bulk_create(
-            StreamEvent(user_id=user_id, seq=last - count + 1 + i, topic=topic, data=data)
-            for i, (topic, data) in enumerate(events)
+            StreamEvent(user_id=user_id, seq=w.seq, topic=w.topic, data=w.data) for w in written
         )
+    return written
 
 
 def stream_heads(user_ids) -> dict[int, int]:
@@ -102,6 +113,17 @@ def stream_heads(user_ids) -> dict[int, int]:
 def stream_events_after(*, user_id: int, seq: int, limit: int = 500) -> list[StreamEvent]:
     """The user's events after `seq`, oldest first."""
     return list(StreamEvent.objects.filter(user_id=user_id, seq__gt=seq).order_by("seq")[:limit])
+
+
+def stream_events_after_each(after: dict[int, int], *, limit: int = 2000) -> dict[int, list[StreamEvent]]:
+    """For each user, their events after the sequence number given for them, oldest first (one query)."""
+    wanted = Q()
+    for user_id, seq in after.items():
+        wanted |= Q(user_id=user_id, seq__gt=seq)
+    found: dict[int, list[StreamEvent]] = defaultdict(list)
+    for event in StreamEvent.objects.filter(wanted).order_by("user_id", "seq")[:limit]:
+        found[event.user_id].append(event)
+    return dict(found)
 
 
 def stream_oldest_kept(*, user_id: int) -> int | None:

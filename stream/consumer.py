@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from contextlib import suppress
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 MESSAGES_PER_WINDOW, WINDOW_SECONDS = 60, 10  # the client's messages; more are refused
 ERRORS_BEFORE_CLOSE = 20
+PING = protocol.encode({"op": "ping"})
 
 
 class StreamConsumer(AsyncWebsocketConsumer):
@@ -210,20 +212,31 @@ class StreamConsumer(AsyncWebsocketConsumer):
             logger.debug("the client went first")
 
     async def _write(self) -> None:
-        ping = settings.STREAM_PING_SECONDS
+        """Send what waits, and a ping every STREAM_PING_SECONDS however busy the connection is (the client's
+        pong is how the server knows it is still there)."""
+        interval = settings.STREAM_PING_SECONDS
+        next_ping = time.monotonic() + interval
         while self._closing is None:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=ping)
-            except TimeoutError:
-                self._queue.append(protocol.encode({"op": "ping"}))
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, next_ping - time.monotonic()))
             self._wake.clear()
-            while self._queue or self._latest:
-                if self._batched:
-                    await self.send(text_data=self._take_all())
-                    continue
-                # Private events and control first, in order; then the newest frame of each market topic.
-                frame = self._queue.popleft() if self._queue else self._latest.pop(next(iter(self._latest)))
-                await self.send(text_data=frame)
+            if time.monotonic() >= next_ping:
+                self._queue.append(PING)
+                next_ping = time.monotonic() + interval
+            try:
+                await self._send_waiting()
+            except OSError:  # uvicorn's ClientDisconnected: the client went (a page left) with frames waiting
+                logger.debug("the client went before its frames")
+                return
+
+    async def _send_waiting(self) -> None:
+        while self._queue or self._latest:
+            if self._batched:
+                await self.send(text_data=self._take_all())
+                continue
+            # Private events and control first, in order; then the newest frame of each market topic.
+            frame = self._queue.popleft() if self._queue else self._latest.pop(next(iter(self._latest)))
+            await self.send(text_data=frame)
 
     async def _send_now(self, frame: str) -> None:
         """One message at once, past the queue (before authentication, and the last words before a close)."""

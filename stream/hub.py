@@ -32,7 +32,8 @@ from marketdata.api import QuoteOutputSerializer
 from marketdata.bus import TICKS_CHANNEL, Tick
 from marketdata.intervals import bucket_start
 from marketdata.models import Candle
-from notifications.stream_log import stream_events_after, stream_heads
+from marketdata.services.interest import instruments_interest_note
+from notifications.stream_log import Written, stream_events_after, stream_events_after_each, stream_heads
 
 from . import auth, protocol
 from .topics import Topic
@@ -40,6 +41,9 @@ from .topics import Topic
 logger = logging.getLogger(__name__)
 
 BACKLOG_LIMIT = 2000  # private events waiting for one connection before it is told to resync
+PRIVATE_LOOK_WITH_REDIS = 2.0  # seconds between looks at the log when the layer brings the events
+GROUP_RENEW_SECONDS = 3600.0  # the layer forgets a group's members after a day
+INTEREST_EVERY = 60.0  # seconds between reminders to the feed of what the stream's clients watch
 # One serializer for every quote frame: a new instance per tick would copy its declared fields each time.
 _QUOTE = QuoteOutputSerializer()
 
@@ -72,6 +76,9 @@ class Hub:
         self._tasks: list[asyncio.Task] = []
         self._poke = asyncio.Event()
         self._quotes_after = time.time()
+        self._dirty: set[int] = set()  # users whose events a layer message did not bring whole
+        self._next_private_look = 0.0
+        self._next_interest = 0.0
 
     # --- connections --------------------------------------------------------------------------------
 
@@ -158,7 +165,9 @@ class Hub:
     def tick(self, tick: Tick) -> None:
         """A relayed tick, applied to the last quote of its instrument (the feed writes the rest later)."""
         last = self.quotes.get(tick.instrument_id)
-        if last is None or tick.ts < last.ts:
+        if last is None:  # its first tick ever: the quote is what the tick says
+            last = quote_cache.CachedQuote(tick.instrument_id, tick.ltp, None, None, None, None, None, None, 0, tick.ts)
+        elif tick.ts < last.ts:
             return
         high = max(last.high, tick.ltp) if last.high is not None else tick.ltp
         low = min(last.low, tick.ltp) if last.low is not None else tick.ltp
@@ -265,12 +274,12 @@ class Hub:
                 await asyncio.sleep(1)
 
     async def _poll_once(self) -> None:
-        users = list(self.by_user)
-        if users:
-            heads = await database_sync_to_async(stream_heads)(users)
-            for user, head in heads.items():
-                if head > self.seen.get(user, head):
-                    await self._read_private(user)
+        now = time.monotonic()
+        if self.by_user and (self._dirty or now >= self._next_private_look):
+            # With Redis the events come in the layer's messages: looking is the safety net, every few seconds.
+            self._next_private_look = now + (PRIVATE_LOOK_WITH_REDIS if settings.REDIS_URL else 0)
+            self._dirty.clear()
+            await self._read_private()
         keys = list(self.candle_subs)
         if keys:
             self.candles_updated(await database_sync_to_async(_forming_candles)(keys))
@@ -282,13 +291,23 @@ class Hub:
                 last = self.quotes.get(quote.instrument_id)
                 if last is None or quote.ts > last.ts:
                     self.quote_updated(quote)
+        if now >= self._next_interest:
+            self._next_interest = now + INTEREST_EVERY
+            wanted = {*self.quote_subs, *(iid for iid, _ in self.candle_subs)}
+            if wanted:  # the feed keeps ticking what someone streams
+                await database_sync_to_async(instruments_interest_note)(instrument_ids=wanted)
 
-    async def _read_private(self, user: int) -> None:
-        while user in self.by_user:
-            events = await database_sync_to_async(stream_events_after)(user_id=user, seq=self.seen.get(user, 0))
+    async def _read_private(self) -> None:
+        """New events of every connected user, in one query per round."""
+        while self.by_user:
+            after = {user: self.seen.get(user, 0) for user in self.by_user}
+            events = await database_sync_to_async(stream_events_after_each)(after, limit=BACKLOG_LIMIT)
             if not events:
                 return
-            self.private_arrived(user, events)
+            for user, mine in events.items():
+                self.private_arrived(user, mine)
+            if sum(len(mine) for mine in events.values()) < BACKLOG_LIMIT:
+                return
 
     async def _recheck_loop(self) -> None:
         """Credentials checked again, and silent clients closed."""
@@ -336,14 +355,15 @@ class Hub:
 
     async def _layer_loop(self) -> None:
         layer = get_channel_layer()
-        channel = None
+        channel, joined = None, 0.0
         while True:
             try:
-                if channel is None:
-                    channel = await layer.new_channel()
-                    await layer.group_add(STREAM_GROUP, channel)
-                message = await layer.receive(channel)
-                await self._on_message(message)
+                if channel is None or time.monotonic() - joined > GROUP_RENEW_SECONDS:
+                    channel = channel or await layer.new_channel()
+                    await layer.group_add(STREAM_GROUP, channel)  # membership lapses after a day: renewed
+                    joined = time.monotonic()
+                with suppress(TimeoutError):
+                    await self._on_message(await asyncio.wait_for(layer.receive(channel), GROUP_RENEW_SECONDS))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -352,9 +372,16 @@ class Hub:
 
     async def _on_message(self, message: dict) -> None:
         user = message.get("user")
-        if message.get("type") == "private.appended" and user in self.by_user:
-            await self._read_private(user)
-        elif message.get("type") == "user.changed" and user in self.by_user:
+        if user not in self.by_user:
+            return
+        if message.get("type") == "private.appended":
+            events = [Written(*row) for row in message.get("events", ())]
+            if events and events[0].seq == self.seen.get(user, 0) + 1:
+                self.private_arrived(user, events)  # the usual case: no read at all
+            else:  # a gap (a message lost, or this one came first): read the log
+                self._dirty.add(user)
+                self._poke.set()
+        elif message.get("type") == "user.changed":
             await self.recheck(user)
 
     def _set_degraded(self, degraded: bool) -> None:

@@ -19,7 +19,7 @@ def instruments_interest_note(*, instrument_ids: Iterable[int]) -> None:
     Each process writes at most once a minute per instrument, so the quotes
     hot path costs a dictionary lookup.
     """
-    due = _interest_noted.split(instrument_ids)[1]
+    due = _interest_noted.split(set(instrument_ids))[1]  # once each: one statement cannot upsert a row twice
     if not due:
         return
     until = clock.now() + timedelta(seconds=INTEREST_SECONDS)

@@ -175,3 +175,23 @@ def test_a_client_may_take_its_messages_in_batches(stream_server, ws_client):
         assert isinstance(batch, list)
         heard += [m["data"]["message"] for m in batch if m.get("topic") == "notices"]
     assert heard == [f"n{i}" for i in range(5)]
+
+
+def test_a_busy_connection_is_pinged_too(stream_server, ws_client):
+    user = UserFactory()
+    server = stream_server(STREAM_PING_SECONDS="0.5")
+    client = ws_client(server)
+    client.auth(access_token(user))
+    client.subscribe("notices")
+    pings = events = 0
+    deadline = time.monotonic() + 2.5
+    while time.monotonic() < deadline:
+        notification_create(user_id=user.pk, code="test_notice", message="busy")
+        for message in client.gather(0.1):
+            if message.get("op") == "ping":
+                pings += 1
+                client.send({"op": "pong"})
+            events += "topic" in message
+    assert events >= 10 and pings >= 3  # and the connection is still open:
+    client.send({"op": "ping"})
+    assert client.until(lambda m: m.get("op") == "pong") == {"op": "pong"}

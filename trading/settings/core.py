@@ -4,6 +4,7 @@ import math
 import os
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -252,12 +253,16 @@ AUTH_USER_MODEL = "accounts.User"
 # --- Cache and Redis ----------------------------------------------------------
 
 REDIS_URL = env("REDIS_URL")
+CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", "trading")
+# Redis's pub/sub channels are shared by every database of one server: ours carry this installation's prefix
+# and database number, so two installations on one Redis never hear each other's ticks.
+REDIS_PUBSUB_PREFIX = f"{CACHE_KEY_PREFIX}:{urlsplit(REDIS_URL).path.strip('/') or '0'}:" if REDIS_URL else ""
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", "trading"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": 0.5,
@@ -286,7 +291,13 @@ else:
 # The live stream's servers hear the platform through Channels' layer: Redis between processes; on the
 # embedded default, none crosses a process (the stream reads the database instead; see stream/hub.py).
 if REDIS_URL:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Room for bursts of messages to a stream server (the default is 100 per channel).
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CACHE_KEY_PREFIX}:asgi", "capacity": 5000},
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
