@@ -40,6 +40,7 @@ from websockets.exceptions import ConnectionClosed
 
 QUOTE_FRAME = '{"topic":"quotes:'  # protocol.encode: compact JSON, "topic" first
 TIMESTAMP = '"timestamp":"'
+BATCHED = "trading.v1.batch"  # the subprotocol of batched frames (stream/protocol.py), as the dashboard asks
 LAG_STEP = 0.05  # the event loop's lag: how late a sleep of this long wakes up
 
 
@@ -63,6 +64,16 @@ class Heard:
             return None
         start += len(TIMESTAMP)
         tick = datetime.fromisoformat(raw[start : raw.index('"', start)]).timestamp()
+        self.samples.extend((now, tick))
+        return tick
+
+    def quote_message(self, message: dict, now: float) -> float | None:
+        """The tick's time of a quote in a batch (already parsed)."""
+        self.counts["quote_frames"] += 1
+        stamp = (message.get("data") or {}).get("timestamp")
+        if not stamp:
+            return None
+        tick = datetime.fromisoformat(stamp).timestamp()
         self.samples.extend((now, tick))
         return tick
 
@@ -108,17 +119,30 @@ async def open_connection(plan: dict, spec: dict, heard: Heard, **options) -> Cl
     return ws
 
 
+def parts(raw: str) -> list[tuple[str | None, dict | None]]:
+    """The messages of one frame: (the frame itself, None) one at a time, or (None, each message) of a batch
+    (the trading.v1.batch subprotocol: a JSON array)."""
+    if raw.startswith("["):
+        return [(None, message) for message in json.loads(raw)]
+    return [(raw, None)]
+
+
+def is_quote(single: str | None, message: dict | None) -> bool:
+    return single.startswith(QUOTE_FRAME) if single is not None else str(message.get("topic", "")).startswith("quotes:")
+
+
 async def _answer(ws: ClientConnection, heard: Heard, wanted: str) -> dict:
     while True:
         raw = await asyncio.wait_for(ws.recv(), timeout=60)
-        if raw.startswith(QUOTE_FRAME):
-            heard.quote(raw, time.time())
-            continue
-        message = json.loads(raw)
-        if message.get("op") == wanted:
-            return message
-        if message.get("op") in ("error", "closing"):
-            raise RuntimeError(f"refused: {raw[:200]}")
+        for single, message in parts(raw):
+            if is_quote(single, message):
+                heard.quote(single, time.time()) if single else heard.quote_message(message, time.time())
+                continue
+            message = message or json.loads(single)
+            if message.get("op") == wanted:
+                return message
+            if message.get("op") in ("error", "closing"):
+                raise RuntimeError(f"refused: {raw[:200]}")
 
 
 async def listen(ws: ClientConnection, spec: dict, heard: Heard, on_frame=None) -> None:
@@ -126,16 +150,18 @@ async def listen(ws: ClientConnection, spec: dict, heard: Heard, on_frame=None) 
     last_seq = [0]
     try:
         async for raw in ws:
-            now, tick = time.time(), None
-            if raw.startswith(QUOTE_FRAME):
-                tick = heard.quote(raw, now)
-            else:
-                message = json.loads(raw)
-                if message.get("op") == "ping":
-                    await ws.send('{"op":"pong"}')
-                heard.other(message, spec.get("label", ""), last_seq)
-            if on_frame is not None:
-                on_frame(now, tick, raw)
+            now = time.time()
+            for single, message in parts(raw):
+                tick = None
+                if is_quote(single, message):
+                    tick = heard.quote(single, now) if single else heard.quote_message(message, now)
+                else:
+                    message = message or json.loads(single)
+                    if message.get("op") == "ping":
+                        await ws.send('{"op":"pong"}')
+                    heard.other(message, spec.get("label", ""), last_seq)
+                if on_frame is not None:
+                    on_frame(now, tick, single or raw)
     except ConnectionClosed as exc:
         heard.closes[f"{exc.rcvd.code if exc.rcvd else 1006} {exc.rcvd.reason if exc.rcvd else ''}"] += 1
 
@@ -167,7 +193,8 @@ async def run_watch(plan: dict, heard: Heard) -> None:
     async def one(spec: dict) -> ClientConnection | None:
         async with gate:
             try:
-                return await open_connection(plan, spec, heard, compression=compression)
+                batched = {"subprotocols": [BATCHED]} if plan.get("batch") else {}
+                return await open_connection(plan, spec, heard, compression=compression, **batched)
             except Exception as exc:  # counted: a connection the server refused or dropped while opening
                 heard.counts["open_failed"] += 1
                 heard.errors.setdefault("open_failed", f"{type(exc).__name__}: {exc}"[:300])

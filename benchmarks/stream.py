@@ -89,6 +89,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--client-processes", type=int, default=1, help="processes the clients are spread over")
     p.add_argument("--ramp", type=int, default=50, help="connections opening at a time, per client process")
     p.add_argument("--compression", choices=["deflate", "none"], default="deflate", help="what the clients offer")
+    p.add_argument(
+        "--frames",
+        choices=["batched", "single"],
+        default="batched",
+        help="batched: the trading.v1.batch subprotocol, as the dashboard asks; single: one message per frame",
+    )
     p.add_argument("--slow-pause", type=float, default=18.0, help="seconds the slow client stops reading (< 20)")
     p.add_argument("--slow-topics", type=int, help="quotes the slow client watches (default: --topics)")
     p.add_argument("--slow-rate", type=float, default=8.0, help="ticks per second per instrument meanwhile")
@@ -317,7 +323,8 @@ def latency_phase(r: Run) -> dict:
         for n in range(args.clients)
     ]
     progress(f"latency: opening {args.clients} connections ({args.per_user} per user, {args.topics} quotes each)")
-    procs = r.clients_start("watchers", connections, compression=None if args.compression == "none" else "deflate")
+    compression = None if args.compression == "none" else "deflate"
+    procs = r.clients_start("watchers", connections, compression=compression, batch=args.frames == "batched")
     time.sleep(args.warmup)
     meter = CpuMeter({**r.platform, **procs})
     before, rss = meter.snapshot(), [r.stream_rss_mb()]
@@ -585,7 +592,8 @@ def summary_line(args, backend: dict, latency: dict, slow: dict, orders: dict, b
     return (
         ("SMOKE RUN (--quick, not a verdict): " if args.quick else "")
         + f"{backend['database']}/{'redis' if backend['redis'] else 'embedded'}: {latency['connected']}/{args.clients} "
-        f"clients x {args.topics} quotes at {args.rate:g} tick/s (pool {args.pool}): tick-to-client p50/p99/max "
+        f"clients x {args.topics} quotes at {args.rate:g} tick/s (pool {args.pool}, {args.frames} frames, "
+        f"{args.compression}): tick-to-client p50/p99/max "
         f"{t2c['p50_ms']:.1f}/{t2c['p99_ms']:.1f}/{t2c['max_ms']:.0f} ms (targets < {TARGET_P50_MS:g}/"
         f"{TARGET_P99_MS:g}), {latency['frames_per_s']:,.0f} frames/s, client loop lag p99 "
         f"{latency['client_event_loop_lag']['p99_ms']:.0f} ms; slow client: {slow['frames_of_the_pause_received']} "
