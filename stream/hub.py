@@ -230,24 +230,31 @@ class Hub:
     def private_arrived(self, user: int, events: list) -> None:
         for event in events:
             self.seen[user] = max(self.seen.get(user, 0), event.seq)
+            frame = None  # encoded once, for however many of the user's connections hear it
             for conn in self.by_user.get(user, ()):
                 if conn in self.resuming:
                     self.resuming[conn].append(event)
-                else:
-                    self._hand(conn, event)
+                elif self._hears(conn, event):
+                    frame = frame or protocol.event(event.topic, event.data, event.seq)
+                    conn.push(frame)
 
     def _hand(self, conn: Connection, event) -> None:
+        if self._hears(conn, event):
+            conn.push(protocol.event(event.topic, event.data, event.seq))
+
+    @staticmethod
+    def _hears(conn: Connection, event) -> bool:
+        """Whether `conn` is to get `event` now (each event once: its cursor moves past it either way)."""
         if event.seq <= conn.cursor:
-            return
+            return False
         conn.cursor = event.seq
         accounts = conn.private_topics.get(event.topic)
         if accounts is None:
-            return
+            return False
         account = event.data.get("account")
         if not auth.may_hear(conn.credential, account):
-            return
-        if None in accounts or account in accounts or account is None:
-            conn.push(protocol.event(event.topic, event.data, event.seq))
+            return False
+        return None in accounts or account in accounts or account is None
 
     # --- the loops ----------------------------------------------------------------------------------
 
