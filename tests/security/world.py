@@ -16,7 +16,7 @@ from accounts.services import api_key_create
 from brokers.models import BrokerAccount
 from core import clock
 from marketdata.models import Instrument, WatchlistItem
-from notifications.models import Delivery, Notification, NotificationPreference
+from notifications.models import Delivery, Notification, NotificationPreference, StreamCursor, StreamEvent
 from orders.books import AccountBooks, risk_usage_verify
 from orders.models import (
     ExternalOrder,
@@ -240,6 +240,8 @@ OWNED_ROWS = {
     StrategyRunOrder: lambda a: StrategyRunOrder.objects.filter(run__user=a),
     NotificationPreference: lambda a: NotificationPreference.objects.filter(user=a),
     Delivery: lambda a: Delivery.objects.filter(user=a),
+    StreamEvent: lambda a: StreamEvent.objects.filter(user=a),
+    StreamCursor: lambda a: StreamCursor.objects.filter(user=a),
 }
 
 
