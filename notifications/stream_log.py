@@ -126,11 +126,6 @@ def stream_events_after_each(after: dict[int, int], *, limit: int = 2000) -> dic
     return dict(found)
 
 
-def stream_oldest_kept(*, user_id: int) -> int | None:
-    """The user's oldest sequence number still kept (None: none kept)."""
-    return StreamEvent.objects.filter(user_id=user_id).order_by("seq").values_list("seq", flat=True).first()
-
-
 def stream_log_trim() -> int:
     """Delete the events older than the resume window; beat runs it every few minutes."""
     horizon = clock.now() - timedelta(seconds=settings.STREAM_RESUME_SECONDS)
