@@ -1,7 +1,6 @@
 """What a trader can rely on: their own events only, in order, none lost over a reconnect; closed when their
 credential ends."""
 
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -93,9 +92,7 @@ def test_an_expired_token_closes_the_socket(stream_server, ws_client):
     client = ws_client(server)
     assert client.auth(str(token))["op"] == "authenticated"
     client.subscribe("notices")
-    started = time.monotonic()
     assert closed_with(client) == (4401, "token_expired")
-    assert time.monotonic() - started < 6
 
 
 def test_a_deactivated_user_is_closed(stream_server, ws_client):
