@@ -15,7 +15,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db.models import Q
 
 from accounts.models import TradingAccount
-from accounts.selectors import account_get_for_user
+from accounts.selectors import account_get_for_user, account_owner_id
 from core import clock, crypto
 from core.cache import TimedCache
 from core.errors import RuleViolation
@@ -49,6 +49,8 @@ EVENT_LABELS = {
 }
 # Security notices reach the owner whatever they chose to hear about (event name -> subject): on every channel
 # they set up, or by email to the account's address when they set up none.
+# Told to the trader's stream as it happens, whatever they chose to hear about (the top bar shows it).
+TRADING_STATE_CHANGED = "risk.state_changed"
 SECURITY_NOTICES = {"security.account_locked": "Logins to your account are locked"}
 CHANNELS = [c.value for c in Delivery.Channel]
 _KEY_OF = {name: key for key, names in EVENTS.items() for name in names}
@@ -110,6 +112,28 @@ def subscribe_events() -> None:
     for name in SECURITY_NOTICES:
         subscribe(name, on_security_notice)
     subscribe(AlertNotice.name, on_alert_notice)
+    subscribe(TRADING_STATE_CHANGED, on_trading_state_changed)
+
+
+def on_trading_state_changed(event: Event) -> None:
+    """An account became HALTED or REDUCING, or ACTIVE again: its owner's stream says so at once, on `notices`
+    (the dashboard's top bar redraws; a notice row and a message come from the kill switch's or the loss
+    limit's own event, as the trader chose)."""
+    user_id = account_owner_id(event.account_id) if event.account_id else None
+    if user_id is None:
+        return
+    state = event.to_state
+    data = {
+        "id": None,
+        "account": event.account_id,
+        "level": Notification.Level.INFO if state == "ACTIVE" else Notification.Level.WARNING,
+        "code": "trading_state",
+        "message": event.reason or f"Trading is {state}.",
+        "order": None,
+        "created_at": event.at.isoformat(),
+        "trading_state": state,
+    }
+    stream_publish(user_id=user_id, topic="notices", data=data)
 
 
 def on_alert_notice(notice: AlertNotice) -> None:

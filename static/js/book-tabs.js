@@ -1,5 +1,5 @@
 // The Orders page's Open and Executed tabs. The book (templates/orders/_order_book.html) lists every order and
-// refreshes itself; after each refresh the rows of the other tab are hidden again and the counts recounted.
+// is redrawn or patched live; after each refresh the rows of the other tab are hidden again and the counts recounted.
 // Which statuses are Executed comes from the server (orders.models.TERMINAL), on the tab list.
 (function () {
   "use strict";
@@ -34,5 +34,6 @@
     apply();
   });
   document.addEventListener("htmx:afterSwap", apply);
+  document.addEventListener("order:patched", apply); // a row the stream moved (live-book.js)
   document.addEventListener("DOMContentLoaded", apply);
 })();

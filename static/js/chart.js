@@ -1,11 +1,10 @@
 // Candlestick chart: candles with Indian digit grouping on the price axis, volume in its own pane below,
 // an OHLC + volume legend with the candle's date (IST) that follows the crosshair and stays where it was
-// left, the trader's working orders and average position price as price lines. Fed by the candles API
-// and updated as candles form.
+// left, the trader's working orders and average position price as price lines. Drawn from the candles API,
+// then updated by the live stream as the candle forms (its candles topic; the API again at the stream's slow
+// fallback pace while the socket is down); the price lines are redrawn when an order or position moves.
 (function () {
   "use strict";
-  const POLL_MS = 1000;
-  const LINES_MS = 3000;
   const IST_SHIFT = 19800; // lightweight-charts draws UTC: shift so the axis reads IST
   const MIN_BAR_PX = 6; // at most one candle per this many pixels when filling the width
   const UP = "#26a269";
@@ -165,7 +164,13 @@
       }
       el.dataset.lines = String(drawn.size);
     }
-    (function loop() { refresh().catch(() => {}).finally(() => setTimeout(loop, LINES_MS)); })();
+    let pending = null;
+    function soon() { // orders and positions move in bursts (a fill moves both): one redraw for each burst
+      if (pending) return;
+      pending = setTimeout(() => { pending = null; refresh().catch(() => {}); }, 300);
+    }
+    ["streamOrders", "streamPositions", "streamResync", "streamPoll"].forEach((name) => document.body.addEventListener(name, soon));
+    refresh().catch(() => {});
   }
 
   function setup(el) {
@@ -181,6 +186,8 @@
 
     function markInterval() {
       el.dataset.interval = interval;
+      el.dataset.candleTopic = `candles:${symbol}:${interval}`; // stream.js hears it
+      if (window.tradingStream) window.tradingStream.rescan();
       buttons.forEach((b) => b.classList.toggle("active", b.dataset.interval === interval));
     }
 
@@ -191,9 +198,12 @@
       return (await response.json()).candles;
     }
 
+    let loading = false;
     async function load() {
       const mine = ++generation;
-      const rows = await fetchCandles({});
+      loading = true;
+      let rows;
+      try { rows = await fetchCandles({}); } finally { if (mine === generation) loading = false; }
       if (mine !== generation) return;
       const bars = rows.map(toBar);
       parts.candles.setData(bars.map((b) => b.bar));
@@ -210,17 +220,28 @@
       try {
         const rows = await fetchCandles(lastStart ? { start: lastStart } : {});
         if (mine !== generation) return;
-        for (const row of rows) {
-          const b = toBar(row);
-          parts.candles.update(b.bar);
-          parts.volume.update(b.volume);
-          if (!lastStart || row.start > lastStart) { count += 1; lastStart = row.start; }
-          info.latest(b.bar, b.volume.value);
-        }
-        el.dataset.candles = String(count);
-        if (rows.length) el.dataset.lastClose = rows[rows.length - 1].close;
+        rows.forEach(draw);
       } catch (e) { /* keep the chart as it is and try again */ }
     }
+
+    function draw(row) {
+      const at = Date.parse(row.start);
+      const last = lastStart ? Date.parse(lastStart) : null;
+      if (last !== null && at < last) return; // older than what is drawn: the load was newer
+      const b = toBar(row);
+      parts.candles.update(b.bar);
+      parts.volume.update(b.volume);
+      if (last === null || at > last) { count += 1; lastStart = row.start; }
+      info.latest(b.bar, b.volume.value);
+      el.dataset.candles = String(count);
+      el.dataset.lastClose = row.close;
+    }
+
+    document.body.addEventListener("stream:candle", (event) => {
+      if (loading || event.detail.topic !== el.dataset.candleTopic) return; // the load draws what formed meanwhile
+      draw(event.detail.data);
+    });
+    document.body.addEventListener("streamPoll", () => { if (!loading) refresh(); });
 
     buttons.forEach((button) => {
       button.addEventListener("click", () => {
@@ -233,7 +254,7 @@
       });
     });
     markInterval();
-    load().catch(() => {}).finally(function loop() { setTimeout(() => refresh().finally(loop), POLL_MS); });
+    load().catch(() => {});
     if (el.dataset.linesUrl) priceLines(el, parts.candles);
   }
 

@@ -1,7 +1,7 @@
-// Live quotes for every element with data-quote-key: polls the quotes API once a second.
+// Live quotes for every element with data-quote-key, as the live stream brings them (stream.js); while the
+// socket is down, from the quotes API at the stream's slow fallback pace ("streamPoll").
 (function () {
   "use strict";
-  const POLL_MS = 1000;
   const FIELDS = ["ltp", "change", "change_percent", "bid", "ask", "volume", "open", "high", "low", "close"];
   const volumeFmt = new Intl.NumberFormat("en-IN");
   const priceFmt = (v) => (v === null || v === undefined ? "—" : Number(v).toLocaleString("en-IN", { minimumFractionDigits: 2, maximumFractionDigits: 4 }));
@@ -40,29 +40,40 @@
     row.dispatchEvent(new CustomEvent("quote", { detail: q, bubbles: true }));
   }
 
+  function rowsOf(key) { return rows().filter((r) => r.dataset.quoteKey === key); }
+
+  function markLive(text) {
+    const status = document.querySelector("[data-quotes-status]");
+    if (status) status.textContent = text;
+  }
+
   async function poll() {
     const all = rows();
     const keys = [...new Set(all.map((r) => r.dataset.quoteKey))].slice(0, 50);
-    const status = document.querySelector("[data-quotes-status]");
-    if (keys.length) {
-      try {
-        const response = await fetch(`/api/v1/quotes/?symbols=${encodeURIComponent(keys.join(","))}`, {
-          headers: { Accept: "application/json" }, credentials: "same-origin",
-        });
-        if (response.ok) {
-          const body = await response.json();
-          const byKey = new Map(body.quotes.map((q) => [`${q.exchange}:${q.symbol}`, q]));
-          for (const row of all) {
-            const q = byKey.get(row.dataset.quoteKey);
-            if (q) render(row, q);
-          }
-          if (status) status.textContent = "live";
-        } else if (status) status.textContent = `quotes unavailable (${response.status})`;
-      } catch (e) {
-        if (status) status.textContent = "offline, retrying…";
-      }
+    if (!keys.length) return;
+    try {
+      const response = await fetch(`/api/v1/quotes/?symbols=${encodeURIComponent(keys.join(","))}`, {
+        headers: { Accept: "application/json" }, credentials: "same-origin",
+      });
+      if (response.ok) {
+        const body = await response.json();
+        const byKey = new Map(body.quotes.map((q) => [`${q.exchange}:${q.symbol}`, q]));
+        for (const row of all) {
+          const q = byKey.get(row.dataset.quoteKey);
+          if (q) render(row, q);
+        }
+        markLive("delayed: the live stream is reconnecting");
+      } else markLive(`quotes unavailable (${response.status})`);
+    } catch (e) {
+      markLive("offline, retrying…");
     }
-    setTimeout(poll, POLL_MS);
   }
-  document.addEventListener("DOMContentLoaded", poll);
+
+  document.addEventListener("DOMContentLoaded", () => {
+    document.body.addEventListener("stream:quote", (event) => {
+      for (const row of rowsOf(event.detail.key)) render(row, event.detail.data);
+      markLive("live");
+    });
+    document.body.addEventListener("streamPoll", poll);
+  });
 })();

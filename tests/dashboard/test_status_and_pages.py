@@ -202,10 +202,12 @@ def test_the_strategies_page_starts_and_lists_runs_and_backtests_is_its_own_page
     assert 'data-testid="nav-backtests" aria-current="page"' in html
 
 
-def test_the_status_strip_refreshes_on_its_own(client, trader):
+def test_the_status_strip_refreshes_slowly_and_at_once_on_a_notice_or_an_order(client, trader):
     html = client.get("/trading/status/", **HTMX).content.decode()
     assert html.lstrip().startswith('<div class="statusbar"')
-    assert 'hx-trigger="every 5s, ordersChanged from:body"' in html  # and at once after a kill switch
+    # The market's state and the feed's age every 30 s; a trading state change comes on the stream's notices
+    # (a kill switch or a halt at once), and the trader's own order action redraws it too.
+    assert 'hx-trigger="every 30s, ordersChanged from:body, streamNotices from:body throttle:500ms' in html
 
 
 def test_holdings_show_cost_value_pnl_and_day_change(client, trader, market):
@@ -261,7 +263,8 @@ def test_a_cancel_notice_asks_again_while_pending_and_stops_with_the_outcome(cli
     order, _ = services.order_place(user=trader, instrument=market["SBIN-EQ"], params=limit(quantity=10))
     Order.objects.filter(id=order.id).update(status=OrderStatus.CANCEL_PENDING)
     html = client.get(f"/trading/orders/{order.id}/notice/", {"about": "cancel"}).content.decode()
-    assert f"Cancelling order #{order.id}: waiting for the broker…" in html and 'hx-trigger="every 1s"' in html
+    assert f"Cancelling order #{order.id}: waiting for the broker…" in html
+    assert 'hx-trigger="streamRefresh, streamResync from:body, streamPoll from:body"' in html  # the stream says when
     Order.objects.filter(id=order.id).update(status=OrderStatus.CANCELLED, filled_quantity=3)
     risk_usage_verify([order.account_id])  # set behind the books: the running risk usage from the rows
     html = client.get(f"/trading/orders/{order.id}/notice/", {"about": "cancel"}).content.decode()

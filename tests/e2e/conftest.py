@@ -108,6 +108,21 @@ def page_width(page) -> tuple[int, int]:
 
 
 @pytest.fixture(autouse=True)
+def live_stream(live_server, settings):
+    """The Procfile's stream process on the test database, where the pages open their socket (the pages
+    update by push; without it they would fall back to the slow poll). One per test: it caches accounts
+    and instruments, which each test's flush renumbers."""
+    from tests.processes import StreamServer
+
+    server = StreamServer()
+    server.start()
+    settings.STREAM_URL = ""
+    settings.STREAM_PORT = server.port
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_status_cache():
     """The top bar remembers the feed's heartbeat for two seconds; tests must not see another's."""
     from dashboard.context_processors import feed_cache_clear

@@ -191,7 +191,7 @@ MIDDLEWARE = [
     "accounts.middleware.SecurityContextMiddleware",  # the caller's address and browser, for security events
     "monitoring.http_metrics.RequestMetricsMiddleware",  # request count and latency per route (/metrics)
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "dashboard.middleware.StreamCSPMiddleware",  # django-csp's, with the live stream's socket in connect-src
     "corsheaders.middleware.CorsMiddleware",  # before CommonMiddleware, so a preflight is answered
     "core.middleware.RejectNulMiddleware",
     "core.middleware.ApiConventionsMiddleware",
@@ -221,6 +221,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dashboard.context_processors.trading_status",
+                "dashboard.stream.live_stream",
             ],
         },
     },
