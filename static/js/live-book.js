@@ -32,8 +32,18 @@
 
   // --- the order book ----------------------------------------------------------------------------------
 
-  function refreshBook(book) {
-    if (window.htmx) window.htmx.trigger(book, "streamRefresh");
+  // Redraw an element from the server (its hx-trigger has "streamRefresh"), once for a burst of events.
+  const due = new Set();
+  let dueTimer = null;
+  function refresh(el) {
+    due.add(el);
+    if (dueTimer) return;
+    dueTimer = setTimeout(() => {
+      dueTimer = null;
+      const els = [...due];
+      due.clear();
+      els.forEach((e) => { if (window.htmx && document.body.contains(e)) window.htmx.trigger(e, "streamRefresh"); });
+    }, 200);
   }
 
   function countWorking(book) {
@@ -67,7 +77,10 @@
         actions.append(waiting);
       }
     } else if (WORKING.has(order.status)) {
-      if (!buttons.length) return false;
+      // Working after a modify or cancel the broker answered, or after a part fill: its buttons are in the
+      // row. Working for the first time (it was sent): the server says which buttons it gets.
+      const was = row.dataset.status;
+      if (!(WORKING.has(was) || PENDING.has(was)) || !buttons.length) return false;
       buttons.forEach((b) => { b.hidden = false; });
       if (waiting) waiting.remove();
       const cancel = actions.querySelector("[data-testid=order-cancel]");
@@ -107,12 +120,12 @@
     if (!order) return;
     // The order's own page, and a modify or cancel waiting for the broker: redrawn when their order moves.
     document.querySelectorAll(`#order-detail[data-order-id="${order.id}"], [data-order-notice][data-order-id="${order.id}"][data-pending="true"]`)
-      .forEach((el) => { if (window.htmx) window.htmx.trigger(el, "streamRefresh"); });
+      .forEach(refresh);
     const book = document.getElementById("order-book");
     if (!book) return;
     const row = book.querySelector(`tr[data-order-id="${order.id}"]`);
-    if (!row) { refreshBook(book); return; }
-    if (!patchOrder(book, row, order)) { refreshBook(book); return; }
+    if (!row) { refresh(book); return; }
+    if (!patchOrder(book, row, order)) { refresh(book); return; }
     countWorking(book);
   }
 
@@ -161,8 +174,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    document.body.addEventListener("streamOrders", onOrder);
-    document.body.addEventListener("streamFunds", onFunds);
+    document.body.addEventListener("stream:order", onOrder);
+    document.body.addEventListener("stream:funds", onFunds);
     document.body.addEventListener("quote", onQuote);
   });
 })();

@@ -190,6 +190,38 @@
     if (target instanceof Element && target.matches("[data-estimate]")) showEstimateErrors(target);
   });
 
+  // A new price changes what a market order blocks: the estimate asks again once the price has moved more
+  // than half of the 1% a market order blocks above it (the figure shown is then out of date), at most every
+  // 2 s; smaller moves ask nothing. (Not htmx's `throttle`: while it runs, the element drops its other
+  // triggers too, the trader's typing among them.)
+  const QUOTE_ESTIMATE_MS = 2000;
+  const QUOTE_MOVE = 0.005;
+  function priceNow(form) {
+    const quote = form.querySelector("[data-quote-key]");
+    return quote ? Number(quote.dataset.ltp) : NaN;
+  }
+  function estimatedAt(box) {
+    const form = box.closest("[data-order-form]");
+    if (form) box.dataset.priceAt = String(priceNow(form));
+    box.dataset.quotedAt = String(Date.now());
+  }
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const target = event.detail.target;
+    if (target instanceof Element && target.matches("[data-estimate]")) estimatedAt(target);
+  });
+  document.addEventListener("quote", (event) => {
+    const form = event.target.closest && event.target.closest("[data-order-form]");
+    const box = form && form.querySelector("[data-estimate]");
+    if (!box || !window.htmx) return;
+    const now = priceNow(form);
+    if (!box.dataset.priceAt && now > 0) { estimatedAt(box); return; } // drawn with the ticket at this price
+    const was = Number(box.dataset.priceAt);
+    if (!(now > 0) || (was > 0 && Math.abs(now - was) / was <= QUOTE_MOVE)) return; // (no price then: ask now)
+    if (Date.now() - Number(box.dataset.quotedAt || 0) < QUOTE_ESTIMATE_MS) return;
+    box.dataset.quotedAt = String(Date.now());
+    window.htmx.trigger(box, "estimateQuote");
+  });
+
   document.addEventListener("click", (event) => {
     const again = event.target.closest("[data-ticket-again]");
     if (again) { rearm(again.closest("[data-order-form]")); return; }

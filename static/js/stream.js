@@ -3,18 +3,28 @@
 // account's orders, positions, funds and notices, and hands them to the page as events on <body>:
 //   "stream:quote"  detail {key: "NSE:SBIN-EQ", data}   (quotes.js draws it)
 //   "stream:candle" detail {topic, data}                (chart.js)
-//   "streamOrders", "streamPositions", "streamFunds", "streamNotices"  detail {topic, seq, data}
+//   "stream:order", "stream:position", "stream:funds", "stream:notice"  each event, detail {topic, seq, data}
+// and, for htmx triggers (hx-trigger="streamPositions from:body"), once for a burst of events (a fill moves
+// an order, a position and the funds together; one redraw each, not three):
+//   "streamOrders", "streamPositions", "streamFunds", "streamNotices"
 //   "streamResync"  events were missed: redraw from the server
 //   "streamPoll"    every 12 s while the socket is down or degraded: the slow fallback poll
-// htmx triggers listen to these names (hx-trigger="streamPositions from:body"). <html data-stream> says the
-// state (connecting, live, reconnecting, degraded, disconnected); the feed chip shows it while it is down.
+// (htmx's own `throttle` would not do: while it runs, the element drops its other triggers too.)
+// <html data-stream> says the state (connecting, live, reconnecting, degraded, disconnected); the feed chip
+// shows it while it is down.
 (function () {
   "use strict";
   const BATCHED = "trading.v1.batch"; // each frame: a JSON array of what was waiting
   const FALLBACK_POLL_MS = 12000;
   const DENIED_RETRY_MS = 60000; // the session ended or the user was locked out: the page reload decides
   const MAX_BACKOFF_MS = 30000;
-  const PRIVATE = { orders: "streamOrders", positions: "streamPositions", funds: "streamFunds", notices: "streamNotices" };
+  const PRIVATE = {
+    orders: ["stream:order", "streamOrders"],
+    positions: ["stream:position", "streamPositions"],
+    funds: ["stream:funds", "streamFunds"],
+    notices: ["stream:notice", "streamNotices"],
+  };
+  const BURST_MS = 200;
   const DENIED = new Set([4401, 4403]);
 
   let socket = null;
@@ -25,8 +35,21 @@
   let retryTimer = null;
   let scanTimer = null;
   const subscribed = new Set(); // market topics this socket hears
+  const burst = new Set(); // the htmx triggers due at the end of this burst
+  let burstTimer = null;
 
   function fire(name, detail) { document.body.dispatchEvent(new CustomEvent(name, { detail, bubbles: true })); }
+
+  function fireAfterBurst(name) {
+    burst.add(name);
+    if (burstTimer) return;
+    burstTimer = setTimeout(() => {
+      burstTimer = null;
+      const names = [...burst];
+      burst.clear();
+      names.forEach((n) => fire(n));
+    }, BURST_MS);
+  }
 
   function setState(next) {
     if (next === state) return;
@@ -75,7 +98,7 @@
     if (message.op) {
       switch (message.op) {
         case "ping": send({ op: "pong" }); break;
-        case "resync": fire("streamResync", message); break;
+        case "resync": fireAfterBurst("streamResync"); break;
         case "degraded": setState("degraded"); break;
         case "recovered": setState("live"); break;
         default: break; // subscribed, unsubscribed, pong, error (a topic the page named is not listed), closing
@@ -87,7 +110,10 @@
     const base = message.topic.split(":", 1)[0];
     if (base === "quotes") fire("stream:quote", { key: message.topic.slice(7), data: message.data });
     else if (base === "candles") fire("stream:candle", message);
-    else if (PRIVATE[base]) fire(PRIVATE[base], message);
+    else if (PRIVATE[base]) {
+      fire(PRIVATE[base][0], message);
+      fireAfterBurst(PRIVATE[base][1]);
+    }
   }
 
   function connect() {

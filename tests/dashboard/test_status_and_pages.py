@@ -207,7 +207,7 @@ def test_the_status_strip_refreshes_slowly_and_at_once_on_a_notice_or_an_order(c
     assert html.lstrip().startswith('<div class="statusbar"')
     # The market's state and the feed's age every 30 s; a trading state change comes on the stream's notices
     # (a kill switch or a halt at once), and the trader's own order action redraws it too.
-    assert 'hx-trigger="every 30s, ordersChanged from:body, streamNotices from:body throttle:500ms' in html
+    assert 'hx-trigger="every 30s, ordersChanged from:body, streamNotices from:body, streamPoll from:body"' in html
 
 
 def test_holdings_show_cost_value_pnl_and_day_change(client, trader, market):
