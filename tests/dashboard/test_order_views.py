@@ -174,7 +174,7 @@ def test_positions_page_shows_funds_with_indian_grouping(client, trader):
     response = client.get("/trading/positions/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'data-testid="funds-available">₹10,00,000.00' in html
+    assert 'data-testid="funds-available" data-funds-field="available">₹10,00,000.00' in html
     assert 'data-testid="positions-empty"' in html and 'data-testid="trades-empty"' in html
     response = client.post("/trading/positions/close-all/", **HTMX)
     assert "No open position to square off." in response.content.decode()
