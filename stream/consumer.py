@@ -10,7 +10,6 @@ import asyncio
 import logging
 import time
 from collections import deque
-from contextlib import suppress
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -202,6 +201,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         if self._closing is not None:
             return
         self._closing = close
+        self._wake.set()  # the writer stops
         asyncio.get_running_loop().create_task(self._end(close, message))
 
     async def _end(self, close: protocol.Close, message: str) -> None:
@@ -214,20 +214,33 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _write(self) -> None:
         """Send what waits, and a ping every STREAM_PING_SECONDS however busy the connection is (the client's
         pong is how the server knows it is still there)."""
+        # A timer wakes the writer for the ping (not asyncio.wait_for on each wake: that makes a task per
+        # frame, a sixth of the server's CPU with a thousand clients).
         interval = settings.STREAM_PING_SECONDS
-        next_ping = time.monotonic() + interval
-        while self._closing is None:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, next_ping - time.monotonic()))
-            self._wake.clear()
-            if time.monotonic() >= next_ping:
-                self._queue.append(PING)
-                next_ping = time.monotonic() + interval
-            try:
-                await self._send_waiting()
-            except OSError:  # uvicorn's ClientDisconnected: the client went (a page left) with frames waiting
-                logger.debug("the client went before its frames")
-                return
+        loop = asyncio.get_running_loop()
+        ping_due = False
+
+        def ping() -> None:
+            nonlocal ping_due, timer
+            ping_due = True
+            self._wake.set()
+            timer = loop.call_later(interval, ping)
+
+        timer = loop.call_later(interval, ping)
+        try:
+            while self._closing is None:
+                await self._wake.wait()
+                self._wake.clear()
+                if ping_due:
+                    ping_due = False
+                    self._queue.append(PING)
+                try:
+                    await self._send_waiting()
+                except OSError:  # uvicorn's ClientDisconnected: the client went (a page left) with frames waiting
+                    logger.debug("the client went before its frames")
+                    return
+        finally:
+            timer.cancel()
 
     async def _send_waiting(self) -> None:
         while self._queue or self._latest:
