@@ -29,7 +29,7 @@ PAGES = {
     "dashboard": "/",
     "orders": "/trading/orders/",
     "positions": "/trading/positions/",
-    "chart": "/markets/NSE/SBIN-EQ/",
+    "chart": "/market/instruments/NSE/SBIN-EQ/",
 }
 HANDFUL = 5
 DEMO = ("demo", os.environ.get("DEMO_PASSWORD", "demo-pass-123"))
@@ -97,12 +97,23 @@ def _count(base_url: str, seconds: float) -> dict:
             page.wait_for_load_state("load")
             page.wait_for_timeout(2000)
             seen: list = []
-            page.on("requestfinished", seen.append)
+
+            def heard(request, seen=seen) -> None:
+                seen.append(request)
+
+            page.on("requestfinished", heard)
             page.wait_for_timeout(seconds * 1000)
-            page.remove_listener("requestfinished", seen.append)
+            page.remove_listener("requestfinished", heard)
             body = sum(max(r.sizes()["responseBodySize"], 0) for r in seen)
             paths = sorted({r.url.replace(base_url, "").split("?")[0] for r in seen})
-            figures[name] = {"requests": len(seen), "response_bytes": body, "paths": paths}
+            status = page.evaluate("[document.title, document.documentElement.dataset.stream || null]")
+            figures[name] = {
+                "requests": len(seen),
+                "response_bytes": body,
+                "paths": paths,
+                "title": status[0],
+                "stream": status[1],  # the page's socket at the end: "live", or null before the stream
+            }
             progress(f"  {name}: {len(seen)} requests, {body / 1000:.1f} kB in {seconds:.0f} s")
         browser.close()
     return figures
@@ -125,7 +136,7 @@ def main() -> tuple[dict, bool, str]:
         finally:
             _stop(proc)
     worst = max(results["after"].values(), key=lambda page: page["requests"])
-    passed = worst["requests"] <= HANDFUL
+    passed = worst["requests"] <= HANDFUL and all(page["stream"] == "live" for page in results["after"].values())
     parts = [
         f"{name} {results['before'][name]['requests']} req {results['before'][name]['response_bytes'] / 1000:.0f} kB"
         f" -> {page['requests']} req {page['response_bytes'] / 1000:.1f} kB"
