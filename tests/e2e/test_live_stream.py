@@ -15,6 +15,8 @@ from orders.validation import OrderParams
 
 from .conftest import DESK, PHONE, login
 
+pytestmark = [pytest.mark.e2e, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
 # What the pages polled before the stream: the quotes API, the order book and the orders API.
 POLLED = re.compile(r"/api/v1/(quotes|orders)|/trading/orders/")
 
