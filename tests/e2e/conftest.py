@@ -107,19 +107,42 @@ def page_width(page) -> tuple[int, int]:
     return page.evaluate("document.documentElement.scrollWidth"), page.viewport_size["width"]
 
 
-@pytest.fixture(autouse=True)
-def live_stream(live_server, settings):
-    """The Procfile's stream process on the test database, where the pages open their socket (the pages
-    update by push; without it they would fall back to the slow poll). One per test: it caches accounts
-    and instruments, which each test's flush renumbers."""
+# Tests whose pages show data that moves (a feed ticks, a worker fills) get a stream process of their own: the
+# stream caches instruments by symbol for a minute, and each test's flush renumbers them. The others share one.
+OWN_STREAM = ("feed", "worker", "live_stream")
+
+
+@pytest.fixture(scope="session")
+def _shared_stream(live_server):
     from tests.processes import StreamServer
 
     server = StreamServer()
     server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def live_stream(request, live_server, settings):
+    """The Procfile's stream process on the test database, where the pages open their socket (the pages
+    update by push; without it they would say "reconnecting" and fall back to the slow poll)."""
+    from tests.processes import StreamServer
+
+    own = any(name in request.fixturenames for name in OWN_STREAM[:2]) or "live_stream" in _arguments(request)
+    server = StreamServer() if own else request.getfixturevalue("_shared_stream")
+    if own:
+        server.start()
     settings.STREAM_URL = ""
     settings.STREAM_PORT = server.port
     yield server
-    server.stop()
+    if own:
+        server.stop()
+
+
+def _arguments(request) -> set[str]:
+    import inspect
+
+    return set(inspect.signature(request.function).parameters)
 
 
 @pytest.fixture(autouse=True)
