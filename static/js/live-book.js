@@ -33,17 +33,10 @@
   // --- the order book ----------------------------------------------------------------------------------
 
   // Redraw an element from the server (its hx-trigger has "streamRefresh"), once for a burst of events.
-  const due = new Set();
-  let dueTimer = null;
   function refresh(el) {
-    due.add(el);
-    if (dueTimer) return;
-    dueTimer = setTimeout(() => {
-      dueTimer = null;
-      const els = [...due];
-      due.clear();
-      els.forEach((e) => { if (window.htmx && document.body.contains(e)) window.htmx.trigger(e, "streamRefresh"); });
-    }, 200);
+    window.tradingStream.afterBurst(el, () => {
+      if (window.htmx && document.body.contains(el)) window.htmx.trigger(el, "streamRefresh");
+    });
   }
 
   function countWorking(book) {

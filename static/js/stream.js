@@ -35,21 +35,24 @@
   let retryTimer = null;
   let scanTimer = null;
   const subscribed = new Set(); // market topics this socket hears
-  const burst = new Set(); // the htmx triggers due at the end of this burst
+  const burst = new Map(); // what is due at the end of this burst: key -> action (each key once)
   let burstTimer = null;
 
   function fire(name, detail) { document.body.dispatchEvent(new CustomEvent(name, { detail, bubbles: true })); }
 
-  function fireAfterBurst(name) {
-    burst.add(name);
+  // Run `action` once at the end of the burst of events, however many times `key` is asked for meanwhile.
+  function afterBurst(key, action) {
+    burst.set(key, action);
     if (burstTimer) return;
     burstTimer = setTimeout(() => {
       burstTimer = null;
-      const names = [...burst];
+      const actions = [...burst.values()];
       burst.clear();
-      names.forEach((n) => fire(n));
+      actions.forEach((a) => a());
     }, BURST_MS);
   }
+
+  function fireAfterBurst(name) { afterBurst(name, () => fire(name)); }
 
   function setState(next) {
     if (next === state) return;
@@ -172,5 +175,5 @@
     connect();
   });
 
-  window.tradingStream = { rescan: rescanSoon, get state() { return state; } };
+  window.tradingStream = { rescan: rescanSoon, afterBurst, get state() { return state; } };
 })();
